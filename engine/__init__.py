@@ -1,0 +1,53 @@
+"""pyasynq's engine: a Redis job queue that speaks Go Asynq's wire format.
+
+Public names: Task, TaskInfo, TaskState, Client, Inspector, Server, ServeMux, Scheduler and the
+errors. The broker (engine.broker) is the only code that talks to Redis.
+"""
+
+from .client import Client
+from .clock import ManualClock, SystemClock
+from .errors import (
+    AsynqError,
+    BrokerError,
+    DuplicateTaskError,
+    GroupNotFoundError,
+    HandlerNotFoundError,
+    LeaseExpiredError,
+    QueueNotEmptyError,
+    QueueNotFoundError,
+    QueueStateError,
+    RevokeTask,
+    ServerClosedError,
+    SkipRetry,
+    TaskAlreadyArchivedError,
+    TaskIDConflictError,
+    TaskNotFoundError,
+    TaskStateError,
+)
+from .task import Task, TaskInfo, TaskState
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsynqError",
+    "BrokerError",
+    "Client",
+    "DuplicateTaskError",
+    "GroupNotFoundError",
+    "HandlerNotFoundError",
+    "LeaseExpiredError",
+    "ManualClock",
+    "QueueNotEmptyError",
+    "QueueNotFoundError",
+    "QueueStateError",
+    "RevokeTask",
+    "ServerClosedError",
+    "SkipRetry",
+    "SystemClock",
+    "Task",
+    "TaskAlreadyArchivedError",
+    "TaskIDConflictError",
+    "TaskInfo",
+    "TaskNotFoundError",
+    "TaskState",
+]

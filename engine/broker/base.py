@@ -1,0 +1,89 @@
+"""The broker's shared machinery: the Redis client, the clock, scripts and error translation."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import redis
+from redis.cluster import RedisCluster
+from redis.commands.core import Script
+
+from engine.clock import SYSTEM_CLOCK, Clock
+from engine.errors import BrokerError
+
+from . import scripts
+from .connection import RedisLike, connect, describe
+
+MAX_INT64 = 9223372036854775807
+STATS_TTL = 90 * 24 * 3600
+ARCHIVE_MAX_SIZE = 10000
+ARCHIVE_MAX_AGE = 90 * 24 * 3600
+LEASE_DURATION = 30
+
+Key = str | bytes
+Arg = str | bytes | int | float
+
+
+def to_str(value: bytes | str | None) -> str:
+    if value is None:
+        return ""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+class BrokerBase:
+    """Owns the Redis client; every operation mixin builds on ``run``/``call``."""
+
+    def __init__(self, target: Any, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.redis: RedisLike = connect(target)
+        self.clock = clock
+        self._scripts: dict[str, Script] = {}
+        self.is_cluster = isinstance(self.redis, RedisCluster)
+
+    # -- time -------------------------------------------------------------------------------
+    def now(self) -> float:
+        return self.clock.now()
+
+    # -- errors -----------------------------------------------------------------------------
+    def where(self) -> str:
+        try:
+            return describe(self.redis)
+        except Exception:  # describing must never hide the real error
+            return "redis"
+
+    @contextlib.contextmanager
+    def errors(self) -> Iterator[None]:
+        """Turn redis-py connection and server errors into ``BrokerError`` naming the Redis."""
+        try:
+            yield
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise BrokerError(f"cannot reach Redis at {self.where()}: {exc}") from exc
+        except redis.ResponseError as exc:
+            raise BrokerError(f"Redis at {self.where()} answered with an error: {exc}") from exc
+        except redis.RedisError as exc:
+            raise BrokerError(f"Redis error at {self.where()}: {exc}") from exc
+
+    # -- scripts ----------------------------------------------------------------------------
+    def script(self, name: str) -> Script:
+        found = self._scripts.get(name)
+        if found is None:
+            found = self.redis.register_script(scripts.source(name))
+            self._scripts[name] = found
+        return found
+
+    def run(self, name: str, keys: Sequence[Key], args: Sequence[Arg], client: Any = None) -> Any:
+        """Run script ``name`` (EVALSHA, EVAL on NOSCRIPT); errors become ``BrokerError``."""
+        with self.errors():
+            return self.script(name)(keys=list(keys), args=list(args), client=client)
+
+    def pipeline(self, transaction: bool = False) -> Any:
+        return self.redis.pipeline(transaction=transaction)
+
+    def ping(self) -> bool:
+        with self.errors():
+            return bool(self.redis.ping())
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.redis.close()

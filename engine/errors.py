@@ -1,0 +1,108 @@
+"""One base error and its typed subclasses; SkipRetry and RevokeTask steer the worker."""
+
+from __future__ import annotations
+
+
+class AsynqError(Exception):
+    """Base of every error raised by the engine."""
+
+
+class BrokerError(AsynqError):
+    """Redis could not be reached or answered with an error; the message names which Redis."""
+
+
+class DuplicateTaskError(AsynqError):
+    """A unique lock for (queue, type, payload) is held by another task."""
+
+    def __init__(self, message: str = "task already exists") -> None:
+        super().__init__(message)
+
+
+class TaskIDConflictError(AsynqError):
+    """A task with the same ID already exists in the queue."""
+
+    def __init__(self, message: str = "task ID conflicts with another task") -> None:
+        super().__init__(message)
+
+
+class QueueNotFoundError(AsynqError):
+    def __init__(self, queue: str) -> None:
+        self.queue = queue
+        super().__init__(f'queue "{queue}" does not exist')
+
+
+class QueueNotEmptyError(AsynqError):
+    def __init__(self, queue: str) -> None:
+        self.queue = queue
+        super().__init__(f'queue "{queue}" is not empty')
+
+
+class TaskNotFoundError(AsynqError):
+    def __init__(self, queue: str, task_id: str) -> None:
+        self.queue = queue
+        self.task_id = task_id
+        super().__init__(f'cannot find task with id={task_id} in queue "{queue}"')
+
+
+class GroupNotFoundError(AsynqError):
+    def __init__(self, queue: str, group: str) -> None:
+        self.queue = queue
+        self.group = group
+        super().__init__(f'group "{group}" has no aggregating tasks in queue "{queue}"')
+
+
+class TaskStateError(AsynqError):
+    """The action is not allowed in the task's (or queue's) current state."""
+
+
+class TaskAlreadyArchivedError(TaskStateError):
+    def __init__(self, queue: str, task_id: str) -> None:
+        super().__init__(f"task is already archived: id={task_id}, queue={queue}")
+
+
+class QueueStateError(AsynqError):
+    """Pausing a paused queue, unpausing a running one, or removing a queue with active tasks."""
+
+
+class SkipRetry(Exception):  # noqa: N818 - Asynq's name
+    """Raise (or chain) from a handler to archive the task at once, without retrying."""
+
+    def __init__(self, message: str = "skip retry for the task") -> None:
+        super().__init__(message)
+
+
+class RevokeTask(Exception):  # noqa: N818 - Asynq's name
+    """Raise (or chain) from a handler to drop the task: no retry, no archive, counted as processed."""
+
+    def __init__(self, message: str = "revoke task") -> None:
+        super().__init__(message)
+
+
+class HandlerNotFoundError(AsynqError):
+    def __init__(self, task_type: str) -> None:
+        self.task_type = task_type
+        super().__init__(f'handler not found for task "{task_type}"')
+
+
+class ServerClosedError(AsynqError):
+    def __init__(self) -> None:
+        super().__init__("asynq: Server closed")
+
+
+class LeaseExpiredError(AsynqError):
+    def __init__(self) -> None:
+        super().__init__("asynq: task lease expired")
+
+
+def error_chain(err: BaseException | None):
+    """Yield ``err`` and every exception it was raised from or during (Go's errors.Is walk)."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        yield err
+        err = err.__cause__ or err.__context__
+
+
+def wraps(err: BaseException | None, kind: type[BaseException]) -> bool:
+    """True when ``err`` is, or was raised from, an exception of ``kind``."""
+    return any(isinstance(e, kind) for e in error_chain(err))
