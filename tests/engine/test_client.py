@@ -99,10 +99,10 @@ def test_unique_with_nil_payload_has_empty_suffix(client, r):
 
 
 def test_scheduled_unique_lock_lasts_until_after_process_at(client, r):
-    client.enqueue(Task("t", b"p"), unique=100, process_in=1000)
-    key = [k for k in r.keys("*unique*")][0]
+    info = client.enqueue(Task("report", b"p"), unique=100, process_in=1000)
+    key = r.keys("*unique*")[0]
     assert 1090 <= r.ttl(key) <= 1100
-    assert r.hget(r.keys("*:t:*")[0], "unique_key") == key
+    assert r.hget(f"asynq:{{default}}:t:{info.id}", "unique_key") == key
 
 
 def test_group_adds_to_aggregating(client, r, clock):
