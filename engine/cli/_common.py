@@ -1,0 +1,151 @@
+"""What every ``pyasynq`` command shares: the Redis option, tables, JSON output and exit codes.
+
+Exit codes: 0 success, 1 the operation was refused (not found, wrong state, not empty),
+2 bad usage (click), 3 Redis could not be reached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import click
+
+from engine.errors import AsynqError, BrokerError
+
+EXIT_REFUSED = 1
+EXIT_REDIS = 3
+DEFAULT_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_option(func: Callable) -> Callable:
+    """``--redis-url`` (env REDIS_URL); Go CLI style ``--uri host:port --db N --password P`` too."""
+
+    @click.option(
+        "--redis-url", "-r", envvar="REDIS_URL", default=None, help="Redis URL (env REDIS_URL)."
+    )
+    @click.option("--uri", default=None, help="Redis host:port, as in Go's asynq CLI.")
+    @click.option("--db", type=int, default=None, help="Redis database number.")
+    @click.option("--password", default=None, help="Redis password.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, redis_url: str | None, uri: str | None, db: int | None,
+                password: str | None, **kwargs: Any) -> Any:
+        kwargs["redis_url"] = resolve_url(redis_url, uri, db, password)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def resolve_url(redis_url: str | None, uri: str | None, db: int | None, password: str | None) -> str:
+    if redis_url and not uri:
+        return redis_url
+    if uri:
+        auth = f":{password}@" if password else ""
+        return f"redis://{auth}{uri}/{db or 0}"
+    return os.environ.get("REDIS_URL") or DEFAULT_URL
+
+
+def json_option(func: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
+
+
+def fail(message: str, code: int = EXIT_REFUSED) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def guarded(func: Callable) -> Callable:
+    """Turn engine errors into one clear line on stderr and a meaningful exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BrokerError as exc:
+            fail(str(exc), EXIT_REDIS)
+        except (AsynqError, ValueError) as exc:
+            fail(str(exc), EXIT_REFUSED)
+
+    return wrapper
+
+
+def inspector(redis_url: str) -> Any:
+    from engine.inspector import Inspector
+
+    return Inspector(redis_url)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses, datetimes, durations and bytes as plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return {"base64": __import__("base64").b64encode(value).decode()}
+    return value
+
+
+def print_json(value: Any) -> None:
+    click.echo(json.dumps(to_jsonable(value), indent=2, sort_keys=True, ensure_ascii=False))
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Aligned columns with a dash rule under the headers, as Go's CLI prints them."""
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True))  # noqa: E731
+    click.echo(line(headers).rstrip())
+    click.echo(line(["-" * len(h) for h in headers]).rstrip())
+    for row in cells:
+        click.echo(line(row).rstrip())
+
+
+def payload_text(data: bytes | None, limit: int = 40) -> str:
+    if not data:
+        return ""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "non-printable bytes"
+    if not text.isprintable():
+        return "non-printable bytes"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def go_time(value: datetime | None) -> str:
+    """Go's ``UnixDate`` layout (``Fri Nov 27 18:33:05 UTC 2026``); empty for none."""
+    if value is None:
+        return ""
+    return value.strftime("%a %b ") + f"{value.day:2d}" + value.strftime(" %H:%M:%S UTC %Y")
+
+
+def relative(value: datetime | None, now: datetime) -> str:
+    if value is None:
+        return ""
+    seconds = (value - now).total_seconds()
+    if seconds <= 0:
+        return "right now"
+    return f"in {timedelta(seconds=int(seconds))}"
+
+
+def error_rate(processed: int, failed: int) -> str:
+    return f"{failed / processed * 100:.2f}%" if processed else "N/A"
