@@ -24,6 +24,7 @@ from .errors import (
     TaskNotFoundError,
     TaskStateError,
 )
+from .inspector import Inspector
 from .task import Task, TaskInfo, TaskState
 
 __version__ = "0.1.0"
@@ -35,6 +36,7 @@ __all__ = [
     "DuplicateTaskError",
     "GroupNotFoundError",
     "HandlerNotFoundError",
+    "Inspector",
     "LeaseExpiredError",
     "ManualClock",
     "QueueNotEmptyError",

@@ -36,6 +36,13 @@ def check_option_names(options: dict[str, Any]) -> None:
         )
 
 
+def check_queue_name(name: Any) -> str:
+    """Go's only rule for reading a queue: a non-blank name. Odd names written by Go stay readable."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("queue name must contain one or more characters")
+    return name
+
+
 def validate_queue_name(name: Any) -> str:
     """Queue names must be non-blank text; braces would break Redis Cluster slot co-location."""
     if not isinstance(name, str):

@@ -1,9 +1,287 @@
-"""Inspector operations: reads, listings and actions on tasks and queues (spec §5)."""
+"""Inspector operations: reads, listings and actions on tasks and queues (spec §5).
+
+Results are raw (bytes, ints, tuples); ``engine.inspector`` decodes them for people.
+"""
 
 from __future__ import annotations
 
-from .base import BrokerBase
+from collections.abc import Sequence
+from typing import Any
+
+from engine.clock import utc_day
+
+from . import keys
+from .base import ARCHIVE_MAX_AGE, ARCHIVE_MAX_SIZE, BrokerBase
+
+MEMORY_SAMPLE = 20
+GROUP_SAMPLE = 5
+
+# A task of a listing page: id, msg, result, score (zset score, or lease score for active).
+RawTask = tuple[bytes, bytes | None, bytes | None, float | None]
+
+
+def _opt(value: Any) -> Any:
+    """Scripts send the integer 0 for "absent"; every present value is a bulk string."""
+    return None if isinstance(value, int) else value
+
+
+def _task_keys(queue: str, task_id: str) -> str:
+    return keys.task_key(queue, task_id)
 
 
 class InspectOps(BrokerBase):
-    pass
+    # -- queues -------------------------------------------------------------------------------
+    def all_queues(self) -> list[bytes]:
+        with self.errors():
+            return list(self.redis.smembers(keys.ALL_QUEUES))
+
+    def queue_exists(self, queue: str) -> bool:
+        with self.errors():
+            return bool(self.redis.sismember(keys.ALL_QUEUES, queue))
+
+    def queue_stats(self, queue: str, now: float) -> list[Any]:
+        """The 14 values of ``queue_stats.lua``: counts, counters, paused, groups, pending_since."""
+        day = utc_day(now)
+        script_keys = [
+            keys.pending(queue),
+            keys.active(queue),
+            keys.scheduled(queue),
+            keys.retry(queue),
+            keys.archived(queue),
+            keys.completed(queue),
+            keys.processed_daily(queue, day),
+            keys.failed_daily(queue, day),
+            keys.processed_total(queue),
+            keys.failed_total(queue),
+            keys.paused(queue),
+            keys.all_groups(queue),
+        ]
+        args = [keys.task_key_prefix(queue), keys.group_key_prefix(queue)]
+        return list(self.run("queue_stats", script_keys, args))
+
+    def memory_usage(self, queue: str) -> int:
+        script_keys = [
+            keys.active(queue),
+            keys.pending(queue),
+            keys.scheduled(queue),
+            keys.retry(queue),
+            keys.archived(queue),
+            keys.completed(queue),
+            keys.all_groups(queue),
+        ]
+        args = [
+            keys.task_key_prefix(queue),
+            MEMORY_SAMPLE,
+            GROUP_SAMPLE,
+            keys.group_key_prefix(queue),
+        ]
+        return int(self.run("memory_usage", script_keys, args))
+
+    def daily_stats(self, queue: str, days: Sequence[str]) -> list[tuple[int, int]]:
+        """(processed, failed) for each ``YYYY-MM-DD`` in ``days``, in one round trip."""
+        pipe = self.pipeline()
+        for day in days:
+            pipe.get(keys.processed_daily(queue, day))
+            pipe.get(keys.failed_daily(queue, day))
+        with self.errors():
+            values = pipe.execute()
+        nums = [int(v) if v is not None else 0 for v in values]
+        return list(zip(nums[0::2], nums[1::2], strict=True))
+
+    def list_groups(self, queue: str) -> list[tuple[bytes, int]]:
+        flat = self.run("list_groups", [keys.all_groups(queue)], [keys.group_key_prefix(queue)])
+        return [(flat[i], int(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+    def pause(self, queue: str, now: float) -> bool:
+        """SETNX the paused key with the pause time in Unix seconds; False when already set."""
+        with self.errors():
+            return bool(self.redis.setnx(keys.paused(queue), int(now)))
+
+    def unpause(self, queue: str) -> bool:
+        with self.errors():
+            return bool(self.redis.delete(keys.paused(queue)))
+
+    def remove_queue(self, queue: str, force: bool) -> int:
+        """1 removed (and dropped from asynq:queues), -1 not empty, -2 active tasks (force)."""
+        script_keys = [
+            keys.pending(queue),
+            keys.active(queue),
+            keys.scheduled(queue),
+            keys.retry(queue),
+            keys.archived(queue),
+            keys.lease(queue),
+        ]
+        code = int(self.run("remove_queue", script_keys, [keys.task_key_prefix(queue), int(force)]))
+        if code == 1:
+            with self.errors():
+                self.redis.srem(keys.ALL_QUEUES, queue)
+        return code
+
+    # -- listings -----------------------------------------------------------------------------
+    def list_tasks(
+        self,
+        queue: str,
+        container: str,
+        kind: str,
+        start: int,
+        stop: int,
+        *,
+        with_lease: bool = False,
+    ) -> list[RawTask]:
+        """One page of a list (read from the tail) or zset (ascending), with msg and result."""
+        script_keys = [container, keys.lease(queue)] if with_lease else [container]
+        flat = self.run("list_tasks", script_keys, [kind, start, stop, keys.task_key_prefix(queue)])
+        out: list[RawTask] = []
+        for i in range(0, len(flat), 4):
+            score = _opt(flat[i + 3])
+            out.append(
+                (
+                    flat[i],
+                    _opt(flat[i + 1]),
+                    _opt(flat[i + 2]),
+                    None if score is None else float(score),
+                )
+            )
+        return out
+
+    def task_info(self, queue: str, task_id: str, now: float) -> tuple[Any, ...] | None:
+        """(msg, state, next_process_at, result, lease score) or None when the task is gone."""
+        reply = self.run(
+            "get_task_info",
+            [_task_keys(queue, task_id)],
+            [task_id, int(now), keys.queue_prefix(queue)],
+        )
+        if isinstance(reply, int):
+            return None
+        msg, state, npa, result, lease = reply
+        npa_f = float(_opt(npa) or 0) or None
+        lease_f = None if _opt(lease) is None else float(lease)
+        return _opt(msg), state.decode(), npa_f, _opt(result), lease_f
+
+    # -- single-task actions ---------------------------------------------------------------------
+    def _task_call(
+        self, action: str, queue: str, task_id: str, now: float
+    ) -> tuple[str, list, list]:
+        hash_key = _task_keys(queue, task_id)
+        qp, gp = keys.queue_prefix(queue), keys.group_key_prefix(queue)
+        groups = keys.all_groups(queue)
+        if action == "run":
+            return "run_task", [hash_key, keys.pending(queue), groups], [task_id, qp, gp]
+        if action == "archive":
+            args = [task_id, int(now), int(now) - ARCHIVE_MAX_AGE, ARCHIVE_MAX_SIZE, qp, gp]
+            return "archive_task", [hash_key, keys.archived(queue), groups], args
+        if action == "delete":
+            return "delete_task", [hash_key, groups], [task_id, qp, gp]
+        raise ValueError(f"unknown task action {action!r}")
+
+    def task_action(self, action: str, queue: str, task_id: str) -> int:
+        """Run ``run``/``archive``/``delete`` on one task; the script's return code."""
+        name, script_keys, args = self._task_call(action, queue, task_id, self.now())
+        return int(self.run(name, script_keys, args))
+
+    def task_actions(
+        self, action: str, queue: str, task_ids: Sequence[str]
+    ) -> list[int | Exception]:
+        """The same action on many tasks in one pipelined round trip; a code (or error) each."""
+        if not task_ids:
+            return []
+        now = self.now()
+        calls = [self._task_call(action, queue, tid, now) for tid in task_ids]
+        script = self.script(calls[0][0])
+        with self.errors():
+            script.sha = self.redis.script_load(script.script)
+            pipe = self.pipeline()
+            for _, script_keys, args in calls:
+                pipe.evalsha(script.sha, len(script_keys), *script_keys, *args)
+            replies = pipe.execute(raise_on_error=False)
+        return [r if isinstance(r, Exception) else int(r) for r in replies]
+
+    def update_payload(
+        self, queue: str, task_id: str, new_msg: bytes, old_msg: bytes, allowed: Sequence[str]
+    ) -> tuple[int, str]:
+        code, state = self.run(
+            "update_task_payload", [_task_keys(queue, task_id)], [new_msg, old_msg, *allowed]
+        )
+        return int(code), state.decode() if isinstance(state, bytes) else str(state)
+
+    # -- bulk actions ---------------------------------------------------------------------------
+    def run_all(self, queue: str, source: str, group: str = "") -> int:
+        script_keys = [source, keys.pending(queue), keys.all_groups(queue)]
+        return int(self.run("run_all", script_keys, [keys.task_key_prefix(queue), group]))
+
+    def archive_all(self, queue: str, source: str, kind: str, group: str = "") -> int:
+        now = int(self.now())
+        script_keys = [source, keys.archived(queue), keys.all_groups(queue)]
+        args = [
+            keys.task_key_prefix(queue),
+            now,
+            now - ARCHIVE_MAX_AGE,
+            ARCHIVE_MAX_SIZE,
+            kind,
+            group,
+        ]
+        return int(self.run("archive_all", script_keys, args))
+
+    def delete_all(
+        self, queue: str, source: str, kind: str, release_unique: bool, group: str = ""
+    ) -> int:
+        script_keys = [source, keys.all_groups(queue)]
+        args = [keys.task_key_prefix(queue), kind, int(release_unique), group]
+        return int(self.run("delete_all", script_keys, args))
+
+    def publish_cancel(self, task_id: str) -> int:
+        with self.errors():
+            return int(self.redis.publish(keys.CANCEL_CHANNEL, task_id))
+
+    # -- servers and schedulers -----------------------------------------------------------------
+    def live_members(self, zset: str, now: float) -> list[bytes]:
+        """Members of a heartbeat zset still alive at ``now``; stale ones are pruned."""
+        return list(self.run("live_members", [zset], [int(now)]))
+
+    def server_records(self, now: float) -> tuple[list[bytes], list[bytes]]:
+        """Encoded ServerInfo values and WorkerInfo values of live servers."""
+        server_keys = self.live_members(keys.ALL_SERVERS, now)
+        worker_keys = self.live_members(keys.ALL_WORKERS, now)
+        pipe = self.pipeline()
+        for key in server_keys:
+            pipe.get(key)
+        for key in worker_keys:
+            pipe.hvals(key)
+        with self.errors():
+            replies = pipe.execute()
+        servers = [v for v in replies[: len(server_keys)] if v is not None]
+        workers = [w for vals in replies[len(server_keys) :] for w in vals]
+        return servers, workers
+
+    def scheduler_records(self, now: float) -> list[tuple[bytes, list[bytes]]]:
+        """(entries key, encoded SchedulerEntry elements) for each live scheduler."""
+        entry_keys = self.live_members(keys.ALL_SCHEDULERS, now)
+        pipe = self.pipeline()
+        for key in entry_keys:
+            pipe.lrange(key, 0, -1)
+        with self.errors():
+            replies = pipe.execute()
+        return list(zip(entry_keys, replies, strict=True))
+
+    def scheduler_history(self, entry_id: str, start: int, stop: int) -> list[tuple[bytes, float]]:
+        with self.errors():
+            return list(
+                self.redis.zrevrange(keys.scheduler_history(entry_id), start, stop, withscores=True)
+            )
+
+    # -- redis and cluster ----------------------------------------------------------------------
+    def cluster_slots(self) -> list[Any]:
+        """Raw CLUSTER SLOTS rows; a cluster client's own parser would drop the node IDs."""
+        with self.errors():
+            client: Any = self.redis
+            if self.is_cluster:
+                client = self.redis.get_redis_connection(self.redis.get_default_node())
+            return list(client.execute_command("CLUSTER SLOTS"))
+
+    def info(self) -> dict[str, Any]:
+        with self.errors():
+            return dict(self.redis.info())
+
+    def cluster_info(self) -> dict[str, Any]:
+        with self.errors():
+            return dict(self.redis.execute_command("CLUSTER INFO"))

@@ -1,0 +1,35 @@
+-- list_tasks: one page of a state's tasks with their hash fields (spec §5.4).
+-- KEYS[1] container: pending/active list, or scheduled/retry/archived/completed/group zset
+-- KEYS[2] (optional) lease zset: give it for the active list to get lease scores
+-- ARGV[1] "list" or "zset"
+-- ARGV[2] start (0-based rank)   ARGV[3] stop (inclusive)
+-- ARGV[4] task key prefix        asynq:{q}:t:
+-- Lists are read from the tail (next to dequeue / longest running first), zsets ascending.
+-- returns a flat array, 4 items per task: id, msg, result, score (lease score for lists);
+-- a missing value is the integer 0 (every present value is a bulk string).
+local start, stop = tonumber(ARGV[2]), tonumber(ARGV[3])
+local ids, scores = {}, {}
+if ARGV[1] == "list" then
+  local raw = redis.call("LRANGE", KEYS[1], -(stop + 1), -(start + 1))
+  for i = #raw, 1, -1 do
+    ids[#ids + 1] = raw[i]
+  end
+  for i, id in ipairs(ids) do
+    scores[i] = KEYS[2] and redis.call("ZSCORE", KEYS[2], id) or 0
+  end
+else
+  local raw = redis.call("ZRANGE", KEYS[1], start, stop, "WITHSCORES")
+  for i = 1, #raw, 2 do
+    ids[#ids + 1] = raw[i]
+    scores[#scores + 1] = raw[i + 1]
+  end
+end
+local out = {}
+for i, id in ipairs(ids) do
+  local v = redis.call("HMGET", ARGV[4] .. id, "msg", "result")
+  out[#out + 1] = id
+  out[#out + 1] = v[1] or 0
+  out[#out + 1] = v[2] or 0
+  out[#out + 1] = scores[i] or 0
+end
+return out

@@ -1,0 +1,558 @@
+"""Inspector: read and manage queues, tasks, servers and schedulers (spec §5), as Go's does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis.crc import key_slot
+
+from . import info as infos
+from .broker import keys
+from .broker.broker import Broker
+from .broker.codec import CorruptMessageError, decode, decode_task, encode, timestamp_seconds
+from .broker.proto import SchedulerEnqueueEvent, SchedulerEntry, ServerInfo, WorkerInfo
+from .clock import SYSTEM_CLOCK, Clock, utc_day
+from .errors import (
+    BrokerError,
+    QueueNotEmptyError,
+    QueueNotFoundError,
+    QueueStateError,
+    TaskAlreadyArchivedError,
+    TaskNotFoundError,
+    TaskStateError,
+)
+from .options import check_queue_name
+from .task import TaskInfo, TaskState
+
+MAX_PAGE_SIZE = 10_000
+PAYLOAD_UPDATE_STATES = ("pending", "scheduled", "retry", "archived")
+
+_RUN_ERRORS = {-1: "task is already running", -2: "task is already in pending state"}
+_ARCHIVE_ACTIVE = "cannot archive task in active state. use CancelProcessing instead."
+_DELETE_ACTIVE = "cannot delete task in active state. use CancelProcessing instead."
+
+
+class TaskPage(list):
+    """A page of TaskInfo; ``undecodable`` names the IDs skipped because ``msg`` was unreadable."""
+
+    def __init__(self, items: Iterable[TaskInfo] = (), undecodable: Iterable[str] = ()) -> None:
+        super().__init__(items)
+        self.undecodable: list[str] = list(undecodable)
+
+
+@dataclass
+class BatchResult:
+    """Outcome of an action on selected tasks: how many succeeded, and why the others failed."""
+
+    done: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _check_page(page_size: int, page: int) -> tuple[int, int]:
+    if not isinstance(page, int) or page < 1:
+        raise ValueError(f"page must be an integer >= 1, got {page!r}")
+    if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValueError(
+            f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}"
+        )
+    start = (page - 1) * page_size
+    return start, start + page_size - 1
+
+
+def _utc(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+class Inspector:
+    """Looks into and acts on what Go or Python producers and workers left in Redis.
+
+    ``redis`` is what ``Client`` accepts: a URL, ``ConnectionSettings``, a redis-py client or a
+    ``Broker``. ``clock`` pins "now" (lease orphaning, latency, pause time, history days).
+    """
+
+    def __init__(self, redis: Any = "redis://127.0.0.1:6379/0", *, clock: Clock | None = None):
+        self._owns = not isinstance(redis, Broker)
+        self.broker = (
+            redis if isinstance(redis, Broker) else Broker(redis, clock=clock or SYSTEM_CLOCK)
+        )
+
+    def close(self) -> None:
+        """Release the connection, unless the Broker was lent to us by the caller."""
+        if self._owns:
+            self.broker.close()
+
+    def __enter__(self) -> Inspector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _queue(self, queue: str) -> str:
+        """Validate the name and require the queue in asynq:queues, as Go's inspector does."""
+        check_queue_name(queue)
+        if not self.broker.queue_exists(queue):
+            raise QueueNotFoundError(queue)
+        return queue
+
+    def _page(
+        self, queue: str, state: TaskState, container: str, page_size: int, page: int
+    ) -> TaskPage:
+        start, stop = _check_page(page_size, page)
+        self._queue(queue)
+        is_list = state in (TaskState.PENDING, TaskState.ACTIVE)
+        raw = self.broker.list_tasks(
+            queue,
+            container,
+            "list" if is_list else "zset",
+            start,
+            stop,
+            with_lease=state is TaskState.ACTIVE,
+        )
+        now = self.broker.now()
+        tasks, bad = [], []
+        for task_id, msg_bytes, result, score in raw:
+            try:
+                msg = decode_task(msg_bytes)
+            except CorruptMessageError:
+                bad.append(_text(task_id))
+                continue
+            npa: float | None = None
+            if state is TaskState.PENDING:
+                npa = now
+            elif state in (TaskState.SCHEDULED, TaskState.RETRY):
+                npa = score
+            orphaned = state is TaskState.ACTIVE and score is not None and score <= now
+            tasks.append(
+                TaskInfo.from_message(
+                    msg, state, next_process_at=npa, result=result, is_orphaned=orphaned
+                )
+            )
+        return TaskPage(tasks, bad)
+
+    # -- queues ---------------------------------------------------------------------------------
+    def queues(self) -> list[str]:
+        """Every queue ever enqueued to (and not removed), sorted for stable display."""
+        return sorted(_text(q) for q in self.broker.all_queues())
+
+    def get_queue_info(self, queue: str) -> infos.QueueInfo:
+        """A consistent snapshot of one queue's counts plus Go's sampled memory estimate."""
+        self._queue(queue)
+        now = self.broker.now()
+        s = self.broker.queue_stats(queue, now)
+        pending, active, scheduled, retry, archived, completed = (int(v) for v in s[:6])
+        since = _text(s[13])
+        latency = timedelta(0)
+        if pending and since.strip().lstrip("-").isdigit():
+            latency = max(timedelta(0), timedelta(seconds=now - int(since) / 1e9))
+        aggregating = int(s[12])
+        return infos.QueueInfo(
+            queue=queue,
+            memory_usage=self.broker.memory_usage(queue),
+            latency=latency,
+            size=pending + active + scheduled + retry + archived + completed + aggregating,
+            groups=int(s[11]),
+            pending=pending,
+            active=active,
+            scheduled=scheduled,
+            retry=retry,
+            archived=archived,
+            completed=completed,
+            aggregating=aggregating,
+            processed=int(s[6]),
+            failed=int(s[7]),
+            processed_total=int(s[8]),
+            failed_total=int(s[9]),
+            paused=bool(s[10]),
+            timestamp=_utc(now),
+        )
+
+    def history(self, queue: str, days: int = 7) -> list[infos.DailyStats]:
+        """Processed/failed per UTC day, today first; counters older than 90 days are gone."""
+        if not isinstance(days, int) or days < 1:
+            raise ValueError(f"days must be an integer >= 1, got {days!r}")
+        self._queue(queue)
+        now = self.broker.now()
+        moments = [now - i * 86400 for i in range(days)]
+        counts = self.broker.daily_stats(queue, [utc_day(t) for t in moments])
+        return [
+            infos.DailyStats(
+                queue=queue, processed=p, failed=f, date=datetime.fromtimestamp(t, UTC)
+            )
+            for t, (p, f) in zip(moments, counts, strict=True)
+        ]
+
+    def groups(self, queue: str) -> list[infos.GroupInfo]:
+        """Aggregation groups with their sizes; like Go, no queue check is made."""
+        found = [infos.GroupInfo(_text(g), n) for g, n in self.broker.list_groups(queue)]
+        return sorted(found, key=lambda g: g.group)
+
+    def pause_queue(self, queue: str) -> None:
+        """Stop workers dequeuing from ``queue``; forwarding and aggregation go on."""
+        check_queue_name(queue)
+        if not self.broker.pause(queue, self.broker.now()):
+            raise QueueStateError(f'queue "{queue}" is already paused')
+
+    def unpause_queue(self, queue: str) -> None:
+        """Let workers dequeue from ``queue`` again."""
+        check_queue_name(queue)
+        if not self.broker.unpause(queue):
+            raise QueueStateError(f'queue "{queue}" is not paused')
+
+    def delete_queue(self, queue: str, force: bool = False) -> None:
+        """Remove a queue; ``force`` also deletes its tasks unless some are running.
+
+        Like Go, completed tasks, groups, counters and the paused key stay in Redis.
+        """
+        if not self.broker.queue_exists(queue):
+            raise QueueNotFoundError(queue)
+        code = self.broker.remove_queue(queue, force)
+        if code == -1:
+            raise QueueNotEmptyError(queue)
+        if code == -2:
+            raise QueueStateError("cannot remove queue with active tasks")
+
+    # -- task listings --------------------------------------------------------------------------
+    def list_pending_tasks(self, queue: str, page_size: int = 30, page: int = 1) -> TaskPage:
+        """Pending tasks, the next to be dequeued first."""
+        return self._page(queue, TaskState.PENDING, keys.pending(queue), page_size, page)
+
+    def list_active_tasks(self, queue: str, page_size: int = 30, page: int = 1) -> TaskPage:
+        """Running tasks, longest running first; ``is_orphaned`` when the lease has expired."""
+        return self._page(queue, TaskState.ACTIVE, keys.active(queue), page_size, page)
+
+    def list_scheduled_tasks(self, queue: str, page_size: int = 30, page: int = 1) -> TaskPage:
+        """Scheduled tasks, soonest first."""
+        return self._page(queue, TaskState.SCHEDULED, keys.scheduled(queue), page_size, page)
+
+    def list_retry_tasks(self, queue: str, page_size: int = 30, page: int = 1) -> TaskPage:
+        """Tasks waiting to be retried, soonest first."""
+        return self._page(queue, TaskState.RETRY, keys.retry(queue), page_size, page)
+
+    def list_archived_tasks(self, queue: str, page_size: int = 30, page: int = 1) -> TaskPage:
+        """Archived tasks, oldest archived first (Go's actual order)."""
+        return self._page(queue, TaskState.ARCHIVED, keys.archived(queue), page_size, page)
+
+    def list_completed_tasks(self, queue: str, page_size: int = 30, page: int = 1) -> TaskPage:
+        """Completed tasks kept for retention, soonest to expire first."""
+        return self._page(queue, TaskState.COMPLETED, keys.completed(queue), page_size, page)
+
+    def list_aggregating_tasks(
+        self, queue: str, group: str, page_size: int = 30, page: int = 1
+    ) -> TaskPage:
+        """Tasks waiting in one aggregation group, oldest first."""
+        return self._page(queue, TaskState.AGGREGATING, keys.group(queue, group), page_size, page)
+
+    def get_task_info(self, queue: str, task_id: str) -> TaskInfo:
+        """One task wherever it is; unlike Go, an active task's ``is_orphaned`` is computed."""
+        self._queue(queue)
+        now = self.broker.now()
+        found = self.broker.task_info(queue, task_id, now)
+        if found is None:
+            raise TaskNotFoundError(queue, task_id)
+        msg_bytes, state, npa, result, lease = found
+        try:
+            msg = decode_task(msg_bytes)
+        except CorruptMessageError as exc:
+            raise CorruptMessageError(
+                f'task {task_id} in queue "{queue}" has an unreadable message: {exc}'
+            ) from exc
+        if state == "pending":
+            npa = now
+        orphaned = state == "active" and lease is not None and lease <= now
+        return TaskInfo.from_message(
+            msg, state, next_process_at=npa, result=result, is_orphaned=orphaned
+        )
+
+    # -- single-task actions --------------------------------------------------------------------
+    @staticmethod
+    def _action_error(action: str, code: int, queue: str, task_id: str) -> Exception | None:
+        if code == 1:
+            return None
+        if code == 0:
+            return TaskNotFoundError(queue, task_id)
+        if code == -3:
+            return BrokerError(
+                f"task {task_id} in queue {queue!r} is missing from the container its state names"
+            )
+        if action == "run":
+            return TaskStateError(_RUN_ERRORS[code])
+        if action == "archive":
+            if code == -1:
+                return TaskAlreadyArchivedError(queue, task_id)
+            return TaskStateError(_ARCHIVE_ACTIVE)
+        return TaskStateError(_DELETE_ACTIVE)
+
+    def _act(self, action: str, queue: str, task_id: str) -> None:
+        self._queue(queue)
+        error = self._action_error(
+            action, self.broker.task_action(action, queue, task_id), queue, task_id
+        )
+        if error is not None:
+            raise error
+
+    def run_task(self, queue: str, task_id: str) -> None:
+        """Move a scheduled, retry, archived, completed or aggregating task to pending now."""
+        self._act("run", queue, task_id)
+
+    def archive_task(self, queue: str, task_id: str) -> None:
+        """Archive a task that is not running; its message is kept unchanged."""
+        self._act("archive", queue, task_id)
+
+    def delete_task(self, queue: str, task_id: str) -> None:
+        """Delete a task that is not running, releasing its unique lock if it holds it."""
+        self._act("delete", queue, task_id)
+
+    def _batch(self, action: str, queue: str, task_ids: Iterable[str]) -> BatchResult:
+        self._queue(queue)
+        ids = list(dict.fromkeys(task_ids))
+        result = BatchResult()
+        for task_id, code in zip(ids, self.broker.task_actions(action, queue, ids), strict=True):
+            error = (
+                code
+                if isinstance(code, Exception)
+                else self._action_error(action, code, queue, task_id)
+            )
+            if error is None:
+                result.done += 1
+            else:
+                result.errors[task_id] = str(error)
+        return result
+
+    def run_tasks(self, queue: str, task_ids: Iterable[str]) -> BatchResult:
+        """``run_task`` on selected rows in one round trip; failures are reported, not raised."""
+        return self._batch("run", queue, task_ids)
+
+    def archive_tasks(self, queue: str, task_ids: Iterable[str]) -> BatchResult:
+        """``archive_task`` on selected rows in one round trip."""
+        return self._batch("archive", queue, task_ids)
+
+    def delete_tasks(self, queue: str, task_ids: Iterable[str]) -> BatchResult:
+        """``delete_task`` on selected rows in one round trip."""
+        return self._batch("delete", queue, task_ids)
+
+    def update_task_payload(self, queue: str, task_id: str, payload: bytes) -> TaskInfo:
+        """Replace the payload of a waiting task (pending, scheduled, retry or archived).
+
+        Broader than Go (scheduled only). The unique key is not recomputed, as in Go.
+        """
+        if not isinstance(payload, bytes | bytearray | memoryview):
+            raise TypeError(f"payload must be bytes, got {type(payload).__name__}")
+        self._queue(queue)
+        found = self.broker.task_info(queue, task_id, self.broker.now())
+        if found is None:
+            raise TaskNotFoundError(queue, task_id)
+        old = found[0]
+        msg = decode_task(old)
+        msg.payload = bytes(payload)
+        code, state = self.broker.update_payload(
+            queue, task_id, encode(msg), old, PAYLOAD_UPDATE_STATES
+        )
+        if code == 0:
+            raise TaskNotFoundError(queue, task_id)
+        if code == -1:
+            raise TaskStateError(
+                f"cannot update the payload of a task in {state} state; "
+                f"only {', '.join(PAYLOAD_UPDATE_STATES)} tasks can be edited"
+            )
+        if code == -2:
+            raise TaskStateError(f"task {task_id} changed while updating its payload; try again")
+        return self.get_task_info(queue, task_id)
+
+    def cancel_processing(self, task_id: str) -> None:
+        """Ask every server to cancel ``task_id`` if it runs it (best effort, no queue check)."""
+        self.broker.publish_cancel(task_id)
+
+    # -- bulk actions ---------------------------------------------------------------------------
+    def _all(self, op: str, queue: str, state: str, group: str = "") -> int:
+        self._queue(queue)
+        src = keys.group(queue, group) if state == "aggregating" else keys.state_key(queue, state)
+        kind = "list" if state == "pending" else "zset"
+        if op == "run":
+            return self.broker.run_all(queue, src, group)
+        if op == "archive":
+            return self.broker.archive_all(queue, src, kind, group)
+        release = state in ("scheduled", "retry", "archived", "completed")
+        return self.broker.delete_all(queue, src, kind, release, group)
+
+    def run_all_scheduled_tasks(self, queue: str) -> int:
+        """Move every scheduled task to pending; returns how many."""
+        return self._all("run", queue, "scheduled")
+
+    def run_all_retry_tasks(self, queue: str) -> int:
+        """Move every retry task to pending; returns how many."""
+        return self._all("run", queue, "retry")
+
+    def run_all_archived_tasks(self, queue: str) -> int:
+        """Move every archived task to pending; returns how many."""
+        return self._all("run", queue, "archived")
+
+    def run_all_aggregating_tasks(self, queue: str, group: str) -> int:
+        """Move a whole group to pending without aggregating it; returns how many."""
+        return self._all("run", queue, "aggregating", group)
+
+    def archive_all_pending_tasks(self, queue: str) -> int:
+        """Archive every pending task; returns how many."""
+        return self._all("archive", queue, "pending")
+
+    def archive_all_scheduled_tasks(self, queue: str) -> int:
+        """Archive every scheduled task; returns how many."""
+        return self._all("archive", queue, "scheduled")
+
+    def archive_all_retry_tasks(self, queue: str) -> int:
+        """Archive every retry task; returns how many."""
+        return self._all("archive", queue, "retry")
+
+    def archive_all_aggregating_tasks(self, queue: str, group: str) -> int:
+        """Archive a whole group; returns how many."""
+        return self._all("archive", queue, "aggregating", group)
+
+    def delete_all_pending_tasks(self, queue: str) -> int:
+        """Delete every pending task (unique locks stay, as in Go); returns how many."""
+        return self._all("delete", queue, "pending")
+
+    def delete_all_scheduled_tasks(self, queue: str) -> int:
+        """Delete every scheduled task, releasing their unique locks; returns how many."""
+        return self._all("delete", queue, "scheduled")
+
+    def delete_all_retry_tasks(self, queue: str) -> int:
+        """Delete every retry task, releasing their unique locks; returns how many."""
+        return self._all("delete", queue, "retry")
+
+    def delete_all_archived_tasks(self, queue: str) -> int:
+        """Delete every archived task, releasing their unique locks; returns how many."""
+        return self._all("delete", queue, "archived")
+
+    def delete_all_completed_tasks(self, queue: str) -> int:
+        """Delete every completed task, releasing their unique locks; returns how many."""
+        return self._all("delete", queue, "completed")
+
+    def delete_all_aggregating_tasks(self, queue: str, group: str) -> int:
+        """Delete a whole group (unique locks stay, as in Go); returns how many."""
+        return self._all("delete", queue, "aggregating", group)
+
+    # -- servers and schedulers -----------------------------------------------------------------
+    def servers(self) -> list[infos.ServerInfo]:
+        """Live worker servers with the tasks they run; expired heartbeats are pruned."""
+        server_data, worker_data = self.broker.server_records(self.broker.now())
+        by_server: dict[str, list[infos.WorkerInfo]] = {}
+        for raw in worker_data:
+            try:
+                w = decode(WorkerInfo, raw)
+            except CorruptMessageError:
+                continue
+            by_server.setdefault(w.server_id, []).append(
+                infos.WorkerInfo(
+                    task_id=w.task_id,
+                    task_type=w.task_type,
+                    task_payload=bytes(w.task_payload),
+                    queue=w.queue,
+                    started=_utc(timestamp_seconds(w, "start_time")),
+                    deadline=_utc(timestamp_seconds(w, "deadline")),
+                )
+            )
+        out = []
+        for raw in server_data:
+            try:
+                s = decode(ServerInfo, raw)
+            except CorruptMessageError:
+                continue
+            workers = sorted(by_server.get(s.server_id, []), key=lambda w: w.task_id)
+            out.append(
+                infos.ServerInfo(
+                    id=s.server_id,
+                    host=s.host,
+                    pid=s.pid,
+                    concurrency=s.concurrency,
+                    queues=dict(s.queues),
+                    strict_priority=s.strict_priority,
+                    started=_utc(timestamp_seconds(s, "start_time")),
+                    status=s.status,
+                    active_workers=workers,
+                )
+            )
+        return sorted(out, key=lambda s: (s.host, s.pid, s.id))
+
+    def scheduler_entries(self) -> list[infos.SchedulerEntry]:
+        """Periodic tasks of live schedulers, soonest next run first; options stay raw strings."""
+        out = []
+        for key, elements in self.broker.scheduler_records(self.broker.now()):
+            name = _text(key)
+            scheduler_id = name[len(keys.ALL_SCHEDULERS) + 2 : -1]
+            for raw in elements:
+                try:
+                    e = decode(SchedulerEntry, raw)
+                except CorruptMessageError:
+                    continue
+                out.append(
+                    infos.SchedulerEntry(
+                        id=e.id,
+                        spec=e.spec,
+                        task_type=e.task_type,
+                        task_payload=bytes(e.task_payload),
+                        options=list(e.enqueue_options),
+                        next_enqueue_at=_utc(timestamp_seconds(e, "next_enqueue_time")),
+                        prev_enqueue_at=_utc(timestamp_seconds(e, "prev_enqueue_time")),
+                        scheduler_id=scheduler_id,
+                    )
+                )
+        far = datetime.max.replace(tzinfo=UTC)
+        return sorted(out, key=lambda e: (e.next_enqueue_at or far, e.id))
+
+    def list_scheduler_enqueue_events(
+        self, entry_id: str, page_size: int = 30, page: int = 1
+    ) -> list[infos.SchedulerEnqueueEvent]:
+        """Tasks a periodic entry enqueued, newest first."""
+        start, stop = _check_page(page_size, page)
+        out = []
+        for raw, _score in self.broker.scheduler_history(entry_id, start, stop):
+            try:
+                ev = decode(SchedulerEnqueueEvent, raw)
+            except CorruptMessageError:
+                continue
+            out.append(
+                infos.SchedulerEnqueueEvent(
+                    task_id=ev.task_id, enqueued_at=_utc(timestamp_seconds(ev, "enqueue_time"))
+                )
+            )
+        return out
+
+    # -- redis and cluster ----------------------------------------------------------------------
+    def cluster_key_slot(self, queue: str) -> int:
+        """The cluster slot of every key of ``queue`` (CRC16 of the name, by the hash tag)."""
+        return key_slot(keys.pending(queue).encode())
+
+    def cluster_nodes(self, queue: str) -> list[infos.ClusterNode]:
+        """The nodes serving ``queue``'s slot (primary first)."""
+        slot = self.cluster_key_slot(queue)
+        for row in self.broker.cluster_slots():
+            start, end, *nodes = row
+            if int(start) <= slot <= int(end):
+                return [
+                    infos.ClusterNode(
+                        id=_text(n[2]) if len(n) > 2 else "", addr=f"{_text(n[0])}:{int(n[1])}"
+                    )
+                    for n in nodes
+                ]
+        raise BrokerError("nodes not found")
+
+    def redis_info(self) -> dict[str, str]:
+        """INFO as text pairs (what the console's Redis page shows)."""
+        return {k: _flat(v) for k, v in self.broker.info().items()}
+
+    def redis_cluster_info(self) -> dict[str, str]:
+        """CLUSTER INFO as text pairs; a BrokerError on a Redis without cluster mode."""
+        return {_text(k): _flat(v) for k, v in self.broker.cluster_info().items()}
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{k}={_flat(v)}" for k, v in value.items())
+    return _text(value) if isinstance(value, bytes) else str(value)
