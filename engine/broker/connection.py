@@ -14,7 +14,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
+from redis.backoff import ExponentialBackoff
 from redis.cluster import ClusterNode, RedisCluster
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 RedisLike = redis.Redis | RedisCluster
@@ -154,6 +156,8 @@ def connect(target: str | ConnectionSettings | RedisLike, **options: Any) -> Red
         "socket_timeout": options.pop("socket_timeout", 5.0),
         "socket_connect_timeout": options.pop("socket_connect_timeout", 5.0),
         "health_check_interval": options.pop("health_check_interval", 15),
+        # a few quick retries ride out a blip; a Redis that is down is reported within ~1 s
+        "retry": options.pop("retry", Retry(ExponentialBackoff(cap=0.5, base=0.05), 3)),
         "decode_responses": False,
         **options,
     }
