@@ -77,6 +77,42 @@ class BrokerBase:
         with self.errors():
             return self.script(name)(keys=list(keys), args=list(args), client=client)
 
+    def run_many(self, calls: Sequence[tuple[str, Sequence[Key], Sequence[Arg]]]) -> list[Any]:
+        """Run many scripts in pipelined round trips; one reply (or exception) per call, in order.
+
+        On a cluster, redis-py refuses EVALSHA in its cluster pipeline, so calls are grouped by
+        the node that owns their first key and sent as one plain pipeline per node.
+        """
+        if not calls:
+            return []
+        with self.errors():
+            shas = {}
+            for name in {c[0] for c in calls}:
+                script = self.script(name)
+                script.sha = self.redis.script_load(script.script)
+                shas[name] = script.sha
+            groups: dict[Any, list[int]] = {}
+            if self.is_cluster:
+                for i, (_, ks, _) in enumerate(calls):
+                    node = self.redis.get_node_from_key(ks[0] if ks else "")
+                    groups.setdefault(node.name, []).append(i)
+            else:
+                groups[None] = list(range(len(calls)))
+            replies: list[Any] = [None] * len(calls)
+            for node_name, indexes in groups.items():
+                client = (
+                    self.redis.get_redis_connection(self.redis.get_node(node_name=node_name))
+                    if node_name is not None
+                    else self.redis
+                )
+                pipe = client.pipeline(transaction=False)
+                for i in indexes:
+                    name, ks, args = calls[i]
+                    pipe.evalsha(shas[name], len(ks), *ks, *args)
+                for i, reply in zip(indexes, pipe.execute(raise_on_error=False), strict=True):
+                    replies[i] = reply
+        return replies
+
     def pipeline(self, transaction: bool = False) -> Any:
         return self.redis.pipeline(transaction=transaction)
 

@@ -61,29 +61,16 @@ class ProducerOps(BrokerBase):
         return int(self.run(name, script_keys, args))
 
     def create_tasks(self, tasks: list[NewTask]) -> list[int | BaseException]:
-        """Write many tasks in one pipelined round trip; one result (or error) per task."""
+        """Write many tasks in pipelined round trips; one result (or error) per task."""
         if not tasks:
             return []
         now = self.now()
-        pipe = self.pipeline()
-        for queue in sorted({t.queue for t in tasks}):
-            pipe.sadd(keys.ALL_QUEUES, queue)
-        calls = [self._create_call(t, now) for t in tasks]
-        for name, _, _ in calls:
-            self.script(name)  # register once; load below
         with self.errors():
-            for name in {c[0] for c in calls}:
-                script = self.script(name)
-                script.sha = self.redis.script_load(script.script)
-        for name, script_keys, args in calls:
-            pipe.evalsha(self.script(name).sha, len(script_keys), *script_keys, *args)
-        n_sadd = len({t.queue for t in tasks})
-        with self.errors():
-            replies = pipe.execute(raise_on_error=False)
-        results: list[int | BaseException] = []
-        for reply in replies[n_sadd:]:
-            if isinstance(reply, Exception):
-                results.append(BrokerError(f"Redis at {self.where()} answered: {reply}"))
-            else:
-                results.append(int(reply))
-        return results
+            self.redis.sadd(keys.ALL_QUEUES, *sorted({t.queue for t in tasks}))
+        replies = self.run_many([self._create_call(t, now) for t in tasks])
+        return [
+            BrokerError(f"Redis at {self.where()} answered: {reply}")
+            if isinstance(reply, Exception)
+            else int(reply)
+            for reply in replies
+        ]
