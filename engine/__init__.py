@@ -6,6 +6,7 @@ errors. The broker (engine.broker) is the only code that talks to Redis.
 
 from .client import Client
 from .clock import ManualClock, SystemClock
+from .context import Context, ContextCancelledError, ResultWriter
 from .errors import (
     AsynqError,
     BrokerError,
@@ -25,6 +26,10 @@ from .errors import (
     TaskStateError,
 )
 from .inspector import Inspector
+from .mux import ServeMux
+from .periodic import PeriodicTaskConfig, PeriodicTaskManager
+from .scheduler import Scheduler
+from .server import Server
 from .task import Task, TaskInfo, TaskState
 
 __version__ = "0.1.0"
@@ -33,16 +38,24 @@ __all__ = [
     "AsynqError",
     "BrokerError",
     "Client",
+    "Context",
+    "ContextCancelledError",
     "DuplicateTaskError",
     "GroupNotFoundError",
     "HandlerNotFoundError",
     "Inspector",
     "LeaseExpiredError",
     "ManualClock",
+    "PeriodicTaskConfig",
+    "PeriodicTaskManager",
     "QueueNotEmptyError",
     "QueueNotFoundError",
     "QueueStateError",
+    "ResultWriter",
     "RevokeTask",
+    "Scheduler",
+    "ServeMux",
+    "Server",
     "ServerClosedError",
     "SkipRetry",
     "SystemClock",
@@ -52,4 +65,5 @@ __all__ = [
     "TaskInfo",
     "TaskNotFoundError",
     "TaskState",
+    "TaskStateError",
 ]

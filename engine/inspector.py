@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from redis.crc import key_slot
-
 from . import info as infos
 from .broker import keys
 from .broker.broker import Broker
@@ -527,7 +525,7 @@ class Inspector:
     # -- redis and cluster ----------------------------------------------------------------------
     def cluster_key_slot(self, queue: str) -> int:
         """The cluster slot of every key of ``queue`` (CRC16 of the name, by the hash tag)."""
-        return key_slot(keys.pending(queue).encode())
+        return keys.cluster_slot(queue)
 
     def cluster_nodes(self, queue: str) -> list[infos.ClusterNode]:
         """The nodes serving ``queue``'s slot (primary first)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+from redis.crc import key_slot
+
 ALL_QUEUES = "asynq:queues"
 ALL_SERVERS = "asynq:servers"
 ALL_WORKERS = "asynq:workers"
@@ -122,3 +124,8 @@ def state_key(qname: str, state: str) -> str:
     if state not in STATES or state == "aggregating":
         raise ValueError(f"no per-queue container for state {state!r}")
     return queue_prefix(qname) + state
+
+
+def cluster_slot(qname: str) -> int:
+    """The Redis Cluster slot of every key of a queue (CRC16 of the ``{q}`` hash tag)."""
+    return key_slot(pending(qname).encode())

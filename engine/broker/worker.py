@@ -1,9 +1,321 @@
-"""Worker operations: dequeue, acknowledge, retry, archive, leases, forwarding, heartbeats (spec §4.10–4.27)."""
+"""Worker operations: dequeue, acknowledge, retry, archive, leases, forwarding, heartbeats (spec §4.10–4.27).
+
+Every method takes the time it should act at (``now``, Unix seconds) from the caller's clock, so
+a test with a ``ManualClock`` decides what "now" is for leases, retry times and daily counters.
+Scripts answer ``NOT FOUND`` when a task is no longer active (an inspector deleted it, the
+recoverer already moved it): that becomes ``TaskNotActiveError``, which callers must not retry.
+"""
 
 from __future__ import annotations
 
-from .base import BrokerBase
+import contextlib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import redis
+
+from engine.clock import utc_day
+from engine.errors import BrokerError
+
+from . import keys
+from .base import (
+    ARCHIVE_MAX_AGE,
+    ARCHIVE_MAX_SIZE,
+    LEASE_DURATION,
+    MAX_INT64,
+    STATS_TTL,
+    BrokerBase,
+    to_str,
+)
+
+FORWARD_BATCH = 100
+JANITOR_BATCH = 100
+
+
+def _copy(msg: Any) -> Any:
+    """Writes change a copy, so a write retried by the syncer never increments twice."""
+    out = type(msg)()
+    out.CopyFrom(msg)
+    return out
+
+
+class TaskNotActiveError(BrokerError):
+    """A post-processing write found the task gone from active/lease: nothing left to do."""
+
+
+class CancelSubscription:
+    """A pub/sub connection on ``asynq:cancel``; ``get`` returns one task id or ``None``.
+
+    It hides redis-py from the engine (only engine/broker imports ``redis``). Errors while
+    reading come out as ``BrokerError`` so the subscriber can reconnect.
+    """
+
+    def __init__(self, ops: WorkerOps) -> None:
+        self._ops = ops
+        self._pubsub = ops.redis.pubsub(ignore_subscribe_messages=True)
+        with ops.errors():
+            self._pubsub.subscribe(keys.CANCEL_CHANNEL)
+
+    def get(self, timeout: float) -> str | None:
+        with self._ops.errors():
+            msg = self._pubsub.get_message(timeout=timeout)
+        if msg and msg.get("type") == "message":
+            return to_str(msg.get("data"))
+        return None
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._pubsub.close()
 
 
 class WorkerOps(BrokerBase):
-    pass
+    def _t(self, now: float | None) -> float:
+        return self.now() if now is None else now
+
+    def _ack(self, name: str, script_keys: Sequence[str], args: Sequence[Any]) -> None:
+        try:
+            self.run(name, script_keys, args)
+        except BrokerError as exc:
+            if "NOT FOUND" in str(exc):
+                raise TaskNotActiveError(str(exc)) from exc
+            raise
+
+    # -- dequeue ----------------------------------------------------------------------------
+    def dequeue(self, queues: Sequence[str], now: float | None = None) -> tuple[bytes, float] | None:
+        """Try ``queues`` in order (§4.10); the first task found is returned with its lease
+        expiry (Unix seconds). ``None`` when every queue is empty or paused."""
+        now = self._t(now)
+        expiry = int(now) + LEASE_DURATION
+        for q in queues:
+            msg = self.run(
+                "dequeue",
+                [keys.pending(q), keys.paused(q), keys.active(q), keys.lease(q)],
+                [expiry, keys.task_key_prefix(q)],
+            )
+            if msg:
+                return bytes(msg), float(expiry)
+        return None
+
+    # -- outcomes ---------------------------------------------------------------------------
+    def done(self, queue: str, task_id: str, unique_key: str = "", now: float | None = None) -> None:
+        """Success without retention, or RevokeTask (§4.11): delete and count as processed."""
+        now = self._t(now)
+        script_keys = [
+            keys.active(queue),
+            keys.lease(queue),
+            keys.task_key(queue, task_id),
+            keys.processed_daily(queue, utc_day(now)),
+            keys.processed_total(queue),
+        ]
+        if unique_key:
+            script_keys.append(unique_key)
+        self._ack("done", script_keys, [task_id, int(now) + STATS_TTL, MAX_INT64])
+
+    def mark_complete(self, msg: Any, now: float | None = None) -> None:
+        """Success with retention (§4.12): keep as completed until now + retention."""
+        now = self._t(now)
+        msg = _copy(msg)
+        q = msg.queue
+        msg.completed_at = int(now)
+        script_keys = [
+            keys.active(q),
+            keys.lease(q),
+            keys.completed(q),
+            keys.task_key(q, msg.id),
+            keys.processed_daily(q, utc_day(now)),
+            keys.processed_total(q),
+        ]
+        if msg.unique_key:
+            script_keys.append(msg.unique_key)
+        self._ack(
+            "mark_complete",
+            script_keys,
+            [msg.id, int(now) + STATS_TTL, int(now) + msg.retention, msg.SerializeToString(), MAX_INT64],
+        )
+
+    def requeue(self, queue: str, task_id: str) -> None:
+        """Graceful-shutdown push-back (§4.13): to the tail of pending, dequeued next."""
+        self._ack(
+            "requeue",
+            [keys.active(queue), keys.lease(queue), keys.pending(queue), keys.task_key(queue, task_id)],
+            [task_id],
+        )
+
+    def retry(
+        self,
+        msg: Any,
+        retry_at: float,
+        error: str,
+        *,
+        is_failure: bool = True,
+        now: float | None = None,
+    ) -> None:
+        """Failure with retries left (§4.14): retried += 1 only for a failure, error and time set."""
+        now = self._t(now)
+        msg = _copy(msg)
+        q = msg.queue
+        if is_failure:
+            msg.retried += 1
+        msg.error_msg = error
+        msg.last_failed_at = int(now)
+        day = utc_day(now)
+        self._ack(
+            "retry",
+            [
+                keys.task_key(q, msg.id),
+                keys.active(q),
+                keys.lease(q),
+                keys.retry(q),
+                keys.processed_daily(q, day),
+                keys.failed_daily(q, day),
+                keys.processed_total(q),
+                keys.failed_total(q),
+            ],
+            [
+                msg.id,
+                msg.SerializeToString(),
+                int(retry_at),
+                int(now) + STATS_TTL,
+                "1" if is_failure else "0",
+                MAX_INT64,
+            ],
+        )
+
+    def archive(self, msg: Any, error: str, now: float | None = None) -> None:
+        """Retries exhausted, SkipRetry or recoverer (§4.15); trims the archive, always counts."""
+        now = self._t(now)
+        msg = _copy(msg)
+        q = msg.queue
+        msg.error_msg = error
+        msg.last_failed_at = int(now)
+        day = utc_day(now)
+        self._ack(
+            "archive",
+            [
+                keys.task_key(q, msg.id),
+                keys.active(q),
+                keys.lease(q),
+                keys.archived(q),
+                keys.processed_daily(q, day),
+                keys.failed_daily(q, day),
+                keys.processed_total(q),
+                keys.failed_total(q),
+            ],
+            [
+                msg.id,
+                msg.SerializeToString(),
+                int(now),
+                int(now) - ARCHIVE_MAX_AGE,
+                ARCHIVE_MAX_SIZE,
+                int(now) + STATS_TTL,
+                MAX_INT64,
+                keys.task_key_prefix(q),
+            ],
+        )
+
+    # -- maintenance ------------------------------------------------------------------------
+    def forward_if_ready(self, queue: str, now: float | None = None) -> int:
+        """Scheduled then retry tasks due by ``now`` -> pending (or their group) (§4.16)."""
+        now = self._t(now)
+        moved = 0
+        for source in (keys.scheduled(queue), keys.retry(queue)):
+            while True:
+                n = int(
+                    self.run(
+                        "forward",
+                        [source, keys.pending(queue)],
+                        [int(now), keys.task_key_prefix(queue), int(now * 1e9), keys.group_key_prefix(queue)],
+                    )
+                )
+                moved += n
+                if n < FORWARD_BATCH:
+                    break
+        return moved
+
+    def extend_lease(self, queue: str, task_ids: Sequence[str], now: float | None = None) -> float:
+        """ZADD XX every id's lease to now + 30 s (§4.17); returns the new expiry."""
+        expiry = int(self._t(now)) + LEASE_DURATION
+        if task_ids:
+            with self.errors():
+                self.redis.zadd(keys.lease(queue), dict.fromkeys(task_ids, expiry), xx=True)
+        return float(expiry)
+
+    def list_lease_expired(self, queue: str, cutoff: float) -> list[bytes]:
+        """Encoded messages of tasks whose lease expired at or before ``cutoff`` (§4.18)."""
+        found = self.run("list_lease_expired", [keys.lease(queue)], [int(cutoff), keys.task_key_prefix(queue)])
+        return [bytes(m) for m in found or []]
+
+    def delete_expired_completed(self, queue: str, now: float | None = None, batch: int = JANITOR_BATCH) -> int:
+        """Delete completed tasks whose retention ended (§4.19), in batches until none is left."""
+        now = self._t(now)
+        deleted = 0
+        while True:
+            n = int(
+                self.run(
+                    "delete_expired_completed",
+                    [keys.completed(queue)],
+                    [int(now), keys.task_key_prefix(queue), batch],
+                )
+            )
+            deleted += n
+            if n < batch:
+                return deleted
+
+    def write_result(self, queue: str, task_id: str, data: bytes) -> int:
+        """HSET the task's ``result`` field (§4.20); returns the number of bytes written."""
+        with self.errors():
+            self.redis.hset(keys.task_key(queue, task_id), "result", bytes(data))
+        return len(data)
+
+    # -- server state -----------------------------------------------------------------------
+    def write_server_state(
+        self,
+        host: str,
+        pid: int,
+        server_id: str,
+        server_info: bytes,
+        workers: Mapping[str, bytes],
+        ttl: float,
+        now: float | None = None,
+    ) -> None:
+        """The heartbeat (§4.26): register and refresh the server and its in-flight tasks."""
+        ttl = max(1, math.ceil(ttl))  # SETEX/EXPIRE need whole seconds >= 1
+        exp = int(self._t(now) + ttl)
+        skey, wkey = keys.server_info(host, pid, server_id), keys.workers(host, pid, server_id)
+        with self.errors():
+            self.redis.zadd(keys.ALL_SERVERS, {skey: exp})
+            self.redis.zadd(keys.ALL_WORKERS, {wkey: exp})
+        args: list[Any] = [int(ttl), server_info]
+        for task_id, info in workers.items():
+            args += [task_id, info]
+        self.run("write_server_state", [skey, wkey], args)
+
+    def clear_server_state(self, host: str, pid: int, server_id: str) -> None:
+        """On shutdown (§4.27): forget the server and its workers."""
+        skey, wkey = keys.server_info(host, pid, server_id), keys.workers(host, pid, server_id)
+        with self.errors():
+            self.redis.zrem(keys.ALL_SERVERS, skey)
+            self.redis.zrem(keys.ALL_WORKERS, wkey)
+            self.redis.delete(skey, wkey)
+
+    # -- cancelation ------------------------------------------------------------------------
+    def publish_cancel(self, task_id: str) -> int:
+        """PUBLISH asynq:cancel <id> (§4.25): best effort, returns the number of receivers."""
+        with self.errors():
+            return int(self.redis.publish(keys.CANCEL_CHANNEL, task_id))
+
+    def subscribe_cancel(self) -> CancelSubscription:
+        return CancelSubscription(self)
+
+    # -- helpers for the processor ----------------------------------------------------------
+    def is_connection_error(self, exc: BaseException) -> bool:
+        """True when ``exc`` (a BrokerError) came from an unreachable Redis, worth retrying."""
+        return isinstance(exc.__cause__, redis.ConnectionError | redis.TimeoutError)
+
+    def queues_paused(self, queues: Iterable[str]) -> set[str]:
+        """Which of ``queues`` are paused (used only for diagnostics)."""
+        qs = list(queues)
+        with self.errors():
+            flags = [self.redis.exists(keys.paused(q)) for q in qs]
+        return {q for q, f in zip(qs, flags, strict=True) if f}

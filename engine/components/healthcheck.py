@@ -1,0 +1,26 @@
+"""Health check: PING Redis every 15 s and report the outcome to the user's callback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from .periodic import Periodic
+
+
+class HealthChecker(Periodic):
+    name = "healthcheck"
+
+    def __init__(self, broker: Any, func: Callable[[BaseException | None], Any], *,
+                 interval: float, logger: logging.Logger | None = None) -> None:
+        super().__init__(interval, run_at_start=False, logger=logger)
+        self.broker, self.func = broker, func
+
+    def run_once(self) -> None:
+        err: BaseException | None = None
+        try:
+            self.broker.ping()
+        except Exception as exc:
+            err = exc
+        self.func(err)

@@ -1,0 +1,65 @@
+"""A background job that runs every ``interval`` seconds on its own thread.
+
+The wait between runs is an ``Event.wait``, so ``stop()`` returns at once instead of after a
+sleep; ``trigger()`` runs the job now (tests use it instead of waiting for the interval).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+
+class Periodic:
+    name = "periodic"
+
+    def __init__(self, interval: float, *, run_at_start: bool, logger: logging.Logger | None = None):
+        if interval <= 0:
+            raise ValueError(f"{self.name} interval must be positive")
+        self.interval = interval
+        self.run_at_start = run_at_start
+        self.log = logger or logging.getLogger(f"pyasynq.{self.name}")
+        self._stop = threading.Event()
+        self._kick = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.runs = 0
+
+    def run_once(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def on_stop(self) -> None:
+        """Called on the component's thread after the last run (final flushes, cleanup)."""
+
+    def _safe_run(self) -> None:
+        try:
+            self.run_once()
+        except Exception:
+            self.log.exception("%s failed", self.name)
+        self.runs += 1
+
+    def _loop(self) -> None:
+        if self.run_at_start:
+            self._safe_run()
+        while not self._stop.is_set():
+            self._kick.wait(self.interval)
+            if self._stop.is_set():
+                break
+            self._kick.clear()
+            self._safe_run()
+        try:
+            self.on_stop()
+        except Exception:
+            self.log.exception("%s: stopping failed", self.name)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=f"pyasynq-{self.name}", daemon=True)
+        self._thread.start()
+
+    def trigger(self) -> None:
+        self._kick.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._kick.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)

@@ -1,0 +1,55 @@
+"""Subscriber: listens on ``asynq:cancel`` and cancels the named task if it runs here (§4.25).
+
+It reconnects every 5 s while Redis is unreachable. ``ready`` is set once subscribed, so tests
+(and a cautious caller) know a PUBLISH will be heard.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+
+class Subscriber:
+    name = "subscriber"
+
+    def __init__(self, broker: Any, on_cancel: Callable[[str], Any], *, retry_interval: float = 5.0,
+                 poll: float = 0.2, logger: logging.Logger | None = None) -> None:
+        self.broker, self.on_cancel = broker, on_cancel
+        self.retry_interval, self.poll = retry_interval, poll
+        self.log = logger or logging.getLogger("pyasynq.subscriber")
+        self.ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sub = self.broker.subscribe_cancel()
+            except Exception as exc:
+                self.log.warning("cannot subscribe to cancelations, retrying: %s", exc)
+                self._stop.wait(self.retry_interval)
+                continue
+            self.ready.set()
+            try:
+                while not self._stop.is_set():
+                    task_id = sub.get(self.poll)
+                    if task_id:
+                        self.on_cancel(task_id)
+            except Exception as exc:
+                self.log.warning("cancelation subscription lost, reconnecting: %s", exc)
+                self.ready.clear()
+                self._stop.wait(self.retry_interval)
+            finally:
+                sub.close()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="pyasynq-subscriber", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)

@@ -1,0 +1,1 @@
+"""A job-queue application as a team would write it with pyasynq (used by the demo and Procfile)."""
