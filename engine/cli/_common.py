@@ -52,6 +52,28 @@ def resolve_url(redis_url: str | None, uri: str | None, db: int | None, password
     return os.environ.get("REDIS_URL") or DEFAULT_URL
 
 
+def import_object(spec: str) -> Any:
+    """Import ``package.module:attr`` (dots after the colon walk attributes), with the working
+    directory importable as it is for ``python -m``."""
+    import importlib
+
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise click.BadParameter(f"expected MODULE:ATTR, e.g. myapp.tasks:mux, got {spec!r}")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise click.BadParameter(f"cannot import {module_name!r}: {exc}") from exc
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise click.BadParameter(f"{module_name!r} has no attribute {attr!r}") from None
+    return obj
+
+
 def json_option(func: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
 

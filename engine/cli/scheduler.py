@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
-import os
-import sys
 from typing import Any
 
 import click
 
-from ._common import EXIT_REFUSED, fail, redis_option
+from ._common import EXIT_REFUSED, fail, import_object, redis_option
 
 
 def load_target(target: str) -> Any:
-    """Import ``module:attr`` (attr may be dotted), with the working directory importable."""
-    module_name, sep, attr = target.partition(":")
-    if not sep or not module_name or not attr:
-        raise click.BadParameter("expected MODULE:ATTR, e.g. myapp.periodic:scheduler")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    obj: Any = importlib.import_module(module_name)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
+    """The object named by ``MODULE:ATTR``."""
+    return import_object(target)
 
 
 def _runnable(obj: Any) -> bool:
@@ -71,7 +60,7 @@ def command(target: str, redis_url: str, log_level: str) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         obj = materialize(load_target(target), redis_url)
-    except (ImportError, AttributeError, TypeError) as exc:
+    except (click.BadParameter, TypeError) as exc:
         fail(f"cannot load {target}: {exc}", EXIT_REFUSED)
         return
     obj.run()

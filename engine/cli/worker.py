@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import sys
@@ -10,7 +9,7 @@ from typing import Any
 
 import click
 
-from ._common import redis_option
+from ._common import import_object, redis_option
 
 
 def parse_queues(text: str) -> dict[str, int]:
@@ -36,22 +35,8 @@ def parse_queues(text: str) -> dict[str, int]:
 
 
 def load_handler(spec: str) -> Any:
-    """Import ``package.module:attr`` (dots after the colon walk attributes)."""
-    module_name, _, attr = spec.partition(":")
-    if not module_name or not attr:
-        raise click.BadParameter(f"expected MODULE:ATTR, got {spec!r}")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise click.BadParameter(f"cannot import {module_name!r}: {exc}") from exc
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise click.BadParameter(f"{module_name!r} has no attribute {attr!r}") from None
-    return obj
+    """The handler object named by ``MODULE:ATTR``."""
+    return import_object(spec)
 
 
 @click.command("worker")

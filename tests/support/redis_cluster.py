@@ -13,12 +13,12 @@ from .redis_server import RedisServer, find_redis_server, free_cluster_port
 
 
 def _redis_cli() -> str:
-    found = shutil.which("redis-cli")
-    if found:
-        return found
     candidate = Path(find_redis_server()).with_name("redis-cli")
     if candidate.exists():
         return str(candidate)
+    found = shutil.which("redis-cli")
+    if found:
+        return found
     raise RuntimeError("redis-cli not found (needed to create a cluster)")
 
 

@@ -1,0 +1,133 @@
+"""What may be done to tasks in each state, and how each action maps onto the Inspector.
+
+The rules are Asynqmon's (console-features.md §1.3): active tasks can only be cancelled;
+pending ones deleted or archived; archived ones run or deleted; completed ones deleted; the
+rest run, archived or deleted. Templates read the same tables to decide which buttons to draw,
+and views refuse anything else, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import AsynqError, BrokerError
+
+from .presenters import plural
+
+STATES: tuple[str, ...] = ("active", "pending", "aggregating", "scheduled", "retry", "archived", "completed")
+
+ROW_ACTIONS: dict[str, tuple[str, ...]] = {
+    "active": ("cancel",),
+    "pending": ("archive", "delete"),
+    "aggregating": ("run", "archive", "delete"),
+    "scheduled": ("run", "archive", "delete"),
+    "retry": ("run", "archive", "delete"),
+    "archived": ("run", "delete"),
+    "completed": ("delete",),
+}
+"""Actions on one task, on selected tasks and on all tasks of a state (same sets)."""
+
+LABELS = {"run": "Run", "archive": "Archive", "delete": "Delete", "cancel": "Cancel"}
+
+
+@dataclass
+class Outcome:
+    """What a bulk action did: how many tasks it touched and which failed, with why."""
+
+    action: str
+    done: int
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def message(self) -> str:
+        tasks = plural(self.done, "task")
+        text = {
+            "run": f"Ran {tasks} (moved to pending)",
+            "archive": f"Archived {tasks}",
+            "delete": f"Deleted {tasks}",
+            "cancel": f"Sent a cancel signal to {tasks}",
+        }[self.action]
+        if self.errors:
+            first = next(iter(self.errors.items()))
+            text += f"; {plural(len(self.errors), 'task')} failed (e.g. {first[0]}: {first[1]})"
+        return text
+
+
+def allowed(state: str, action: str) -> bool:
+    return action in ROW_ACTIONS.get(state, ())
+
+
+def run_one(inspector: Any, queue: str, task_id: str, action: str) -> None:
+    """Run one action on one task; the Inspector raises on a missing task or a bad state."""
+    if action == "cancel":
+        inspector.cancel_processing(task_id)
+    elif action == "run":
+        inspector.run_task(queue, task_id)
+    elif action == "archive":
+        inspector.archive_task(queue, task_id)
+    elif action == "delete":
+        inspector.delete_task(queue, task_id)
+    else:  # pragma: no cover - routes only admit the four verbs
+        raise ValueError(f"unknown action {action!r}")
+
+
+def run_batch(inspector: Any, queue: str, ids: list[str], action: str) -> Outcome:
+    """Run ``action`` on the selected ``ids`` in as few round trips as the Inspector allows."""
+    if action == "cancel":
+        errors: dict[str, str] = {}
+        done = 0
+        for task_id in ids:
+            try:
+                inspector.cancel_processing(task_id)
+                done += 1
+            except AsynqError as exc:  # report per task, keep going like Asynqmon's batch_cancel
+                if isinstance(exc, BrokerError):
+                    raise
+                errors[task_id] = str(exc)
+        return Outcome(action, done, errors)
+    method = {"run": inspector.run_tasks, "archive": inspector.archive_tasks, "delete": inspector.delete_tasks}[action]
+    result = method(queue, ids)
+    return Outcome(action, int(result.done), dict(result.errors))
+
+
+def _all_methods(inspector: Any) -> dict[tuple[str, str], Callable[..., int]]:
+    i = inspector
+    return {
+        ("pending", "archive"): i.archive_all_pending_tasks,
+        ("pending", "delete"): i.delete_all_pending_tasks,
+        ("scheduled", "run"): i.run_all_scheduled_tasks,
+        ("scheduled", "archive"): i.archive_all_scheduled_tasks,
+        ("scheduled", "delete"): i.delete_all_scheduled_tasks,
+        ("retry", "run"): i.run_all_retry_tasks,
+        ("retry", "archive"): i.archive_all_retry_tasks,
+        ("retry", "delete"): i.delete_all_retry_tasks,
+        ("archived", "run"): i.run_all_archived_tasks,
+        ("archived", "delete"): i.delete_all_archived_tasks,
+        ("completed", "delete"): i.delete_all_completed_tasks,
+        ("aggregating", "run"): i.run_all_aggregating_tasks,
+        ("aggregating", "archive"): i.archive_all_aggregating_tasks,
+        ("aggregating", "delete"): i.delete_all_aggregating_tasks,
+    }
+
+
+def run_all(inspector: Any, queue: str, state: str, action: str, group: str | None = None) -> Outcome:
+    """Run ``action`` on every task in ``state`` (in ``group`` for aggregating tasks)."""
+    if state == "active":
+        return _cancel_all(inspector, queue)
+    method = _all_methods(inspector)[(state, action)]
+    n = method(queue, group) if state == "aggregating" else method(queue)
+    return Outcome(action, int(n))
+
+
+def _cancel_all(inspector: Any, queue: str) -> Outcome:
+    """Asynqmon's cancel-all: walk the active list 100 at a time and signal each task."""
+    ids: list[str] = []
+    page = 1
+    while True:
+        batch = inspector.list_active_tasks(queue, page_size=100, page=page)
+        ids.extend(t.id for t in batch)
+        if len(batch) < 100:
+            break
+        page += 1
+    return run_batch(inspector, queue, ids, "cancel")

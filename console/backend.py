@@ -1,0 +1,62 @@
+"""The console's one Inspector per app, made on first use.
+
+Making it lazily means the app starts (and answers /health with 503) even when Redis is down
+at boot; the Inspector's redis-py pool is thread-safe, so all requests share it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Flask, current_app
+
+EXTENSION = "pyasynq"
+
+
+class Backend:
+    """Holds the Inspector for one app (``app.extensions["pyasynq"]``)."""
+
+    def __init__(self, redis_url: str, inspector: Any = None) -> None:
+        self.redis_url = redis_url
+        self._inspector = inspector
+        self._owned = inspector is None
+        self._lock = threading.Lock()
+
+    @property
+    def inspector(self) -> Any:
+        if self._inspector is None:
+            with self._lock:
+                if self._inspector is None:
+                    from engine.inspector import Inspector
+
+                    self._inspector = Inspector(self.redis_url)
+        return self._inspector
+
+    def ping(self) -> bool:
+        """True when Redis answers; raises ``BrokerError`` when it does not."""
+        inspector = self.inspector
+        ping = getattr(inspector, "ping", None)
+        if callable(ping):
+            return bool(ping())
+        return bool(inspector.broker.ping())
+
+    def close(self) -> None:
+        if self._owned and self._inspector is not None:
+            self._inspector.close()
+            self._inspector = None
+
+
+def init_app(app: Flask, redis_url: str, inspector: Any = None) -> Backend:
+    backend = Backend(redis_url, inspector)
+    app.extensions[EXTENSION] = backend
+    return backend
+
+
+def backend() -> Backend:
+    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+
+
+def inspector() -> Any:
+    """The Inspector of the current app."""
+    return backend().inspector

@@ -1,0 +1,147 @@
+"""ConsoleConfig: every setting of the web console in one frozen, validated object.
+
+Settings are checked once, when the object is built, so a typo in an environment variable
+stops the process at startup with a sentence instead of surfacing as a 500 later.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+Formatter = Callable[[str, bytes], str]
+"""``(task_type, data) -> text``: turns a payload or result into what the console shows."""
+
+PAGE_SIZES: tuple[int, ...] = (10, 20, 30, 60, 100)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _normalise_root(root: str) -> str:
+    root = root.strip()
+    if root in ("", "/"):
+        return ""
+    if not root.startswith("/"):
+        raise ValueError(f"root_path must start with '/', got {root!r}")
+    return root.rstrip("/")
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    """Settings of one console app.
+
+    ``root_path``: the URL prefix the console answers under when it is served on its own
+    (default ``/monitoring``; ``""`` for the site root). When a host app mounts the console
+    with a WSGI dispatcher, the dispatcher's prefix (``SCRIPT_NAME``) is used instead, so the
+    same app works at any prefix.
+    ``poll_interval``: seconds between live refreshes; 0 turns live refresh off.
+    ``secret_key``: signs the session cookie that carries the CSRF token and flash messages.
+    When unset, a random key is made per process, which breaks forms across several gunicorn
+    workers; set ``CONSOLE_SECRET_KEY`` in production.
+    ``payload_formatter`` / ``result_formatter``: replace the default view of bytes.
+    ``max_payload_length``: characters of a payload or result shown in a table cell.
+    """
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    root_path: str = "/monitoring"
+    read_only: bool = False
+    poll_interval: float = 8.0
+    page_size: int = 20
+    page_sizes: tuple[int, ...] = PAGE_SIZES
+    payload_formatter: Formatter | None = None
+    result_formatter: Formatter | None = None
+    secret_key: str | None = field(default=None, repr=False)
+    max_payload_length: int = 200
+    title: str = "pyasynq"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root_path", _normalise_root(self.root_path))
+        if not self.redis_url:
+            raise ValueError("redis_url must not be empty")
+        if self.poll_interval < 0:
+            raise ValueError(f"poll_interval must be >= 0 seconds, got {self.poll_interval}")
+        sizes = tuple(self.page_sizes)
+        if not sizes or any(s < 1 for s in sizes):
+            raise ValueError(f"page_sizes must be positive, got {sizes}")
+        object.__setattr__(self, "page_sizes", sizes)
+        if self.page_size not in sizes:
+            raise ValueError(f"page_size {self.page_size} is not one of page_sizes {sizes}")
+        if self.max_payload_length < 1:
+            raise ValueError("max_payload_length must be at least 1")
+        for name in ("payload_formatter", "result_formatter"):
+            value = getattr(self, name)
+            if value is not None and not callable(value):
+                raise ValueError(f"{name} must be callable (task_type, data) -> str")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ConsoleConfig:
+        """Build a config from environment variables (a dict in tests).
+
+        ``REDIS_URL``, ``CONSOLE_ROOT_PATH``, ``CONSOLE_READ_ONLY``, ``CONSOLE_POLL_INTERVAL``,
+        ``CONSOLE_PAGE_SIZE``, ``CONSOLE_MAX_PAYLOAD_LENGTH``, ``CONSOLE_SECRET_KEY`` (falls back
+        to ``SECRET_KEY``), ``CONSOLE_PAYLOAD_FORMATTER`` / ``CONSOLE_RESULT_FORMATTER``
+        (``package.module:function``), ``CONSOLE_TITLE``.
+        """
+        env = os.environ if environ is None else environ
+        kwargs: dict[str, object] = {}
+        if env.get("REDIS_URL"):
+            kwargs["redis_url"] = env["REDIS_URL"]
+        if "CONSOLE_ROOT_PATH" in env:
+            kwargs["root_path"] = env["CONSOLE_ROOT_PATH"]
+        if "CONSOLE_READ_ONLY" in env:
+            kwargs["read_only"] = _bool("CONSOLE_READ_ONLY", env["CONSOLE_READ_ONLY"])
+        if env.get("CONSOLE_POLL_INTERVAL"):
+            kwargs["poll_interval"] = _number("CONSOLE_POLL_INTERVAL", env["CONSOLE_POLL_INTERVAL"], float)
+        if env.get("CONSOLE_PAGE_SIZE"):
+            kwargs["page_size"] = _number("CONSOLE_PAGE_SIZE", env["CONSOLE_PAGE_SIZE"], int)
+        if env.get("CONSOLE_MAX_PAYLOAD_LENGTH"):
+            kwargs["max_payload_length"] = _number(
+                "CONSOLE_MAX_PAYLOAD_LENGTH", env["CONSOLE_MAX_PAYLOAD_LENGTH"], int
+            )
+        secret = env.get("CONSOLE_SECRET_KEY") or env.get("SECRET_KEY")
+        if secret:
+            kwargs["secret_key"] = secret
+        if env.get("CONSOLE_TITLE"):
+            kwargs["title"] = env["CONSOLE_TITLE"]
+        for var, name in (
+            ("CONSOLE_PAYLOAD_FORMATTER", "payload_formatter"),
+            ("CONSOLE_RESULT_FORMATTER", "result_formatter"),
+        ):
+            if env.get(var):
+                kwargs[name] = _import_callable(var, env[var])
+        try:
+            return cls(**kwargs)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise ValueError(f"invalid console configuration: {exc}") from exc
+
+
+def _bool(var: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{var} must be true or false, got {raw!r}")
+
+
+def _number(var: str, raw: str, kind: type[int] | type[float]) -> int | float:
+    try:
+        return kind(raw.strip())
+    except ValueError:
+        raise ValueError(f"{var} must be a{'n integer' if kind is int else ' number'}, got {raw!r}") from None
+
+
+def _import_callable(var: str, spec: str) -> Formatter:
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise ValueError(f"{var} must look like 'package.module:function', got {spec!r}")
+    try:
+        obj = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"{var}: cannot import {spec!r}: {exc}") from exc
+    if not callable(obj):
+        raise ValueError(f"{var}: {spec!r} is not callable")
+    return obj  # type: ignore[no-any-return]

@@ -1,0 +1,98 @@
+"""The task page (every field of one task) and the actions on a single task."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+
+from engine.errors import AsynqError, BrokerError, QueueNotFoundError, TaskNotFoundError
+
+from ..actions import LABELS, ROW_ACTIONS, allowed, run_one
+from ..backend import inspector
+from ..guards import safe_next
+from ..presenters import format_data
+from .queues import active_workers
+
+bp = Blueprint("tasks", __name__)
+
+TASK_ACTIONS = 'any("run", "archive", "delete", "cancel")'
+
+
+def _actions(task: Any) -> tuple[str, ...]:
+    """The actions this task's state allows; an orphaned task has no worker to cancel."""
+    actions = ROW_ACTIONS[str(task.state)]
+    if task.is_orphaned:
+        actions = tuple(a for a in actions if a != "cancel")
+    return actions
+
+
+def _context(queue: str, task_id: str) -> dict[str, Any]:
+    cfg = current_app.config["CONSOLE"]
+    insp = inspector()
+    task = insp.get_task_info(queue, task_id)
+    worker = active_workers(insp).get(task.id) if str(task.state) == "active" else None
+    expires_at = None
+    if task.completed_at is not None and task.retention:
+        expires_at = task.completed_at + task.retention
+    ttl: timedelta | None = None
+    if expires_at is not None:
+        ttl = expires_at - datetime.now(UTC)
+    return {
+        "queue": queue,
+        "task": task,
+        "state": str(task.state),
+        "worker": worker,
+        "payload": format_data(task.type, task.payload, cfg.payload_formatter),
+        "result": format_data(task.type, task.result, cfg.result_formatter),
+        "expires_at": expires_at,
+        "ttl": ttl,
+        "actions": _actions(task),
+        "labels": LABELS,
+    }
+
+
+@bp.get("/queues/<name:queue>/tasks/<name:task_id>")
+def show(queue: str, task_id: str) -> Any:
+    return render_template("task.html", **_context(queue, task_id))
+
+
+@bp.get("/_fragments/queues/<name:queue>/tasks/<name:task_id>")
+def fragment(queue: str, task_id: str) -> Any:
+    return render_template("_task_body.html", **_context(queue, task_id))
+
+
+@bp.post(f"/queues/<name:queue>/tasks/<name:task_id>/<{TASK_ACTIONS}:action>")
+def act(queue: str, task_id: str, action: str) -> Any:
+    """Run, archive, delete or cancel one task, if its current state allows it."""
+    insp = inspector()
+    task_page = url_for("tasks.show", queue=queue, task_id=task_id)
+    queue_page = url_for("queues.show", queue=queue)
+    try:
+        task = insp.get_task_info(queue, task_id)
+    except TaskNotFoundError:
+        flash(f"Task {task_id} no longer exists in queue \"{queue}\".", "error")
+        return redirect(queue_page, 303)
+    state = str(task.state)
+    back = safe_next(url_for("queues.show", queue=queue, state=state))
+    if not allowed(state, action) or (action == "cancel" and task.is_orphaned):
+        flash(f"Cannot {action} task {task_id}: it is {'orphaned' if task.is_orphaned else state}.", "error")
+        return redirect(back, 303)
+    try:
+        run_one(insp, queue, task_id, action)
+    except AsynqError as exc:
+        if isinstance(exc, BrokerError | QueueNotFoundError):
+            raise
+        flash(str(exc), "error")
+        return redirect(back, 303)
+    done = {
+        "run": f"Task {task_id} moved to pending.",
+        "archive": f"Archived task {task_id}.",
+        "delete": f"Deleted task {task_id}.",
+        "cancel": f"Sent a cancel signal to task {task_id}.",
+    }[action]
+    flash(done, "success")
+    if action == "delete" and back == task_page:
+        back = url_for("queues.show", queue=queue, state=state)
+    return redirect(back, 303)
