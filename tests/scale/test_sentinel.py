@@ -8,7 +8,9 @@ import time
 import pytest
 import redis
 
-from engine import Client, Inspector, ServeMux, Server, Task
+from console import create_app
+from console.config import ConsoleConfig
+from engine import Client, Inspector, ManualClock, Scheduler, ServeMux, Server, Task
 from tests.support.redis_cluster import SentinelDeployment
 
 
@@ -51,10 +53,25 @@ def test_failover_mid_run_loses_no_acknowledged_task(sentinel):
         recoverer_interval=1, syncer_interval=0.5,
     )
     server.start(mux)
+    console = create_app(ConsoleConfig(redis_url=sentinel.url, secret_key="t")).test_client()
+    clock = ManualClock(time.time())
+    scheduler = Scheduler(sentinel.url, clock=clock)
+    scheduler.register("@every 10s", Task("work", b"tick"))
     try:
+        assert console.get("/monitoring/health").status_code == 200
         wait_until(lambda: len(done) >= 20, what="processing to start")
         sentinel.kill_master()
         sentinel.wait_failover()
+        # the console and the scheduler follow the failover too
+        wait_until(lambda: console.get("/monitoring/health").status_code == 200, what="console health")
+
+        def tick_processed() -> bool:
+            clock.advance(11)  # each call is a new due instant; a failed enqueue fires again
+            scheduler.tick()
+            time.sleep(0.5)
+            return "tick" in done
+
+        wait_until(tick_processed, what="scheduled tick processed")
         after = []
         for i in range(50):
             for _ in range(100):
@@ -72,4 +89,5 @@ def test_failover_mid_run_loses_no_acknowledged_task(sentinel):
         info = insp.get_queue_info("default")
         assert info.pending == 0 and info.archived == 0
     finally:
+        scheduler.shutdown()
         server.shutdown()
