@@ -16,7 +16,7 @@ from flask import Flask, redirect, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from . import backend, guards, presenters
+from . import audit, auth, backend, guards, presenters, security
 from .config import ConsoleConfig
 from .paths import static_dir, templates_dir
 
@@ -36,6 +36,10 @@ class _SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_path(self, app: Flask) -> str:
         return (request.script_root or "") + "/"
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure whenever the request came over HTTPS (see ``ConsoleConfig.trust_proxy``)."""
+        return security.secure_cookie(app)
 
 
 class _RootPath:
@@ -70,12 +74,18 @@ class _RootPath:
         return self.app(environ, start_response)
 
 
-def create_app(config: ConsoleConfig | None = None, *, inspector: Any = None) -> Flask:
+def create_app(
+    config: ConsoleConfig | None = None,
+    *,
+    inspector: Any = None,
+    authenticate: auth.Authenticate | None = None,
+) -> Flask:
     """Build the console app.
 
     ``config`` defaults to ``ConsoleConfig.from_env()``. ``inspector`` lets a caller (or a
     test) share an existing ``engine.inspector.Inspector``; otherwise one is made on first use
-    from ``config.redis_url`` and closed with the app's resources.
+    from ``config.redis_url`` and closed with the app's resources. ``authenticate(request)``
+    returns a ``console.auth.User`` (or ``None``) from the host app's own sign-in.
     """
     config = config or ConsoleConfig.from_env()
     app = Flask(
@@ -113,6 +123,9 @@ def create_app(config: ConsoleConfig | None = None, *, inspector: Any = None) ->
 
     backend.init_app(app, config.redis_url, inspector)
     guards.register(app)
+    auth.register(app, authenticate)
+    audit.register(app)
+    security.register(app, trust_proxy=config.trust_proxy)
 
     from .views import register_blueprints
 

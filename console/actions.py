@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.errors import AsynqError, BrokerError
 
+from .audit import note_outcome
 from .presenters import plural
 
 STATES: tuple[str, ...] = ("active", "pending", "aggregating", "scheduled", "retry", "archived", "completed")
@@ -85,10 +86,16 @@ def run_batch(inspector: Any, queue: str, ids: list[str], action: str) -> Outcom
                 if isinstance(exc, BrokerError):
                     raise
                 errors[task_id] = str(exc)
-        return Outcome(action, done, errors)
+        return _noted(Outcome(action, done, errors))
     method = {"run": inspector.run_tasks, "archive": inspector.archive_tasks, "delete": inspector.delete_tasks}[action]
     result = method(queue, ids)
-    return Outcome(action, int(result.done), dict(result.errors))
+    return _noted(Outcome(action, int(result.done), dict(result.errors)))
+
+
+def _noted(outcome: Outcome) -> Outcome:
+    """Tell the audit log how many tasks the action really changed."""
+    note_outcome(outcome.done, len(outcome.errors))
+    return outcome
 
 
 def _all_methods(inspector: Any) -> dict[tuple[str, str], Callable[..., int]]:
@@ -117,7 +124,7 @@ def run_all(inspector: Any, queue: str, state: str, action: str, group: str | No
         return _cancel_all(inspector, queue)
     method = _all_methods(inspector)[(state, action)]
     n = method(queue, group) if state == "aggregating" else method(queue)
-    return Outcome(action, int(n))
+    return _noted(Outcome(action, int(n)))
 
 
 def _cancel_all(inspector: Any, queue: str) -> Outcome:

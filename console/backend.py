@@ -7,6 +7,7 @@ at boot; the Inspector's redis-py pool is thread-safe, so all requests share it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app
@@ -22,6 +23,7 @@ class Backend:
         self._inspector = inspector
         self._owned = inspector is None
         self._lock = threading.Lock()
+        self._closers: list[Callable[[], None]] = []
 
     @property
     def inspector(self) -> Any:
@@ -41,7 +43,14 @@ class Backend:
             return bool(ping())
         return bool(inspector.broker.ping())
 
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Run ``closer`` when the app's resources are released (e.g. stop a background thread)."""
+        self._closers.append(closer)
+
     def close(self) -> None:
+        closers, self._closers = self._closers, []
+        for closer in closers:
+            closer()
         if self._owned and self._inspector is not None:
             self._inspector.close()
             self._inspector = None

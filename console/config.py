@@ -11,6 +11,8 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from .auth import MODES, Authenticate, UserRecord, coerce_users, parse_users
+
 Formatter = Callable[[str, bytes], str]
 """``(task_type, data) -> text``: turns a payload or result into what the console shows."""
 
@@ -43,6 +45,19 @@ class ConsoleConfig:
     workers; set ``CONSOLE_SECRET_KEY`` in production.
     ``payload_formatter`` / ``result_formatter``: replace the default view of bytes.
     ``max_payload_length``: characters of a payload or result shown in a table cell.
+    ``auth``: ``none`` (default), ``basic`` (HTTP Basic) or ``form`` (login page); ``users``:
+    ``UserRecord`` (name, role ``viewer``/``operator``, werkzeug password hash) or
+    ``"name:role:hash,..."``. ``authenticate``: a ``(request) -> console.auth.User | None`` hook
+    for a host app's own sign-in. ``trust_proxy``: honour ``X-Forwarded-Proto/Host/For`` from
+    one reverse proxy (HTTPS detection for Secure cookies); only behind a proxy you run.
+    ``scan_limit``: tasks a filtered list, bulk step or export chunk reads per request at most
+    (then it offers to continue), so a queue of millions never blocks Redis or a page.
+    ``bulk_batch_size``: tasks acted on per bulk step. ``export_limit``: rows per export.
+    ``api_token``: when set, API clients may write with ``Authorization: Bearer <token>``.
+    ``alerts_file``: a rules file (YAML/JSON) checked by an AlertManager inside the console.
+    ``record_throughput``: sample each queue's processed/failed totals once a minute from the
+    console process too (``CONSOLE_RECORD_THROUGHPUT``), so the throughput charts fill even when
+    only Go workers run; several recorders never write the same minute twice.
     """
 
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -56,6 +71,16 @@ class ConsoleConfig:
     secret_key: str | None = field(default=None, repr=False)
     max_payload_length: int = 200
     title: str = "pyasynq"
+    auth: str = "none"
+    users: tuple[UserRecord, ...] = field(default=(), repr=False)
+    authenticate: Authenticate | None = None
+    trust_proxy: bool = False
+    scan_limit: int = 5000
+    bulk_batch_size: int = 500
+    export_limit: int = 100_000
+    api_token: str | None = field(default=None, repr=False)
+    alerts_file: str | None = None
+    record_throughput: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root_path", _normalise_root(self.root_path))
@@ -71,10 +96,21 @@ class ConsoleConfig:
             raise ValueError(f"page_size {self.page_size} is not one of page_sizes {sizes}")
         if self.max_payload_length < 1:
             raise ValueError("max_payload_length must be at least 1")
+        for name in ("scan_limit", "bulk_batch_size", "export_limit"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
         for name in ("payload_formatter", "result_formatter"):
             value = getattr(self, name)
             if value is not None and not callable(value):
                 raise ValueError(f"{name} must be callable (task_type, data) -> str")
+        if self.auth not in MODES:
+            raise ValueError(f"auth must be one of {', '.join(MODES)}, got {self.auth!r}")
+        users = parse_users(self.users) if isinstance(self.users, str) else coerce_users(self.users)
+        object.__setattr__(self, "users", users)
+        if self.auth != "none" and not users:
+            raise ValueError(f"auth={self.auth!r} needs at least one user (CONSOLE_USERS)")
+        if self.authenticate is not None and not callable(self.authenticate):
+            raise ValueError("authenticate must be callable (request) -> User | None")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ConsoleConfig:
@@ -83,7 +119,11 @@ class ConsoleConfig:
         ``REDIS_URL``, ``CONSOLE_ROOT_PATH``, ``CONSOLE_READ_ONLY``, ``CONSOLE_POLL_INTERVAL``,
         ``CONSOLE_PAGE_SIZE``, ``CONSOLE_MAX_PAYLOAD_LENGTH``, ``CONSOLE_SECRET_KEY`` (falls back
         to ``SECRET_KEY``), ``CONSOLE_PAYLOAD_FORMATTER`` / ``CONSOLE_RESULT_FORMATTER``
-        (``package.module:function``), ``CONSOLE_TITLE``.
+        (``package.module:function``), ``CONSOLE_TITLE``, ``CONSOLE_AUTH`` (none/basic/form),
+        ``CONSOLE_USERS`` (``name:role:hash,...``), ``CONSOLE_TRUST_PROXY``,
+        ``CONSOLE_AUTHENTICATE`` (``package.module:function``), ``CONSOLE_SCAN_LIMIT``,
+        ``CONSOLE_BULK_BATCH_SIZE``, ``CONSOLE_EXPORT_LIMIT``, ``CONSOLE_API_TOKEN``,
+        ``CONSOLE_ALERTS_FILE``.
         """
         env = os.environ if environ is None else environ
         kwargs: dict[str, object] = {}
@@ -107,8 +147,28 @@ class ConsoleConfig:
         if env.get("CONSOLE_TITLE"):
             kwargs["title"] = env["CONSOLE_TITLE"]
         for var, name in (
+            ("CONSOLE_SCAN_LIMIT", "scan_limit"),
+            ("CONSOLE_BULK_BATCH_SIZE", "bulk_batch_size"),
+            ("CONSOLE_EXPORT_LIMIT", "export_limit"),
+        ):
+            if env.get(var):
+                kwargs[name] = _number(var, env[var], int)
+        if env.get("CONSOLE_API_TOKEN"):
+            kwargs["api_token"] = env["CONSOLE_API_TOKEN"]
+        if env.get("CONSOLE_ALERTS_FILE"):
+            kwargs["alerts_file"] = env["CONSOLE_ALERTS_FILE"]
+        if env.get("CONSOLE_AUTH"):
+            kwargs["auth"] = env["CONSOLE_AUTH"].strip().lower()
+        if env.get("CONSOLE_USERS"):
+            kwargs["users"] = env["CONSOLE_USERS"]
+        if "CONSOLE_RECORD_THROUGHPUT" in env:
+            kwargs["record_throughput"] = _bool("CONSOLE_RECORD_THROUGHPUT", env["CONSOLE_RECORD_THROUGHPUT"])
+        if "CONSOLE_TRUST_PROXY" in env:
+            kwargs["trust_proxy"] = _bool("CONSOLE_TRUST_PROXY", env["CONSOLE_TRUST_PROXY"])
+        for var, name in (
             ("CONSOLE_PAYLOAD_FORMATTER", "payload_formatter"),
             ("CONSOLE_RESULT_FORMATTER", "result_formatter"),
+            ("CONSOLE_AUTHENTICATE", "authenticate"),
         ):
             if env.get(var):
                 kwargs[name] = _import_callable(var, env[var])

@@ -91,6 +91,8 @@ def before_request() -> None:
         return
     if current_app.config["CONSOLE"].read_only:
         abort(403, "The console is in read-only mode: no changes are allowed.")
+    if request.blueprint == "api":  # the JSON API checks a CSRF header or its Bearer token
+        return
     _check_csrf()
 
 
@@ -133,10 +135,12 @@ def safe_next(default: str) -> str:
 
 _TITLES = {
     400: "Bad request",
+    401: "Sign in required",
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    422: "Unreadable task data",
     500: "Internal error",
     503: "Redis unavailable",
 }
@@ -189,7 +193,8 @@ def _check_names(endpoint: str | None, values: dict[str, Any] | None) -> None:
 
 def _corrupt(exc: Exception) -> Any:
     log.error("unreadable task data: %s", exc)
-    return render_error(500, f"Redis holds data the console cannot decode: {exc}")
+    # Not our bug and not the user's: the data in Redis is unreadable. Say so, without a 500.
+    return render_error(422, f"Redis holds data the console cannot decode: {exc}")
 
 
 def register(app: Flask) -> None:

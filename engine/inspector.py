@@ -22,6 +22,8 @@ from .errors import (
     TaskNotFoundError,
     TaskStateError,
 )
+from .inspector_actions import InspectorActions
+from .inspector_metrics import InspectorMetrics
 from .options import check_queue_name
 from .task import TaskInfo, TaskState
 
@@ -68,7 +70,7 @@ def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-class Inspector:
+class Inspector(InspectorActions, InspectorMetrics):
     """Looks into and acts on what Go or Python producers and workers left in Redis.
 
     ``redis`` is what ``Client`` accepts: a URL, ``ConnectionSettings``, a redis-py client or a
@@ -264,6 +266,10 @@ class Inspector:
             ) from exc
         if state == "pending":
             npa = now
+        if state not in TaskState._value2member_map_:  # written by something else: say so
+            raise CorruptMessageError(
+                f'task {task_id} in queue "{queue}" has an unknown state {str(state)[:40]!r}'
+            )
         orphaned = state == "active" and lease is not None and lease <= now
         return TaskInfo.from_message(
             msg, state, next_process_at=npa, result=result, is_orphaned=orphaned

@@ -4,18 +4,28 @@ Design (why it looks like this):
 
 * **One slot per in-flight task.** A semaphore of ``concurrency`` slots is taken before a
   dequeue and given back only when the task's bookkeeping (done/retry/archive/requeue) is over.
-* **Two threads per task.** A *handler thread* (daemon) runs the user's handler; a
-  *controller thread* waits for the first of: the handler returned, the context was cancelled
-  (deadline, ``asynq:cancel``), the local lease expired, or shutdown aborted the task. This is
-  Go's ``select`` in ``processor.exec``. The controller then writes the outcome and frees the
-  slot, even when a synchronous handler never returns: that thread is **abandoned** (it is a
-  daemon, its late result is ignored, ``abandoned_threads`` counts it). Python cannot kill a
-  thread, so a handler stuck forever keeps its OS thread, but it no longer holds a slot: the
-  bound on tasks *being processed* holds, as in Go where a stuck goroutine also leaks.
+* **Batched dequeue.** The fetcher takes every free slot it can get (up to ``MAX_BATCH``) and
+  dequeues that many tasks in one script call per queue (``dequeue_many``: per task exactly
+  Go's §4.10), so a busy worker pays one round trip per batch instead of one per task.
+* **A pool of handler threads, one monitor.** Handlers run on reusable threads (creating two
+  threads per task cost more than a no-op task itself). A single *monitor* thread plays the
+  part of Go's per-task ``select``: it settles a task whose context was cancelled (deadline,
+  ``asynq:cancel``), whose local lease expired or that shutdown aborted, even when its
+  synchronous handler never returns: that thread is **abandoned** (``abandoned_threads``
+  counts it; its late result is ignored) and the pool grows a new thread on demand. Python
+  cannot kill a thread, so a handler stuck forever keeps its OS thread, but it no longer holds
+  a slot: the bound on tasks *being processed* holds, as in Go where a stuck goroutine leaks.
+  Whoever settles a task first (handler thread or monitor) owns its outcome.
+* **Batched acknowledgement.** A success without retention is queued to the *acker* thread,
+  which writes all queued ones of a queue with one ``done_many`` call (per task exactly Go's
+  §4.11) and only then frees their slots. Every other outcome is written at once.
+* **Idle wake-up.** When every queue is empty the fetcher sleeps 0.5-1.5 s as Go does (so
+  tasks from Go clients are still found), but ``notify()`` (our Client's ``pyasynq:wake``
+  PUBLISH, via the subscriber) ends that sleep at once.
 * **Async handlers** run with ``asyncio.run`` on their handler thread; cancelling the context
   cancels the asyncio task, so ``await``-ing handlers really stop.
 * Time is read from the injected clock. Clock-driven conditions (deadline, lease expiry) are
-  checked each time the controller wakes, at most ``tick`` seconds apart (real time), so a
+  checked each time the monitor wakes, at most ``tick`` seconds apart (real time), so a
   test that moves a ``ManualClock`` sees the effect within one tick.
 * Error text stored in ``error_msg``: ``str(exc)``, or the exception's class name when ``str``
   is empty; context errors use Go's texts (``context deadline exceeded``, ``context canceled``),
@@ -28,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import queue as queue_mod
 import random
 import threading
 import time
@@ -37,7 +48,7 @@ from typing import Any
 
 from .broker.codec import CorruptMessageError, decode_task
 from .broker.worker import TaskNotActiveError
-from .clock import Clock
+from .clock import Clock, utc_day
 from .context import CANCELED, DEADLINE_EXCEEDED, Context, ContextCancelledError, ResultWriter
 from .errors import BrokerError, LeaseExpiredError, RevokeTask, SkipRetry, wraps
 from .mux import as_handler
@@ -45,6 +56,8 @@ from .queues import QueueOrder
 from .task import Task
 
 DEFAULT_TIMEOUT = 1800.0
+# Most tasks one fetch dequeues (one script call per queue tried).
+MAX_BATCH = 100
 
 
 def default_retry_delay(n: int, err: BaseException | None, task: Task | None) -> float:
@@ -79,21 +92,23 @@ class Job:
 
     __slots__ = (
         "msg", "ctx", "task", "lease_expiry", "started", "deadline", "signal",
-        "handler_done", "error", "aborted", "thread",
+        "handler_done", "error", "aborted", "thread", "settled",
     )
 
-    def __init__(self, msg: Any, ctx: Context, task: Task, lease_expiry: float, started: float) -> None:
+    def __init__(self, msg: Any, ctx: Context, task: Task, lease_expiry: float, started: float,
+                 signal: threading.Event) -> None:
         self.msg = msg
         self.ctx = ctx
         self.task = task
         self.lease_expiry = lease_expiry
         self.started = started
         self.deadline = ctx.deadline_ts
-        self.signal = threading.Event()
+        self.signal = signal  # the processor's monitor event: set() to have the job re-checked
         self.handler_done = False
         self.error: BaseException | None = None
         self.aborted = False
         self.thread: threading.Thread | None = None
+        self.settled = False
 
     def lease_valid(self, now: float) -> bool:
         return now <= self.lease_expiry
@@ -130,20 +145,34 @@ class Processor:
         self.tick = tick
         self._slots = threading.BoundedSemaphore(concurrency)
         self._stopping = threading.Event()
+        self._closing = threading.Event()  # set at the end of shutdown: helper threads exit
+        self._wakeup = threading.Event()  # ends the fetcher's idle sleep
+        self._monitor_event = threading.Event()
         self._fetcher: threading.Thread | None = None
+        self._monitor: threading.Thread | None = None
+        self._acker: threading.Thread | None = None
         self._lock = threading.Condition()
         self._active: dict[str, Job] = {}
-        self._controllers: set[threading.Thread] = set()
+        self._work: queue_mod.SimpleQueue[Job | None] = queue_mod.SimpleQueue()
+        self._idle_threads = 0
+        self._threads = 0
+        self._acks: list[tuple[Job, float]] = []
+        self._ack_cond = threading.Condition()
         self.abandoned_threads = 0
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
+        self._monitor = threading.Thread(target=self._monitor_loop, name="pyasynq-monitor", daemon=True)
+        self._acker = threading.Thread(target=self._ack_loop, name="pyasynq-acker", daemon=True)
         self._fetcher = threading.Thread(target=self._fetch_loop, name="pyasynq-fetcher", daemon=True)
+        self._monitor.start()
+        self._acker.start()
         self._fetcher.start()
 
     def stop(self) -> None:
         """Stop fetching new tasks; in-flight tasks go on (Go's processor.stop)."""
         self._stopping.set()
+        self._wakeup.set()
         if self._fetcher is not None and self._fetcher is not threading.current_thread():
             self._fetcher.join()
 
@@ -156,12 +185,23 @@ class Processor:
                 self._lock.wait(min(0.05, max(0.0, end - time.monotonic())))
             left = list(self._active.values())
         for job in left:
-            job.aborted = True  # the controller requeues, then cancels the handler's context
-            job.signal.set()
+            job.aborted = True  # the monitor requeues, then cancels the handler's context
+        self._monitor_event.set()
+        end = time.monotonic() + 30
         with self._lock:
-            controllers = list(self._controllers)
-        for t in controllers:
-            t.join(timeout=30)
+            while self._active and time.monotonic() < end:
+                self._lock.wait(min(0.05, max(0.0, end - time.monotonic())))
+        self._closing.set()
+        self._monitor_event.set()
+        with self._ack_cond:
+            self._ack_cond.notify_all()
+        for t in (self._monitor, self._acker):
+            if t is not None and t is not threading.current_thread():
+                t.join(timeout=5)
+        with self._lock:
+            idle, self._idle_threads = self._idle_threads, 0
+        for _ in range(idle):  # let idle pool threads end
+            self._work.put(None)
 
     # -- queries used by the heartbeat and subscriber ---------------------------------------
     def active_jobs(self) -> list[Job]:
@@ -175,43 +215,60 @@ class Processor:
         if job is None:
             return False
         job.ctx.cancel(CANCELED)
-        job.signal.set()
+        self._monitor_event.set()
         return True
 
     def wake(self) -> None:
-        """Nudge every controller to re-check clock-driven conditions now (tests, heartbeat)."""
-        for job in self.active_jobs():
-            job.signal.set()
+        """Have the monitor re-check clock-driven conditions now (tests, heartbeat)."""
+        self._monitor_event.set()
+
+    def notify(self, queue: str | None = None) -> None:
+        """A task became pending (``pyasynq:wake``): end the idle sleep if we serve ``queue``."""
+        if queue is None or queue in self.queue_order.priorities:
+            self._wakeup.set()
 
     # -- fetch loop -------------------------------------------------------------------------
     def _idle_wait(self) -> None:
         half = self.task_check_interval / 2
-        self._stopping.wait(half + random.random() * self.task_check_interval)
+        self._wakeup.wait(half + random.random() * self.task_check_interval)
+        self._wakeup.clear()
 
     def _fetch_loop(self) -> None:
+        failures = 0  # consecutive dequeue errors: Redis is down, back off instead of spinning
         while not self._stopping.is_set():
             if not self._slots.acquire(timeout=0.1):
                 continue
+            taken = 1
+            while taken < MAX_BATCH and self._slots.acquire(blocking=False):
+                taken += 1
             if self._stopping.is_set():
-                self._slots.release()
+                self._release(taken)
                 break
             try:
-                got = self.broker.dequeue(self.queue_order.order(), now=self.clock.now())
+                got = self.broker.dequeue_many(self.queue_order.order(), taken, now=self.clock.now())
             except BrokerError as exc:
-                self.log.error("dequeue failed: %s", exc)
-                self._slots.release()
-                self._idle_wait()
+                failures += 1
+                if failures == 1 or failures % 20 == 0:
+                    self.log.error("dequeue failed (%d in a row), backing off: %s", failures, exc)
+                self._release(taken)
+                self._stopping.wait(min(5.0, 0.1 * 2 ** min(failures, 6)))
                 continue
-            if got is None:
-                self._slots.release()
+            if failures:
+                self.log.info("dequeue works again after %d failed attempts", failures)
+                failures = 0
+            self._release(taken - len(got))
+            for data, lease_expiry in got:
+                try:
+                    self._begin(data, lease_expiry)
+                except Exception:
+                    self.log.exception("could not start a dequeued task")
+                    self._slots.release()
+            if not got:
                 self._idle_wait()
-                continue
-            data, lease_expiry = got
-            try:
-                self._begin(data, lease_expiry)
-            except Exception:
-                self.log.exception("could not start a dequeued task")
-                self._slots.release()
+
+    def _release(self, n: int) -> None:
+        for _ in range(n):
+            self._slots.release()
 
     def _begin(self, data: bytes, lease_expiry: float) -> None:
         try:
@@ -234,26 +291,66 @@ class Processor:
         task.id = msg.id
         task.queue = msg.queue
         task.result_writer = ResultWriter(self.broker, msg.queue, msg.id, ctx)
-        job = Job(msg, ctx, task, lease_expiry, now)
-        controller = threading.Thread(
-            target=self._control, args=(job,), name=f"pyasynq-task-{msg.id}", daemon=True
-        )
+        job = Job(msg, ctx, task, lease_expiry, now, self._monitor_event)
         with self._lock:
             self._active[msg.id] = job
-            self._controllers.add(controller)
-        controller.start()
+            if self._idle_threads:
+                self._idle_threads -= 1
+                spawn = False
+            else:
+                self._threads += 1
+                spawn = True
+        self._work.put(job)
+        if spawn:
+            threading.Thread(target=self._worker_loop, name="pyasynq-worker", daemon=True).start()
 
-    # -- one task ---------------------------------------------------------------------------
-    def _run_handler(self, job: Job) -> None:
+    # -- handler threads --------------------------------------------------------------------
+    def _worker_loop(self) -> None:
+        while True:
+            job = self._work.get()
+            if job is None:
+                break
+            try:
+                self._run_job(job)
+            except Exception:
+                self.log.exception("task %s: bookkeeping failed", job.msg.id)
+                self._finish(job)
+            with self._lock:
+                if self._closing.is_set():
+                    self._threads -= 1
+                    break
+                self._idle_threads += 1
+
+    def _claim(self, job: Job) -> bool:
+        """The first caller decides the task's outcome; later ones must leave it alone."""
+        with self._lock:
+            if job.settled:
+                return False
+            job.settled = True
+            return True
+
+    def _run_job(self, job: Job) -> None:
+        if self.clock.now() >= job.deadline:
+            # Go checks the context before calling the handler: an expired task never runs.
+            job.ctx.cancel(DEADLINE_EXCEEDED)
+            if self._claim(job):
+                self._settle(job, "cancel")
+            return
+        if job.aborted or job.ctx.cancelled:
+            # Like Go, a context already done never reaches the handler.
+            if self._claim(job):
+                self._settle(job, "abort" if job.aborted else "cancel")
+            return
+        job.thread = threading.current_thread()
         try:
             result = self.handler(job.ctx, job.task)
             if inspect.isawaitable(result):
                 asyncio.run(self._run_async(result, job.ctx))
         except BaseException as exc:  # Go recovers panics; a handler must never kill the worker
             job.error = exc
-        finally:
-            job.handler_done = True
-            job.signal.set()
+        job.handler_done = True
+        if self._claim(job):
+            self._settle(job, "handler")
 
     @staticmethod
     async def _run_async(awaitable: Any, ctx: Context) -> Any:
@@ -263,57 +360,66 @@ class Processor:
             ctx.add_done_callback(lambda _c: loop.call_soon_threadsafe(current.cancel))
         return await awaitable
 
-    def _control(self, job: Job) -> None:
+    # -- monitor ----------------------------------------------------------------------------
+    def _monitor_loop(self) -> None:
+        while not self._closing.is_set():
+            self._monitor_event.wait(self.tick)
+            self._monitor_event.clear()
+            now = self.clock.now()
+            for job in self.active_jobs():
+                if job.settled or job.handler_done:
+                    continue
+                if job.aborted:
+                    reason = "abort"
+                elif not job.lease_valid(now):
+                    reason = "lease"
+                elif job.ctx.cancelled:
+                    reason = "cancel"
+                elif now >= job.deadline:
+                    job.ctx.cancel(DEADLINE_EXCEEDED)
+                    reason = "cancel"
+                else:
+                    continue
+                if not self._claim(job):
+                    continue
+                if job.thread is not None and not job.handler_done:
+                    self.abandoned_threads += 1
+                    self.log.warning(
+                        "task %s: handler still running after its task was settled; thread abandoned",
+                        job.msg.id,
+                    )
+                threading.Thread(
+                    target=self._settle_guarded, args=(job, reason), name="pyasynq-settle", daemon=True
+                ).start()
+
+    def _settle_guarded(self, job: Job, reason: str) -> None:
         try:
-            self._decide(job)
+            self._settle(job, reason)
         except Exception:
             self.log.exception("task %s: bookkeeping failed", job.msg.id)
-        finally:
-            if job.thread is not None and job.thread.is_alive():
-                self.abandoned_threads += 1
-                self.log.warning(
-                    "task %s: handler still running after its task was settled; thread abandoned",
-                    job.msg.id,
-                )
-            with self._lock:
-                self._active.pop(job.msg.id, None)
-                self._controllers.discard(threading.current_thread())
-                self._lock.notify_all()
-            self._slots.release()
+            self._finish(job)
 
-    def _decide(self, job: Job) -> None:
-        now = self.clock.now()
-        if now >= job.deadline:
-            # Go checks the context before calling the handler: an expired task never runs.
-            job.ctx.cancel(DEADLINE_EXCEEDED)
-        else:
-            job.thread = threading.Thread(
-                target=self._run_handler, args=(job,), name=f"pyasynq-handler-{job.msg.id}", daemon=True
-            )
-            job.thread.start()
-        while True:
-            now = self.clock.now()
-            if job.handler_done:
-                reason = "handler"
-            elif job.aborted:
-                reason = "abort"
-            elif not job.lease_valid(now):
-                reason = "lease"
-            elif job.ctx.cancelled:
-                reason = "cancel"
-            elif now >= job.deadline:
-                job.ctx.cancel(DEADLINE_EXCEEDED)
-                reason = "cancel"
-            else:
-                wait = min(job.deadline, job.lease_expiry + 0.001) - now
-                job.signal.wait(max(0.0, min(self.tick, wait)))
-                job.signal.clear()
-                continue
-            break
-        self._settle(job, reason)
+    def _finish(self, job: Job) -> None:
+        """The task's bookkeeping is over: forget it and give its slot back."""
+        with self._lock:
+            if self._active.pop(job.msg.id, None) is None:
+                return
+            self._lock.notify_all()
+        self._slots.release()
 
+    # -- outcomes ---------------------------------------------------------------------------
     def _settle(self, job: Job, reason: str) -> None:
-        """Write the outcome the first event decided; a handler finishing later is ignored."""
+        """Write the outcome the first event decided; a handler finishing later is ignored.
+        Frees the slot when done (for a batched ack, once the acker wrote it)."""
+        try:
+            if self._settle_outcome(job, reason):
+                return  # handed to the acker, which finishes the job
+        except BaseException:
+            self._finish(job)
+            raise
+        self._finish(job)
+
+    def _settle_outcome(self, job: Job, reason: str) -> bool:
         now = self.clock.now()
         msg = job.msg
         if reason == "abort":
@@ -325,14 +431,19 @@ class Processor:
                 except BrokerError as exc:  # the recoverer will handle it
                     self.log.warning("task %s: requeue failed: %s", msg.id, exc)
             job.ctx.cancel(CANCELED)
-            return
+            return False
         if reason == "handler" and job.error is None:
             job.ctx.cancel(CANCELED)  # Go cancels the task context once exec returns
             if not job.lease_valid(now):
                 self.log.warning("task %s succeeded but its lease expired; not acknowledged", msg.id)
-                return
+                return False
+            if msg.retention <= 0 and not self._closing.is_set():
+                with self._ack_cond:
+                    self._acks.append((job, now))
+                    self._ack_cond.notify()
+                return True
             self._write(job, "done", lambda: self._ack_success(msg, now))
-            return
+            return False
         if reason == "handler":
             assert job.error is not None
             err: BaseException = job.error
@@ -344,15 +455,58 @@ class Processor:
         self._call_error_handler(job, err)
         if not job.lease_valid(now):
             self.log.warning("task %s: lease expired; leaving it to the recoverer", msg.id)
-            return
+            return False
         self._write(job, "failure", lambda: self._ack_failure(msg, err, job.task, now))
+        return False
+
+    # -- batched acknowledgement ------------------------------------------------------------
+    def _ack_loop(self) -> None:
+        while True:
+            with self._ack_cond:
+                while not self._acks and not self._closing.is_set():
+                    self._ack_cond.wait(0.5)
+                batch, self._acks = self._acks, []
+            if batch:
+                self._flush_acks(batch)
+            elif self._closing.is_set():
+                return
+
+    def _flush_acks(self, batch: list[tuple[Job, float]]) -> None:
+        groups: dict[tuple[str, str], list[tuple[Job, float]]] = {}
+        for job, now in batch:
+            groups.setdefault((job.msg.queue, utc_day(now)), []).append((job, now))
+        for (queue, _day), items in groups.items():
+            try:
+                oks = self.broker.done_many(
+                    queue, [(j.msg.id, j.msg.unique_key) for j, _ in items], now=items[-1][1]
+                )
+            except BrokerError as exc:
+                self.log.warning("done write of %d tasks failed, handing them to the syncer: %s",
+                                 len(items), exc)
+                for job, now in items:
+                    if self.syncer is not None:
+                        msg = job.msg
+                        self.syncer.add(
+                            f"done {msg.id}",
+                            lambda msg=msg, now=now: self._ack_success(msg, now),
+                            job.lease_expiry,
+                        )
+                    self._finish(job)
+                continue
+            except Exception:
+                self.log.exception("done write of %d tasks failed", len(items))
+                oks = [True] * len(items)
+            for (job, _), ok in zip(items, oks, strict=True):
+                if not ok:
+                    self.log.warning("task %s: done write skipped, task is no longer active",
+                                     job.msg.id)
+                self._finish(job)
 
     def _ack_success(self, msg: Any, now: float) -> None:
         if msg.retention > 0:
             self.broker.mark_complete(msg, now=now)
         else:
             self.broker.done(msg.queue, msg.id, msg.unique_key, now=now)
-
     def _ack_failure(self, msg: Any, err: BaseException, task: Task, now: float) -> None:
         text = error_text(err)
         if wraps(err, RevokeTask):

@@ -26,6 +26,7 @@ from .components.janitor import Janitor
 from .components.recoverer import Recoverer
 from .components.subscriber import Subscriber
 from .components.syncer import Syncer
+from .components.throughput import ThroughputRecorder
 from .errors import ServerClosedError
 from .processor import Processor, default_retry_delay
 from .queues import QueueOrder
@@ -86,6 +87,10 @@ class Server:
         subscriber_retry_interval: Duration = 5,
         task_check_interval: Duration = 1,
         tick: Duration = 0.5,
+        record_throughput: bool = True,
+        throughput_interval: Duration = 10,
+        lease_duration: int | None = None,
+        lease_cutoff: Duration = 30,
     ) -> None:
         if isinstance(redis, Broker):
             self.broker = redis
@@ -127,6 +132,16 @@ class Server:
         self.subscriber_retry_interval = _seconds(subscriber_retry_interval, "subscriber_retry_interval")
         self.task_check_interval = _seconds(task_check_interval, "task_check_interval")
         self.tick = _seconds(tick, "tick")
+        # per-minute throughput samples for the console (pyasynq keys only; Go ignores them)
+        self.record_throughput = bool(record_throughput)
+        self.throughput_interval = _seconds(throughput_interval, "throughput_interval")
+        # Asynq's 30 s lease and 30 s recoverer skew allowance; fault tests shorten both so a
+        # SIGKILLed worker's tasks are recovered in seconds rather than a minute.
+        if lease_duration is not None:
+            if int(lease_duration) < 1 or int(lease_duration) <= self.heartbeat_interval:
+                raise ValueError("lease_duration must be a whole number of seconds above heartbeat_interval")
+            self.broker.lease_duration = int(lease_duration)
+        self.lease_cutoff = _seconds(lease_cutoff, "lease_cutoff", allow_zero=True)
 
         self.host = hostname()
         self.pid = os.getpid()
@@ -142,6 +157,7 @@ class Server:
         self.subscriber: Subscriber | None = None
         self.healthchecker: HealthChecker | None = None
         self.aggregator: Any = None
+        self.throughput: ThroughputRecorder | None = None
         self._shutdown_requested = threading.Event()
         self._closed = threading.Event()
 
@@ -196,6 +212,7 @@ class Server:
             self.broker,
             names,
             interval=self.recoverer_interval,
+            cutoff=self.lease_cutoff,
             clock=self.clock,
             retry_delay_func=self.retry_delay_func,
             is_failure=self.is_failure,
@@ -210,7 +227,8 @@ class Server:
             logger=self.log,
         )
         self.subscriber = Subscriber(
-            self.broker, self.processor.cancel, retry_interval=self.subscriber_retry_interval, logger=self.log
+            self.broker, self.processor.cancel, retry_interval=self.subscriber_retry_interval, logger=self.log,
+            on_wake=self.processor.notify,
         )
         if self.health_check_func is not None:
             self.healthchecker = HealthChecker(
@@ -218,6 +236,10 @@ class Server:
             )
         if self.group_aggregator is not None:
             self.aggregator = self._make_aggregator(names)
+        if self.record_throughput:
+            self.throughput = ThroughputRecorder(
+                self.broker, clock=self.clock, interval=self.throughput_interval, logger=self.log
+            )
         # Go's order: heartbeater, healthchecker, subscriber, syncer, recoverer, forwarder,
         # janitor, aggregator, processor.
         for component in self._components_in_start_order():
@@ -245,7 +267,7 @@ class Server:
     def _components_in_start_order(self) -> list[Any]:
         found = [
             self.heartbeat, self.healthchecker, self.subscriber, self.syncer, self.recoverer,
-            self.forwarder, self.janitor, self.aggregator, self.processor,
+            self.forwarder, self.janitor, self.aggregator, self.throughput, self.processor,
         ]
         return [c for c in found if c is not None]
 
@@ -277,7 +299,7 @@ class Server:
         self.heartbeat.trigger()
         self.processor.shutdown(self.shutdown_timeout)
         for component in (self.recoverer, self.syncer, self.subscriber, self.janitor,
-                          self.aggregator, self.healthchecker, self.heartbeat):
+                          self.aggregator, self.throughput, self.healthchecker, self.heartbeat):
             if component is not None:
                 component.stop()
         self._closed.set()
@@ -290,7 +312,6 @@ class Server:
         SIGTSTP stops fetching new tasks (the process keeps running, as in Go). Must be called
         from the main thread (Python delivers signals there).
         """
-        self.start(handler)
         wanted = {signal.SIGTERM: "shutdown", signal.SIGINT: "shutdown"}
         if hasattr(signal, "SIGTSTP"):
             wanted[signal.SIGTSTP] = "stop"
@@ -308,7 +329,9 @@ class Server:
                 previous[sig] = signal.signal(sig, on_signal)
         except ValueError:  # not the main thread: rely on shutdown() being called elsewhere
             previous.clear()
+        # handlers first: a SIGTERM that arrives while starting is still a graceful shutdown
         try:
+            self.start(handler)
             while not self._shutdown_requested.wait(0.5):
                 pass
         finally:

@@ -20,6 +20,7 @@ from engine.errors import (
     QueueNotFoundError,
 )
 
+from .. import filters
 from ..actions import LABELS, ROW_ACTIONS, STATES, Outcome, run_all, run_batch
 from ..backend import inspector
 from ..guards import int_arg, safe_next
@@ -65,7 +66,7 @@ def _list(insp: Any, queue: str, state: str, group: str | None, size: int, page:
         if not group:
             return []
         try:
-            return list(insp.list_aggregating_tasks(queue, group, page_size=size, page=page))
+            return insp.list_aggregating_tasks(queue, group, page_size=size, page=page)  # type: ignore[no-any-return]
         except GroupNotFoundError:
             return []
     lister = {
@@ -76,7 +77,8 @@ def _list(insp: Any, queue: str, state: str, group: str | None, size: int, page:
         "archived": insp.list_archived_tasks,
         "completed": insp.list_completed_tasks,
     }[state]
-    return list(lister(queue, page_size=size, page=page))
+    # a TaskPage: a list that also names the tasks whose data could not be decoded
+    return lister(queue, page_size=size, page=page)  # type: ignore[no-any-return]
 
 
 def _context(queue: str) -> dict[str, Any]:
@@ -88,7 +90,15 @@ def _context(queue: str) -> dict[str, Any]:
     info = insp.get_queue_info(queue)
     groups = list(insp.groups(queue)) if state == "aggregating" else []
     group = request.args.get("group") or (groups[0].group if groups else None)
-    tasks = _list(insp, queue, state, group, size, page)
+    flt = filters.current(state)
+    found = None
+    if flt.active:  # bounded search from the cursor instead of pages (console/filters.py)
+        found = filters.run(
+            insp, queue, state, flt, cursor=filters.cursor_arg(), page_size=size, group=group
+        )
+        tasks = found.tasks
+    else:
+        tasks = _list(insp, queue, state, group, size, page)
     workers = active_workers(insp) if state == "active" and tasks else {}
     if state == "aggregating":
         total = next((g.size for g in groups if g.group == group), 0)
@@ -109,6 +119,10 @@ def _context(queue: str) -> dict[str, Any]:
         "group": group,
         "actions": ROW_ACTIONS[state],
         "labels": LABELS,
+        "filter": flt,
+        "fparams": flt.to_params(),
+        "found": found,
+        "undecodable": list(getattr(tasks, "undecodable", ())),
     }
 
 

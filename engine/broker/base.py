@@ -32,6 +32,12 @@ def to_str(value: bytes | str | None) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
+def _is_noscript(reply: Any) -> bool:
+    return isinstance(reply, redis.exceptions.NoScriptError) or (
+        isinstance(reply, redis.ResponseError) and str(reply).startswith("NOSCRIPT")
+    )
+
+
 class BrokerBase:
     """Owns the Redis client; every operation mixin builds on ``run``/``call``."""
 
@@ -39,6 +45,8 @@ class BrokerBase:
         self.redis: RedisLike = connect(target)
         self.clock = clock
         self._scripts: dict[str, Script] = {}
+        self._loaded: set[str] = set()  # scripts known to be in Redis's script cache
+        self._registered_queues: set[str] = set()  # queues this Broker has SADDed (§4.1)
         self.is_cluster = isinstance(self.redis, RedisCluster)
 
     # -- time -------------------------------------------------------------------------------
@@ -73,9 +81,16 @@ class BrokerBase:
         return found
 
     def run(self, name: str, keys: Sequence[Key], args: Sequence[Arg], client: Any = None) -> Any:
-        """Run script ``name`` (EVALSHA, EVAL on NOSCRIPT); errors become ``BrokerError``."""
-        with self.errors():
-            return self.script(name)(keys=list(keys), args=list(args), client=client)
+        """Run script ``name`` (EVALSHA, EVAL on NOSCRIPT); errors become ``BrokerError``.
+
+        The hottest call of the engine (every enqueue, dequeue and ack), so it avoids the
+        ``errors()`` context manager and copies nothing."""
+        script = self._scripts.get(name) or self.script(name)
+        try:
+            return script(keys=keys, args=args, client=client)
+        except redis.RedisError as exc:
+            with self.errors():
+                raise exc from None
 
     def run_many(self, calls: Sequence[tuple[str, Sequence[Key], Sequence[Arg]]]) -> list[Any]:
         """Run many scripts in pipelined round trips; one reply (or exception) per call, in order.
@@ -86,31 +101,42 @@ class BrokerBase:
         if not calls:
             return []
         with self.errors():
-            shas = {}
-            for name in {c[0] for c in calls}:
-                script = self.script(name)
-                script.sha = self.redis.script_load(script.script)
-                shas[name] = script.sha
-            groups: dict[Any, list[int]] = {}
-            if self.is_cluster:
-                for i, (_, ks, _) in enumerate(calls):
-                    node = self.redis.get_node_from_key(ks[0] if ks else "")
-                    groups.setdefault(node.name, []).append(i)
-            else:
-                groups[None] = list(range(len(calls)))
-            replies: list[Any] = [None] * len(calls)
-            for node_name, indexes in groups.items():
-                client = (
-                    self.redis.get_redis_connection(self.redis.get_node(node_name=node_name))
-                    if node_name is not None
-                    else self.redis
-                )
-                pipe = client.pipeline(transaction=False)
-                for i in indexes:
-                    name, ks, args = calls[i]
-                    pipe.evalsha(shas[name], len(ks), *ks, *args)
-                for i, reply in zip(indexes, pipe.execute(raise_on_error=False), strict=True):
+            replies = self._pipelined(calls)
+            missing = [i for i, reply in enumerate(replies) if _is_noscript(reply)]
+            if missing:  # Redis lost its script cache (restart, SCRIPT FLUSH): load and redo
+                self._loaded.clear()
+                for i, reply in zip(missing, self._pipelined([calls[i] for i in missing]), strict=True):
                     replies[i] = reply
+        return replies
+
+    def _pipelined(self, calls: Sequence[tuple[str, Sequence[Key], Sequence[Arg]]]) -> list[Any]:
+        shas = {}
+        for name in {c[0] for c in calls}:
+            script = self.script(name)
+            if name not in self._loaded:  # SCRIPT LOAD once, not on every batch
+                script.sha = self.redis.script_load(script.script)
+                self._loaded.add(name)
+            shas[name] = script.sha
+        groups: dict[Any, list[int]] = {}
+        if self.is_cluster:
+            for i, (_, ks, _) in enumerate(calls):
+                node = self.redis.get_node_from_key(ks[0] if ks else "")
+                groups.setdefault(node.name, []).append(i)
+        else:
+            groups[None] = list(range(len(calls)))
+        replies: list[Any] = [None] * len(calls)
+        for node_name, indexes in groups.items():
+            client = (
+                self.redis.get_redis_connection(self.redis.get_node(node_name=node_name))
+                if node_name is not None
+                else self.redis
+            )
+            pipe = client.pipeline(transaction=False)
+            for i in indexes:
+                name, ks, args = calls[i]
+                pipe.evalsha(shas[name], len(ks), *ks, *args)
+            for i, reply in zip(indexes, pipe.execute(raise_on_error=False), strict=True):
+                replies[i] = reply
         return replies
 
     def pipeline(self, transaction: bool = False) -> Any:

@@ -115,6 +115,7 @@ class InspectOps(BrokerBase):
         if code == 1:
             with self.errors():
                 self.redis.srem(keys.ALL_QUEUES, queue)
+            self._registered_queues.discard(queue)
         return code
 
     # -- listings -----------------------------------------------------------------------------

@@ -11,6 +11,9 @@ ALL_SERVERS = "asynq:servers"
 ALL_WORKERS = "asynq:workers"
 ALL_SCHEDULERS = "asynq:schedulers"
 CANCEL_CHANNEL = "asynq:cancel"
+# pyasynq only: our Client publishes the queue name here after creating pending tasks, so an
+# idle pyasynq worker dequeues at once; Go never uses it, and our workers still poll for Go.
+WAKE_CHANNEL = "pyasynq:wake"
 
 STATES = ("pending", "active", "scheduled", "retry", "archived", "completed", "aggregating")
 
@@ -124,6 +127,15 @@ def state_key(qname: str, state: str) -> str:
     if state not in STATES or state == "aggregating":
         raise ValueError(f"no per-queue container for state {state!r}")
     return queue_prefix(qname) + state
+
+
+def throughput(qname: str) -> str:
+    """pyasynq only: per-minute samples of a queue's counters (``pyasynq:{q}:throughput``).
+
+    Outside the ``asynq:`` prefix so Go never meets it; the ``{q}`` hash tag keeps it in the
+    queue's cluster slot, next to the counters it samples.
+    """
+    return f"pyasynq:{{{qname}}}:throughput"
 
 
 def cluster_slot(qname: str) -> int:

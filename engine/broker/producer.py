@@ -10,6 +10,10 @@ from engine.errors import BrokerError
 from . import keys
 from .base import BrokerBase
 
+# Tasks per enqueue_batch call: big enough to amortise the round trip, small enough that one
+# script never blocks Redis for long (about a millisecond).
+BATCH_CHUNK = 500
+
 
 @dataclass(frozen=True)
 class NewTask:
@@ -52,25 +56,74 @@ class ProducerOps(BrokerBase):
             )
         return "enqueue", [hash_key, keys.pending(q)], [task.message, tid, now_ns]
 
+    def _register(self, queues: set[str]) -> None:
+        """SADD asynq:queues once per queue and Broker (spec §4.1 allows Go's per-process cache;
+        ``remove_queue`` forgets the entry). Saves a round trip on every enqueue."""
+        new = queues - self._registered_queues
+        if new:
+            with self.errors():
+                self.redis.sadd(keys.ALL_QUEUES, *sorted(new))
+            self._registered_queues.update(new)
+
+    @staticmethod
+    def _is_plain(task: NewTask) -> bool:
+        """Pending now, no unique lock, no group: the §4.2 script, plus our wake-up."""
+        return task.process_at is None and not task.group and not task.unique_key
+
     def create_task(self, task: NewTask) -> int:
         """Write one task; returns 1 created, 0 id taken, -1 unique lock held."""
         now = self.now()
+        self._register({task.queue})
+        if self._is_plain(task):
+            q = task.queue
+            return int(
+                self.run(
+                    "enqueue_notify",
+                    [keys.task_key(q, task.task_id), keys.pending(q)],
+                    [task.message, task.task_id, int(now * 1e9), keys.WAKE_CHANNEL, q],
+                )
+            )
         name, script_keys, args = self._create_call(task, now)
-        with self.errors():
-            self.redis.sadd(keys.ALL_QUEUES, task.queue)
         return int(self.run(name, script_keys, args))
 
     def create_tasks(self, tasks: list[NewTask]) -> list[int | BaseException]:
-        """Write many tasks in pipelined round trips; one result (or error) per task."""
+        """Write many tasks in one pipelined round trip; one result (or error) per task.
+
+        Plain pending tasks go by queue, ``BATCH_CHUNK`` per ``enqueue_batch`` call (§4.2 per
+        task, one wake-up per call); the others use their own script, as ``create_task`` does.
+        """
         if not tasks:
             return []
         now = self.now()
-        with self.errors():
-            self.redis.sadd(keys.ALL_QUEUES, *sorted({t.queue for t in tasks}))
-        replies = self.run_many([self._create_call(t, now) for t in tasks])
-        return [
-            BrokerError(f"Redis at {self.where()} answered: {reply}")
-            if isinstance(reply, Exception)
-            else int(reply)
-            for reply in replies
-        ]
+        now_ns = int(now * 1e9)
+        self._register({t.queue for t in tasks})
+        calls: list[tuple[str, list[str], list[Any]]] = []
+        owners: list[list[int]] = []  # for each call, the task indexes its reply covers
+        plain: dict[str, list[int]] = {}
+        for i, t in enumerate(tasks):
+            if self._is_plain(t):
+                plain.setdefault(t.queue, []).append(i)
+            else:
+                calls.append(self._create_call(t, now))
+                owners.append([i])
+        for q, indexes in plain.items():
+            prefix = keys.task_key_prefix(q)
+            for start in range(0, len(indexes), BATCH_CHUNK):
+                chunk = indexes[start : start + BATCH_CHUNK]
+                args: list[Any] = [prefix, now_ns, keys.WAKE_CHANNEL, q]
+                for i in chunk:
+                    args += (tasks[i].task_id, tasks[i].message)
+                calls.append(("enqueue_batch", [keys.pending(q)], args))
+                owners.append(chunk)
+        results: list[int | BaseException] = [0] * len(tasks)
+        for (name, _, _), idx, reply in zip(calls, owners, self.run_many(calls), strict=True):
+            if isinstance(reply, Exception):
+                err = BrokerError(f"Redis at {self.where()} answered: {reply}")
+                for i in idx:
+                    results[i] = err
+            elif name == "enqueue_batch":
+                for i, code in zip(idx, reply, strict=True):
+                    results[i] = int(code)
+            else:
+                results[idx[0]] = int(reply)
+        return results

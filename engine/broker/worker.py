@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import redis
@@ -47,19 +47,28 @@ class TaskNotActiveError(BrokerError):
 class CancelSubscription:
     """A pub/sub connection on ``asynq:cancel``; ``get`` returns one task id or ``None``.
 
+    With ``on_wake`` it also listens on ``pyasynq:wake`` (our Client's "a task is pending in
+    queue X") and calls ``on_wake(queue)`` for those messages, so one connection serves both.
     It hides redis-py from the engine (only engine/broker imports ``redis``). Errors while
     reading come out as ``BrokerError`` so the subscriber can reconnect.
     """
 
-    def __init__(self, ops: WorkerOps) -> None:
+    def __init__(self, ops: WorkerOps, on_wake: Callable[[str], Any] | None = None) -> None:
         self._ops = ops
+        self._on_wake = on_wake
         self._pubsub = ops.redis.pubsub(ignore_subscribe_messages=True)
+        channels = [keys.CANCEL_CHANNEL] + ([keys.WAKE_CHANNEL] if on_wake else [])
         with ops.errors():
-            self._pubsub.subscribe(keys.CANCEL_CHANNEL)
+            self._pubsub.subscribe(*channels)
 
     def get(self, timeout: float) -> str | None:
         with self._ops.errors():
             msg = self._pubsub.get_message(timeout=timeout)
+        while msg and msg.get("type") == "message" and self._on_wake is not None \
+                and to_str(msg.get("channel")) == keys.WAKE_CHANNEL:
+            self._on_wake(to_str(msg.get("data")))
+            with self._ops.errors():  # drain a burst of wake-ups without waiting
+                msg = self._pubsub.get_message(timeout=0)
         if msg and msg.get("type") == "message":
             return to_str(msg.get("data"))
         return None
@@ -70,6 +79,10 @@ class CancelSubscription:
 
 
 class WorkerOps(BrokerBase):
+    lease_duration: int = LEASE_DURATION
+    """Seconds a dequeue or heartbeat leases a task for (Asynq: 30). Only fault tests shorten
+    it, through ``Server(lease_duration=...)``, so a SIGKILLed worker's tasks come back fast."""
+
     def _t(self, now: float | None) -> float:
         return self.now() if now is None else now
 
@@ -86,7 +99,7 @@ class WorkerOps(BrokerBase):
         """Try ``queues`` in order (§4.10); the first task found is returned with its lease
         expiry (Unix seconds). ``None`` when every queue is empty or paused."""
         now = self._t(now)
-        expiry = int(now) + LEASE_DURATION
+        expiry = int(now) + self.lease_duration
         for q in queues:
             msg = self.run(
                 "dequeue",
@@ -97,7 +110,50 @@ class WorkerOps(BrokerBase):
                 return bytes(msg), float(expiry)
         return None
 
+    def dequeue_many(
+        self, queues: Sequence[str], count: int, now: float | None = None
+    ) -> list[tuple[bytes, float]]:
+        """Up to ``count`` tasks in one script call per queue tried, ``queues`` in order: each
+        task is dequeued exactly as §4.10 does, all with the same lease expiry. Empty when every
+        queue is empty or paused. With ``count == 1`` it is ``dequeue``."""
+        now = self._t(now)
+        expiry = int(now) + self.lease_duration
+        got: list[tuple[bytes, float]] = []
+        for q in queues:
+            msgs = self.run(
+                "dequeue_many",
+                [keys.pending(q), keys.paused(q), keys.active(q), keys.lease(q)],
+                [expiry, keys.task_key_prefix(q), count - len(got)],
+            )
+            got.extend((bytes(m), float(expiry)) for m in msgs or ())
+            if len(got) >= count:
+                break
+        return got
+
     # -- outcomes ---------------------------------------------------------------------------
+    def done_many(
+        self, queue: str, tasks: Sequence[tuple[str, str]], now: float | None = None
+    ) -> list[bool]:
+        """``done`` (§4.11) for many ``(task id, unique key or "")`` of one queue in one call.
+        One flag per task: False where done.lua would have answered NOT FOUND."""
+        if not tasks:
+            return []
+        now = self._t(now)
+        args: list[Any] = [int(now) + STATS_TTL, MAX_INT64, keys.task_key_prefix(queue)]
+        for task_id, unique_key in tasks:
+            args += (task_id, unique_key or "")
+        replies = self.run(
+            "done_many",
+            [
+                keys.active(queue),
+                keys.lease(queue),
+                keys.processed_daily(queue, utc_day(now)),
+                keys.processed_total(queue),
+            ],
+            args,
+        )
+        return [int(x) == 1 for x in replies]
+
     def done(self, queue: str, task_id: str, unique_key: str = "", now: float | None = None) -> None:
         """Success without retention, or RevokeTask (§4.11): delete and count as processed."""
         now = self._t(now)
@@ -235,7 +291,7 @@ class WorkerOps(BrokerBase):
 
     def extend_lease(self, queue: str, task_ids: Sequence[str], now: float | None = None) -> float:
         """ZADD XX every id's lease to now + 30 s (§4.17); returns the new expiry."""
-        expiry = int(self._t(now)) + LEASE_DURATION
+        expiry = int(self._t(now)) + self.lease_duration
         if task_ids:
             with self.errors():
                 self.redis.zadd(keys.lease(queue), dict.fromkeys(task_ids, expiry), xx=True)
@@ -305,8 +361,8 @@ class WorkerOps(BrokerBase):
         with self.errors():
             return int(self.redis.publish(keys.CANCEL_CHANNEL, task_id))
 
-    def subscribe_cancel(self) -> CancelSubscription:
-        return CancelSubscription(self)
+    def subscribe_cancel(self, on_wake: Callable[[str], Any] | None = None) -> CancelSubscription:
+        return CancelSubscription(self, on_wake)
 
     # -- helpers for the processor ----------------------------------------------------------
     def is_connection_error(self, exc: BaseException) -> bool:

@@ -75,6 +75,9 @@ def ls(queue: str, state: str, group: str | None, page: int, size: int, redis_ur
         tasks = insp.list_aggregating_tasks(queue, group, page_size=size, page=page)
     else:
         tasks = getattr(insp, f"list_{state}_tasks")(queue, page_size=size, page=page)
+    undecodable = list(getattr(tasks, "undecodable", ()))
+    if undecodable:  # say which tasks were skipped, never hide them silently
+        click.echo(f"{len(undecodable)} task(s) could not be decoded: {', '.join(undecodable)}", err=True)
     if as_json:
         print_json(tasks)
         return

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from engine.errors import BrokerError
+
 
 class Periodic:
     name = "periodic"
@@ -33,6 +35,8 @@ class Periodic:
     def _safe_run(self) -> None:
         try:
             self.run_once()
+        except BrokerError as exc:  # Redis is away: one line per run, the next run retries
+            self.log.warning("%s: %s", self.name, exc)
         except Exception:
             self.log.exception("%s failed", self.name)
         self.runs += 1

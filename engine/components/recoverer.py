@@ -32,6 +32,7 @@ class Recoverer(Periodic):
         *,
         interval: float,
         clock: Clock,
+        cutoff: float = LEASE_CUTOFF,
         retry_delay_func: Callable[[int, BaseException, Task], Any],
         is_failure: Callable[[BaseException], bool],
         logger: logging.Logger | None = None,
@@ -39,13 +40,14 @@ class Recoverer(Periodic):
         super().__init__(interval, run_at_start=True, logger=logger)
         self.broker, self.queues, self.clock = broker, list(queues), clock
         self.retry_delay_func, self.is_failure = retry_delay_func, is_failure
+        self.cutoff = cutoff
         self.recovered = 0
 
     def run_once(self) -> None:
         now = self.clock.now()
         err = LeaseExpiredError()
         for q in self.queues:
-            for data in self.broker.list_lease_expired(q, now - LEASE_CUTOFF):
+            for data in self.broker.list_lease_expired(q, now - self.cutoff):
                 try:
                     msg = decode_task(data)
                 except CorruptMessageError as exc:

@@ -1,5 +1,8 @@
 """Subscriber: listens on ``asynq:cancel`` and cancels the named task if it runs here (§4.25).
 
+With ``on_wake`` it also hears ``pyasynq:wake`` (our Client publishes a queue name when it
+creates pending tasks) so an idle processor dequeues at once instead of at its next poll.
+
 It reconnects every 5 s while Redis is unreachable. ``ready`` is set once subscribed, so tests
 (and a cautious caller) know a PUBLISH will be heard.
 """
@@ -16,8 +19,9 @@ class Subscriber:
     name = "subscriber"
 
     def __init__(self, broker: Any, on_cancel: Callable[[str], Any], *, retry_interval: float = 5.0,
-                 poll: float = 0.2, logger: logging.Logger | None = None) -> None:
-        self.broker, self.on_cancel = broker, on_cancel
+                 poll: float = 0.2, logger: logging.Logger | None = None,
+                 on_wake: Callable[[str], Any] | None = None) -> None:
+        self.broker, self.on_cancel, self.on_wake = broker, on_cancel, on_wake
         self.retry_interval, self.poll = retry_interval, poll
         self.log = logger or logging.getLogger("pyasynq.subscriber")
         self.ready = threading.Event()
@@ -27,7 +31,8 @@ class Subscriber:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                sub = self.broker.subscribe_cancel()
+                sub = (self.broker.subscribe_cancel(self.on_wake) if self.on_wake
+                       else self.broker.subscribe_cancel())
             except Exception as exc:
                 self.log.warning("cannot subscribe to cancelations, retrying: %s", exc)
                 self._stop.wait(self.retry_interval)

@@ -1,4 +1,5 @@
-/* Dashboard charts drawn with the vendored Chart.js from the JSON in #chart-data.
+/* Dashboard charts drawn with the vendored Chart.js from the JSON in #chart-data's
+ * data-charts attribute.
  * The data block is inside the polled part of the page, so after each htmx refresh the
  * existing charts are updated in place (no flicker, no inline script). */
 (function () {
@@ -13,7 +14,7 @@
   function readData() {
     var el = document.getElementById("chart-data");
     if (!el) return null;
-    try { return JSON.parse(el.textContent); } catch (e) { return null; }
+    try { return JSON.parse(el.getAttribute("data-charts")); } catch (e) { return null; }
   }
   function datasets(series, kind) {
     return Object.keys(series).map(function (name) {

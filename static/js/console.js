@@ -66,6 +66,13 @@
     if (!elt || !elt.hasAttribute("data-poll")) return;
     if (paused() || document.hidden || busy(elt)) evt.preventDefault();
   });
+  // A poll sent before the user ticked a row may answer after it: drop that answer too.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    if (!elt || !elt.hasAttribute("data-poll")) return;
+    if (evt.detail.requestConfig && evt.detail.requestConfig.verb !== "get") return;
+    if (paused() || busy(elt)) evt.detail.shouldSwap = false;
+  });
   document.addEventListener("htmx:afterSettle", function (evt) {
     status("");
     if (evt.detail && evt.detail.elt) wire(evt.detail.elt);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -149,3 +150,24 @@ def test_pages_work_without_javascript(browser, live_console, filled, r):
         assert state_of(r, "default", filled["retry"]) == "pending"
     finally:
         context.close()
+
+
+def test_dashboard_charts_follow_live_refreshes(page, live_console, r):
+    seed_many(r, "default", "pending", 1)
+    page.goto(live_console + "/")
+    total = (
+        "() => { const c = window.Chart && window.Chart.getChart('chart-sizes');"
+        " return c ? c.data.datasets.reduce((n, d) => n + d.data.reduce((a, b) => a + b, 0), 0)"
+        " : -1; }"
+    )
+
+    def wait_total(expected: int, timeout: float) -> None:
+        # polled from Python: the page's CSP forbids the eval that wait_for_function uses
+        deadline = time.monotonic() + timeout
+        while page.evaluate(total) != expected:
+            assert time.monotonic() < deadline, f"chart total stayed {page.evaluate(total)}"
+            page.wait_for_timeout(200)
+
+    wait_total(1, 5)
+    seed_many(r, "default", "pending", 2)
+    wait_total(3, 8)  # after an htmx refresh the chart shows the new sizes, not frozen ones

@@ -15,7 +15,10 @@ ROOT = "/monitoring"
 
 
 def make_config(redis_url: str, **overrides) -> ConsoleConfig:
-    options = {"redis_url": redis_url, "secret_key": "test-secret", "poll_interval": 5}
+    # record_throughput off: a recorder thread left running by an app a test did not close
+    # would keep writing pyasynq:{q}:throughput keys into later tests' Redis.
+    options = {"redis_url": redis_url, "secret_key": "test-secret", "poll_interval": 5,
+               "record_throughput": False}
     options.update(overrides)
     return ConsoleConfig(**options)
 

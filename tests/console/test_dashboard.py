@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 import time
@@ -15,9 +16,9 @@ from tests.support.states import bump_daily, seed_task
 
 
 def chart_data(html: str) -> dict:
-    match = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html, re.S)
+    match = re.search(r'<div id="chart-data" hidden data-charts="(.*?)">', html, re.S)
     assert match
-    return json.loads(match.group(1))
+    return json.loads(html_lib.unescape(match.group(1)))
 
 
 def test_empty_dashboard(client):

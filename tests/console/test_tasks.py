@@ -46,7 +46,7 @@ def test_every_field_is_shown(client, r):
     assert "trace-id" in html and "abc123" in html and "&lt;acme&gt;" in html
     assert '&#34;name&#34;: &#34;&lt;b&gt;x&lt;/b&gt;&#34;' in html  # pretty JSON, escaped
     assert "<b>x</b>" not in html
-    assert sorted(re.findall(r'/tasks/[^/"]+/(\w+)"', html)) == ["archive", "delete", "run"]
+    assert sorted(re.findall(r'/tasks/[^/"]+/(\w+)"', html)) == ["archive", "delete", "payload", "reschedule", "run"]
 
 
 def test_completed_task_shows_result_and_ttl(client, r):

@@ -259,3 +259,19 @@ def test_entry_times_as_datetimes(sched, clock):
     entry = sched.entry(eid)
     assert entry.next_enqueue_at == datetime.fromtimestamp(1_800_000_000 + 3600 - 1_800_000_000 % 3600, UTC)
     assert entry.prev_enqueue_at is None
+
+
+def test_paused_entry_is_skipped_but_keeps_its_beat(sched, clock, r):
+    """Paused from the console (pyasynq:scheduler:paused): no enqueue, next time still moves."""
+    eid = sched.register("* * * * *", Task("ping"))
+    other = sched.register("* * * * *", Task("pong"))
+    r.sadd("pyasynq:scheduler:paused", eid)
+    clock.advance(60)
+    fired = sched.tick()
+    assert [f.entry_id for f in fired] == [other]
+    assert sched.entry(eid).next_time == clock.now() + 60 and sched.entry(eid).skipped == 1
+    assert history(r, eid) == []
+    r.srem("pyasynq:scheduler:paused", eid)
+    clock.advance(60)
+    assert {f.entry_id for f in sched.tick()} == {eid, other}
+    assert len(history(r, eid)) == 1

@@ -1,0 +1,1 @@
+"""The pyasynq benchmark suite: ``python3 bench/run.py`` writes bench/RESULTS.md."""

@@ -1,0 +1,18 @@
+"""pyasynq worker: ``python -m bench.peers.pyasynq_worker CONCURRENCY``."""
+
+import logging
+import os
+import sys
+
+from bench.peers._lat import record
+from engine import Server
+
+
+def handler(ctx, task) -> None:
+    if task.type == "lat":
+        record(float(task.payload))
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    Server(os.environ["BENCH_REDIS_URL"], concurrency=int(sys.argv[1])).run(handler)

@@ -1,0 +1,256 @@
+"""Who is using the console, and what they may do: built-in login, roles and a host hook.
+
+Three ways to know the user, tried in this order on every request:
+
+1. ``authenticate(request) -> User | None``, a hook given to ``create_app`` (or in the config)
+   when the console is mounted inside an app that already signs its users in;
+2. the built-in login (``auth="basic"``: HTTP Basic on every request; ``auth="form"``: a login
+   page and a session cookie), checking passwords against werkzeug hashes from the config or
+   ``CONSOLE_USERS``;
+3. nobody: with ``auth="none"`` and no hook everyone is an operator (the console's default, for
+   a console that only listens on a private network).
+
+Roles: ``viewer`` reads everything and changes nothing (403 on any POST, controls hidden);
+``operator`` may also run actions. The global read-only mode overrides both. The check runs in
+one ``before_request`` for the whole app, so every blueprint, present or future (the JSON API
+included), is covered without a decorator a view could forget.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hmac
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from werkzeug.security import check_password_hash, generate_password_hash
+
+ROLES: tuple[str, ...] = ("viewer", "operator")
+MODES: tuple[str, ...] = ("none", "basic", "form")
+SESSION_USER = "user"
+
+# Endpoints anyone may reach: load balancers call /health, and the login form must be seen.
+PUBLIC_ENDPOINTS = frozenset({"static", "health.health", "auth.login", "_favicon"})
+
+# Checked when the user name is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("pyasynq-no-such-user")
+
+Authenticate = Callable[[Any], "User | None"]
+
+
+@dataclass(frozen=True)
+class User:
+    """The person behind a request, as the console sees them."""
+
+    name: str
+    role: str = "operator"
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, got {self.role!r}")
+
+    @property
+    def can_act(self) -> bool:
+        return self.role == "operator"
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """One configured login: a name, a role and a werkzeug password hash (never a password)."""
+
+    name: str
+    role: str
+    password_hash: str = dataclasses.field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.name or any(c in self.name for c in ":,\n"):
+            raise ValueError(f"user name {self.name!r} must be non-empty without ':' or ','")
+        if self.role not in ROLES:
+            raise ValueError(f"user {self.name!r}: role must be one of {', '.join(ROLES)}, got {self.role!r}")
+        if "$" not in self.password_hash:
+            raise ValueError(
+                f"user {self.name!r}: the password must be a hash "
+                "(pyasynq console-hash-password, or werkzeug.security.generate_password_hash)"
+            )
+
+
+def parse_users(text: str) -> tuple[UserRecord, ...]:
+    """``alice:operator:<hash>,bob:viewer:<hash>`` -> records (werkzeug hashes hold ':' but no ',')."""
+    records = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep1, rest = part.partition(":")
+        role, sep2, password_hash = rest.partition(":")
+        if not (sep1 and sep2):
+            raise ValueError(f"each user must look like name:role:hash, got {part[:40]!r}")
+        records.append(UserRecord(name.strip(), role.strip(), password_hash.strip()))
+    return tuple(records)
+
+
+def coerce_users(users: Iterable[Any]) -> tuple[UserRecord, ...]:
+    """Accept records, ``(name, role, hash)`` tuples or dicts with those keys."""
+    out = []
+    for u in users:
+        if isinstance(u, UserRecord):
+            out.append(u)
+        elif isinstance(u, dict):
+            out.append(UserRecord(u["name"], u["role"], u["password_hash"]))
+        else:
+            name, role, password_hash = u
+            out.append(UserRecord(name, role, password_hash))
+    names = [u.name for u in out]
+    if len(set(names)) != len(names):
+        raise ValueError("user names must be unique")
+    return tuple(out)
+
+
+def hash_password(password: str) -> str:
+    """The hash to put in ``CONSOLE_USERS`` (werkzeug's default, scrypt)."""
+    return generate_password_hash(password)
+
+
+def check_credentials(users: Iterable[UserRecord], name: str, password: str) -> User | None:
+    """The user when ``name``/``password`` match a record; same cost whether or not it exists."""
+    record = next((u for u in users if hmac.compare_digest(u.name.encode(), name.encode())), None)
+    if record is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(record.password_hash, password):
+        return None
+    return User(record.name, record.role)
+
+
+# -- per request ------------------------------------------------------------------------------
+
+
+def current_user() -> User | None:
+    """The signed-in user of this request, ``None`` when nobody is (or auth is off)."""
+    return g.get("console_user")
+
+
+def can_act() -> bool:
+    """May this request change anything? Read-only mode and the viewer role both say no."""
+    if current_app.config["CONSOLE"].read_only:
+        return False
+    user = current_user()
+    return user is None or user.can_act
+
+
+def _basic_credentials() -> tuple[str, str] | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    name, sep, password = decoded.partition(":")
+    return (name, password) if sep else None
+
+
+def _api_token_user(config: Any) -> User | None:
+    """A JSON API client holding the configured ``api_token`` acts as operator ``api-token``."""
+    token = getattr(config, "api_token", None)
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    valid = bool(token and scheme.lower() == "bearer" and sent.strip()) and hmac.compare_digest(
+        sent.strip().encode(), str(token).encode()
+    )
+    return User("api-token", "operator") if valid else None
+
+
+def _resolve(config: Any, hook: Authenticate | None) -> User | None:
+    is_api = request.blueprint == "api" or request.path.startswith("/api/")
+    if is_api and (user := _api_token_user(config)) is not None:
+        return user
+    if hook is not None:
+        user = hook(request)
+        if user is not None:
+            if not isinstance(user, User):
+                raise TypeError("the authenticate hook must return a console.auth.User or None")
+            return user
+    if config.auth == "basic":
+        creds = _basic_credentials()
+        return check_credentials(config.users, *creds) if creds else None
+    if config.auth == "form":
+        name = session.get(SESSION_USER)
+        if isinstance(name, str):
+            record = next((u for u in config.users if u.name == name), None)
+            if record is not None:  # a user removed from the config is signed out at once
+                return User(record.name, record.role)
+    return None
+
+
+def _wants_json() -> bool:
+    return (request.blueprint or "").startswith("api") or request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def before_request() -> Any:
+    """Know the user, refuse strangers (401 / login page) and viewers' changes (403)."""
+    config = current_app.config["CONSOLE"]
+    hook: Authenticate | None = current_app.config.get("CONSOLE_AUTHENTICATE")
+    auth_on = config.auth != "none" or hook is not None
+    g.console_user = None
+    if not auth_on:
+        return None
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        if config.auth == "form" and request.endpoint == "auth.login":
+            return None
+        g.console_user = _resolve(config, hook) if request.endpoint != "static" else None
+        return None
+    user = _resolve(config, hook)
+    g.console_user = user
+    if user is None:
+        if config.auth == "basic":
+            abort(401, "Sign in with your console user name and password.")
+        if config.auth == "form" and request.method == "GET" and not _wants_json():
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")), 303)
+        abort(401, "Sign in first: this console needs a user.")
+    changing = request.method not in ("GET", "HEAD", "OPTIONS")
+    if changing and not user.can_act and request.endpoint != "auth.logout":
+        abort(403, f"User {user.name!r} is a viewer: viewers cannot change anything.")
+    return None
+
+
+def view_config(app: Flask) -> Any:
+    """The config templates see: read-only for viewers, so every control disappears for them."""
+    config = app.config["CONSOLE"]
+    if config.read_only or can_act():
+        return config
+    cached = app.config.get("CONSOLE_VIEWER_CONFIG")
+    if cached is None:
+        cached = dataclasses.replace(config, read_only=True)
+        app.config["CONSOLE_VIEWER_CONFIG"] = cached
+    return cached
+
+
+def register(app: Flask, hook: Authenticate | None) -> None:
+    """Install the check before CSRF and read-only (so a stranger gets 401, not a CSRF 400)."""
+    config = app.config["CONSOLE"]
+    hook = hook or config.authenticate
+    if hook is not None and not callable(hook):
+        raise ValueError("authenticate must be a callable (request) -> User | None")
+    app.config["CONSOLE_AUTHENTICATE"] = hook
+    app.before_request_funcs.setdefault(None, []).insert(0, before_request)
+
+    @app.after_request
+    def _challenge(response: Any) -> Any:
+        if response.status_code == 401 and config.auth == "basic":
+            response.headers["WWW-Authenticate"] = 'Basic realm="pyasynq console", charset="UTF-8"'
+        return response
+
+    @app.context_processor
+    def _user_context() -> dict[str, Any]:
+        return {
+            "current_user": current_user(),
+            "cfg": view_config(app),
+            "login_form": config.auth == "form",
+        }

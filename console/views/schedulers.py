@@ -1,0 +1,89 @@
+"""The schedulers page (every periodic entry of every live scheduler) and one entry's page with
+its whole enqueue history, paged (Asynqmon shows only the first 20 events)."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template
+
+from ..backend import inspector
+from ..guards import int_arg
+from ..presenters import format_data, summary
+
+bp = Blueprint("schedulers", __name__)
+
+_QUEUE_OPTION = re.compile(r'^Queue\("(.*)"\)$')
+
+
+def queue_of(options: list[str]) -> str:
+    """The queue an entry enqueues to, read from its Go option strings (``Queue("x")``)."""
+    for opt in options:
+        match = _QUEUE_OPTION.match(opt)
+        if match:
+            return match.group(1).replace('\\"', '"').replace("\\\\", "\\")
+    return "default"
+
+
+class EntryRow:
+    """A scheduler entry with its payload preview, target queue and history size."""
+
+    def __init__(self, entry: Any, history_size: int) -> None:
+        cfg = current_app.config["CONSOLE"]
+        self.e = entry
+        self.queue = queue_of(entry.options)
+        self.payload = summary(format_data(entry.task_type, entry.task_payload, cfg.payload_formatter),
+                               cfg.max_payload_length)
+        self.history_size = history_size
+
+
+def _rows() -> list[EntryRow]:
+    insp = inspector()
+    return [EntryRow(e, insp.scheduler_history_size(e.id)) for e in insp.scheduler_entries()]
+
+
+@bp.get("/schedulers")
+def index() -> Any:
+    return render_template("schedulers.html", entries=_rows())
+
+
+@bp.get("/_fragments/schedulers")
+def fragment() -> Any:
+    """The polled part of the schedulers page."""
+    return render_template("_schedulers_body.html", entries=_rows())
+
+
+def _entry_context(entry_id: str) -> dict[str, Any]:
+    cfg = current_app.config["CONSOLE"]
+    page = int_arg("page", 1)
+    size = int_arg("size", cfg.page_size, allowed=cfg.page_sizes)
+    insp = inspector()
+    entry = next((e for e in insp.scheduler_entries() if e.id == entry_id), None)
+    total = insp.scheduler_history_size(entry_id)
+    if entry is None and total == 0:
+        abort(404, f"There is no scheduler entry {entry_id!r} (its scheduler may have stopped).")
+    events = insp.list_scheduler_enqueue_events(entry_id, page_size=size, page=page)
+    row = EntryRow(entry, total) if entry is not None else None
+    return {
+        "entry_id": entry_id,
+        "row": row,
+        "queue": row.queue if row else None,
+        "events": events,
+        "page": page,
+        "size": size,
+        "total": total,
+        "last_page": max(1, math.ceil(total / size)),
+    }
+
+
+@bp.get("/schedulers/<name:entry_id>")
+def entry(entry_id: str) -> Any:
+    return render_template("scheduler_entry.html", **_entry_context(entry_id))
+
+
+@bp.get("/_fragments/schedulers/<name:entry_id>")
+def entry_fragment(entry_id: str) -> Any:
+    """The polled part of an entry's page (its details and the current history page)."""
+    return render_template("_scheduler_entry_body.html", **_entry_context(entry_id))

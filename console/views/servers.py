@@ -1,0 +1,59 @@
+"""The servers page: every live worker server (Go or Python) and the tasks it runs now.
+
+Read from the heartbeats servers write every few seconds, so a server that died disappears
+once its heartbeat expires; nothing here changes state.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, current_app, render_template
+
+from ..backend import inspector
+from ..presenters import format_data, summary
+
+bp = Blueprint("servers", __name__)
+
+
+class WorkerRow:
+    """A task in flight on a server, with its payload preview (through the user's formatter)."""
+
+    def __init__(self, worker: Any) -> None:
+        cfg = current_app.config["CONSOLE"]
+        self.w = worker
+        view = format_data(worker.task_type, worker.task_payload, cfg.payload_formatter)
+        self.payload = summary(view, min(cfg.max_payload_length, 120))
+
+
+class ServerRow:
+    """A server plus what the table needs computed: uptime, busy workers, priorities."""
+
+    def __init__(self, server: Any, now: datetime) -> None:
+        self.s = server
+        self.uptime = (now - server.started).total_seconds() if server.started else None
+        self.busy = len(server.active_workers)
+        self.priorities = sorted(server.queues.items(), key=lambda kv: (-kv[1], kv[0]))
+        self.workers = [WorkerRow(w) for w in server.active_workers]
+
+
+def _context() -> dict[str, Any]:
+    now = datetime.now(UTC)
+    rows = [ServerRow(s, now) for s in inspector().servers()]
+    return {
+        "servers": rows,
+        "total_busy": sum(r.busy for r in rows),
+        "total_concurrency": sum(r.s.concurrency for r in rows),
+    }
+
+
+@bp.get("/servers")
+def index() -> Any:
+    return render_template("servers.html", **_context())
+
+
+@bp.get("/_fragments/servers")
+def fragment() -> Any:
+    """The polled part of the servers page."""
+    return render_template("_servers_body.html", **_context())

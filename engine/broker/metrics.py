@@ -1,0 +1,104 @@
+"""Metrics operations: throughput samples, task-type samples and Redis/cluster facts.
+
+Everything here is bounded: one script per queue per minute to record throughput, a capped
+range to read it back, and at most N task IDs to sample types, however large a queue grows.
+Results are raw (bytes, ints, dicts); ``engine.inspector_metrics`` shapes them for people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from . import keys
+from .base import BrokerBase
+
+THROUGHPUT_KEEP_MINUTES = 24 * 60
+"""Samples kept per queue: one day of minutes."""
+THROUGHPUT_TTL = 2 * 24 * 3600
+"""A series not written for this long (its queue was removed) expires by itself."""
+
+LIST_STATES = ("pending", "active")
+
+
+class MetricsOps(BrokerBase):
+    # -- throughput -----------------------------------------------------------------------------
+    def record_throughput(
+        self, queues: Sequence[str], minute: int, keep_minutes: int = THROUGHPUT_KEEP_MINUTES
+    ) -> list[Any]:
+        """Sample each queue's lifetime counters for ``minute`` in one pipelined round trip.
+
+        One reply per queue: 1 written, 0 already sampled this minute (by any recorder), or the
+        exception for that queue; a failing queue does not hide the others.
+        """
+        oldest = minute - keep_minutes * 60
+        calls = [
+            (
+                "throughput_record",
+                [keys.throughput(q), keys.processed_total(q), keys.failed_total(q)],
+                [minute, oldest, keep_minutes + 1, THROUGHPUT_TTL],
+            )
+            for q in queues
+        ]
+        return self.run_many(calls)
+
+    def throughput_samples(self, queue: str, since: float) -> list[tuple[int, int, int]]:
+        """(minute, processed total, failed total) samples at or after ``since``, oldest first."""
+        with self.errors():
+            members = self.redis.zrangebyscore(keys.throughput(queue), int(since), "+inf")
+        out = []
+        for member in members:
+            text = member.decode("ascii", "replace") if isinstance(member, bytes) else str(member)
+            parts = text.split(":")
+            if len(parts) != 3:
+                continue
+            try:
+                out.append((int(parts[0]), int(parts[1]), int(parts[2])))
+            except ValueError:  # a counter someone set to a non-number: skip that sample
+                continue
+        return sorted(out)
+
+    # -- task types -----------------------------------------------------------------------------
+    def sample_task_types(self, queue: str, container: str, kind: str, limit: int) -> tuple[int, list[bytes]]:
+        """(size of the state, type of each of at most ``limit`` sampled tasks)."""
+        reply = self.run("sample_task_types", [container], [kind, limit, keys.task_key_prefix(queue)])
+        return int(reply[0]), list(reply[1:])
+
+    # -- scheduler history ----------------------------------------------------------------------
+    def scheduler_history_size(self, entry_id: str) -> int:
+        """How many enqueue events an entry's history holds (Go keeps at most 1000)."""
+        with self.errors():
+            return int(self.redis.zcard(keys.scheduler_history(entry_id)))
+
+    # -- redis and cluster ----------------------------------------------------------------------
+    def node_infos(self) -> list[tuple[str, dict[str, Any]]]:
+        """(address, parsed INFO) of the Redis, or of every node of a cluster."""
+        with self.errors():
+            if not self.is_cluster:
+                return [(self.where(), dict(self.redis.info()))]
+            out = []
+            for node in sorted(self.redis.get_nodes(), key=lambda n: n.name):
+                out.append((node.name, dict(self.redis.get_redis_connection(node).info())))
+            return out
+
+    def cluster_nodes_text(self) -> str:
+        """Raw ``CLUSTER NODES`` of one node (every node reports the whole topology)."""
+        with self.errors():
+            client: Any = self.redis
+            if self.is_cluster:
+                client = self.redis.get_redis_connection(self.redis.get_default_node())
+            conn = client.connection_pool.get_connection()
+            try:
+                conn.send_command("CLUSTER", "NODES")
+                raw = conn.read_response()
+            finally:
+                client.connection_pool.release(conn)
+        return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+    def cluster_info_text(self) -> dict[str, Any]:
+        """``CLUSTER INFO`` of one node as pairs."""
+        with self.errors():
+            client: Any = self.redis
+            if self.is_cluster:
+                client = self.redis.get_redis_connection(self.redis.get_default_node())
+            return dict(client.execute_command("CLUSTER INFO"))

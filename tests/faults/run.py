@@ -1,0 +1,100 @@
+"""``python3 -m tests.faults.run``: run the full fault suite and write docs/reliability.md.
+
+Runs ``pytest tests/faults`` with ``PYASYNQ_FAULTS=full`` (5,000 tasks under a SIGKILL loop, a
+10 s Redis outage, SIGTERM under load, corrupt data, hypothesis over the console and the CLI)
+plus the XSS browser test, collects each scenario's figures and writes them as a table. Pass
+``--short`` for the CI variant (the table then says so). Exit status is pytest's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "reliability.md"
+COLUMNS = ["scenario", "tasks", "kills", "outages", "inputs", "lost", "run_twice", "duration"]
+HEADERS = ["scenario", "tasks", "kills / SIGTERMs", "outages", "inputs tried", "lost", "run twice", "duration (s)"]
+
+
+def machine() -> str:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    redis = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()
+    version = next((w[2:] for w in redis if w.startswith("v=")), "?")
+    return f"{platform.system()} {platform.machine()}, {cpus} CPUs, Python {platform.python_version()}, Redis {version}"
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    for row in rows:
+        lines.append("| " + " | ".join(str(row.get(c, "")) for c in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def extra(rows: list[dict]) -> str:
+    notes = []
+    for row in rows:
+        more = {k: v for k, v in row.items() if k not in COLUMNS and k != "mode"}
+        if more:
+            notes.append(f"- {row['scenario']}: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in more.items()))
+    return "\n".join(notes)
+
+
+def write_doc(rows: list[dict], mode: str, status: int, seconds: float) -> None:
+    template = DOC.read_text() if DOC.exists() else ""
+    start, end = "<!-- faults:begin -->", "<!-- faults:end -->"
+    today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    block = "\n".join([
+        start,
+        f"Measured {today} on {machine()}; mode **{mode}**; pytest exit status {status}; "
+        f"{seconds:.0f} s in all.",
+        "",
+        table(rows),
+        "",
+        "Details:",
+        "",
+        extra(rows),
+        end,
+    ])
+    if start in template and end in template:
+        before, rest = template.split(start, 1)
+        after = rest.split(end, 1)[1]
+        DOC.write_text(before + block + after)
+    else:
+        DOC.parent.mkdir(exist_ok=True)
+        DOC.write_text(template + ("\n" if template else "") + block + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m tests.faults.run")
+    parser.add_argument("--short", action="store_true", help="the CI variant instead of the full one")
+    parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/reliability.md")
+    args, extra_args = parser.parse_known_args(argv)
+    mode = "short" if args.short else "full"
+    with tempfile.NamedTemporaryFile("r", suffix=".jsonl", delete=False) as fh:
+        report = fh.name
+    env = {**os.environ, "PYASYNQ_FAULTS": mode, "PYASYNQ_FAULTS_REPORT": report}
+    started = dt.datetime.now()
+    status = subprocess.call(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/faults",
+         "tests/browser/test_xss.py", *extra_args], cwd=ROOT, env=env,
+    )
+    seconds = (dt.datetime.now() - started).total_seconds()
+    rows = [json.loads(line) for line in Path(report).read_text().splitlines() if line.strip()]
+    os.unlink(report)
+    print(table(rows))
+    if not args.no_doc:
+        write_doc(rows, mode, status, seconds)
+        print(f"wrote {DOC.relative_to(ROOT)}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Property-based bad input over the CLI: every command answers with a message, never a traceback.
+
+Commands that serve forever (worker, console, exporter, scheduler, demo) are left out; every
+other command and subcommand gets generated options and arguments.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine import Client, Task
+from engine.cli import main
+
+FULL = os.environ.get("PYASYNQ_FAULTS", "").lower() == "full"
+EXAMPLES = 300 if FULL else 60
+LONG_RUNNING = {"worker", "console", "exporter", "scheduler", "demo"}
+tried = {"n": 0}
+
+
+def leaf_commands() -> list[tuple[list[str], click.Command]]:
+    found = []
+    for name, cmd in main.commands.items():
+        if name in LONG_RUNNING:
+            continue
+        if isinstance(cmd, click.Group):
+            found += [([name, sub], c) for sub, c in cmd.commands.items()]
+        else:
+            found.append(([name], cmd))
+    return found
+
+
+text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+values = st.one_of(text, st.sampled_from(["", "-1", "0", "1", "99999999999999999999", "default",
+                                          "q1", "t1", "pending", "archived", "aggregating",
+                                          "{x}", "a,b", "=", "1e9", "null", "--", "-"]))
+
+
+@st.composite
+def argv(draw):
+    path, cmd = draw(st.sampled_from(leaf_commands()))
+    args = list(path)
+    opts = [o for p in cmd.params if isinstance(p, click.Option) for o in p.opts if p.name != "redis_url"]
+    for _ in range(draw(st.integers(0, 5))):
+        if opts and draw(st.booleans()):
+            args.append(draw(st.sampled_from(opts)))
+        args.append(draw(values))
+    return args
+
+
+def test_cli_seed(redis_url):
+    client = Client(redis_url)
+    client.enqueue(Task("t", b"{}"), queue="q1", task_id="t1", retention=60)
+    client.close()
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(args=argv())
+def test_cli_never_crashes(redis_server, args):
+    result = CliRunner().invoke(main, args, env={"REDIS_URL": redis_server.url}, input="pw\npw\n")
+    tried["n"] += 1
+    assert "Traceback" not in result.output, (args, result.output)
+    assert result.exception is None or isinstance(result.exception, SystemExit), (args, repr(result.exception))
+
+
+def test_report_inputs(report):
+    report(scenario="bad input: CLI arguments (hypothesis)", tasks=0, kills=0, outages=0,
+           inputs=tried["n"], lost=0, run_twice=0)
