@@ -150,17 +150,22 @@ def render(res: dict) -> str:
         tg.append(("console: no KEYS/SCAN in request paths", "none seen" if not bad else ", ".join(bad),
                    not bad))
     out += ["## Notes and open items", "",
-            "- `enqueue_many` is below the 50,000/s target: the client builds each message with a "
-            "cached options tail and hand-written fields 1-3 and sends one `enqueue_batch.lua` call "
-            "per 500 tasks, but Python work per task (id, message, TaskInfo) plus Redis's own "
-            "~3 commands per task leave it at 17-35k/s here depending on machine load.",
-            "- The dashboard is over 50 ms: its Redis work is bounded by the number of queues "
-            "(about 59 commands per queue: `get_queue_info` samples MEMORY USAGE and reads daily "
-            "counters, as Go's inspector does) and independent of queue length, but 50 queues cost "
-            "~3,000 commands. Pipelining or caching queue info in the Inspector/console would fix it.",
+            "- `enqueue_many` of Tasks without options takes a bulk path (`Client._enqueue_plain`): "
+            "ids drawn from one `os.urandom` call, messages encoded in one loop with the cached "
+            "options tail, TaskInfos copied from one prototype, and `enqueue_batch.lua` pushes each "
+            "chunk's ids with one LPUSH (Redis state still exactly §4.2's per task, checked by "
+            "tests/engine/test_batch_scripts.py). Tasks with options still take the general path.",
+            "- The dashboard reads every queue in one pipelined round trip "
+            "(`Inspector.get_queue_infos`: one `queue_info.lua` call per queue, counts plus Go's "
+            "memory estimate), its charts' history (`Inspector.histories`) and throughput card "
+            "(`Inspector.throughputs`) likewise; its Redis work is still ~25 commands per queue, "
+            "independent of queue length.",
             "- arq's low figures come from its default `poll_delay` (0.5 s); Celery ran with "
             "`-P threads`, acks_late, without gossip/mingle/heartbeat; all peers otherwise use "
             "their defaults.", ""]
+    if res.get("measured_at"):
+        out += ["Phases measured (a run with `--only` keeps the other phases' earlier figures): "
+                + ", ".join(f"{k} {v}" for k, v in res["measured_at"].items()) + ".", ""]
     if res.get("profile_md"):
         out += ["## Profiles of the hot paths", "", res["profile_md"], ""]
     if tg:

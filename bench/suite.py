@@ -230,6 +230,8 @@ def main(args) -> None:
             t = time.monotonic()
             results[name] = fn(ctx)
             results.setdefault("durations", {})[name] = round(time.monotonic() - t, 1)
+            # with --only, the other phases keep older figures: say when each was measured
+            results.setdefault("measured_at", {})[name] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
             results_path.write_text(json.dumps(results, indent=1, default=str))
     finally:
         r.close()

@@ -10,7 +10,7 @@ from typing import Any
 
 from .broker import keys
 from .broker.broker import Broker, NewTask
-from .broker.codec import encode_new_task, task_tail
+from .broker.codec import encode_new_task, encode_new_tasks, task_tail
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import DuplicateTaskError, TaskIDConflictError
 from .options import ResolvedOptions, merge, resolve
@@ -27,6 +27,19 @@ def new_task_id() -> str:
 
 _UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID_SET = (0x4000 << 64) | (0x8000 << 48)
+# Variant nibble of a v4 UUID: the two top bits forced to 10 (8, 9, a or b).
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def new_task_ids(n: int) -> list[str]:
+    """``n`` version 4 UUID strings from one ``os.urandom`` call: the same 122 random bits
+    and layout as ``new_task_id``, at a fraction of the per-id cost (bulk enqueue)."""
+    h = os.urandom(16 * n).hex()
+    v = _VARIANT
+    return [
+        f"{h[i:i + 8]}-{h[i + 8:i + 12]}-4{h[i + 13:i + 16]}-{v[h[i + 16]]}{h[i + 17:i + 20]}-{h[i + 20:i + 32]}"
+        for i in range(0, 32 * n, 32)
+    ]
 
 
 class Client:
@@ -210,6 +223,11 @@ class Client:
         the TaskInfo, or the exception for that item (bad options, duplicate, ID conflict).
         A Redis outage raises ``BrokerError`` for the whole batch.
         """
+        items = items if isinstance(items, list) else list(items)
+        if items and all(it.__class__ is Task and not it.options and not it.headers for it in items):
+            plain = self._enqueue_plain(items)
+            if plain is not None:
+                return plain
         results: list[TaskInfo | Exception | None] = []
         built: list[tuple[int, NewTask, Task, ResolvedOptions]] = []
         now = self.broker.now()
@@ -235,3 +253,37 @@ class Client:
             except (DuplicateTaskError, TaskIDConflictError) as exc:
                 results[index] = exc
         return results  # type: ignore[return-value]
+
+    def _enqueue_plain(self, tasks: list[Task]) -> list[TaskInfo | Exception] | None:
+        """``enqueue_many`` of Tasks without options or headers: one option set, one message
+        tail, ids drawn in bulk, messages encoded in one loop, one ``enqueue_batch`` call per
+        chunk, and TaskInfos copied from one prototype. Redis ends exactly as with the general
+        path (§4.2 per task); only the per-task Python is gone. ``None`` when the client's
+        default options are not plain pending ones (never, today), for the general path."""
+        now = self.broker.now()
+        opts = self._defaults or self._resolve({}, now)
+        self._defaults = opts
+        if opts.task_id or opts.unique_ttl or opts.group or opts.process_at is not None:
+            return None
+        ids = new_task_ids(len(tasks))
+        payloads = [t.payload or b"" for t in tasks]
+        messages = encode_new_tasks([t.type for t in tasks], payloads, ids, self._tail(opts, {}, ""))
+        codes = self.broker.create_pending(opts.queue, ids, messages)
+        now = self.broker.now()
+        first = tasks[0]
+        proto = self._info(NewTask(opts.queue, "", b""), first, opts, now, from_unix(now)).__dict__
+        new = object.__new__
+        results: list[TaskInfo | Exception] = []
+        append = results.append
+        for task, task_id, payload, code in zip(tasks, ids, payloads, codes, strict=True):
+            if code == 1:
+                info = new(TaskInfo)
+                d = proto.copy()
+                d["id"], d["type"], d["payload"], d["headers"] = task_id, task.type, payload, {}
+                info.__dict__ = d
+                append(info)
+            elif isinstance(code, BaseException):
+                append(code)  # type: ignore[arg-type]
+            else:
+                append(TaskIDConflictError())
+        return results

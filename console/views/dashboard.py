@@ -7,8 +7,6 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 
-from engine.errors import QueueNotFoundError
-
 from ..actions import STATES
 from ..backend import inspector
 
@@ -26,13 +24,10 @@ def _range_arg() -> str:
 
 
 def _queue_infos(insp: Any) -> list[Any]:
-    infos = []
-    for name in sorted(insp.queues()):
-        try:
-            infos.append(insp.get_queue_info(name))
-        except QueueNotFoundError:  # removed between the two calls
-            continue
-    return infos
+    """Every queue's info in one pipelined round trip (``Inspector.get_queue_infos``): one
+    script call per queue, not several round trips each, so 50 queues stay well under 50 ms.
+    A queue removed between listing and reading is left out."""
+    return insp.get_queue_infos(sorted(insp.queues()), skip_missing=True)
 
 
 def _charts(insp: Any, infos: list[Any], range_key: str) -> dict[str, Any]:
@@ -53,8 +48,9 @@ def _charts(insp: Any, infos: list[Any], range_key: str) -> dict[str, Any]:
     else:
         days = RANGES[range_key]
         by_date: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        histories = insp.histories([q.queue for q in infos], days=days)  # one round trip
         for q in infos:
-            for stat in insp.history(q.queue, days=days):
+            for stat in histories[q.queue]:
                 row = by_date[stat.date.strftime("%Y-%m-%d")]
                 row[0] += max(stat.processed - stat.failed, 0)
                 row[1] += stat.failed

@@ -98,6 +98,30 @@ def encode_new_task(task_type: str, payload: bytes, task_id: str, tail: bytes) -
     return head + tail
 
 
+def encode_new_tasks(
+    types: list[str], payloads: list[bytes], task_ids: list[str], tail: bytes
+) -> list[bytes]:
+    """``encode_new_task`` for many tasks sharing one ``tail`` (the bulk enqueue path): the
+    same bytes per task, with the per-call overhead paid once per batch."""
+    heads = _TYPE_FIELDS
+    out = []
+    append = out.append
+    join = b"".join
+    for task_type, payload, task_id in zip(types, payloads, task_ids, strict=True):
+        head = heads.get(task_type)
+        if head is None:
+            head = encode_new_task(task_type, b"", "", b"")  # fills the cache
+        i = task_id.encode()
+        n = len(i)
+        id_field = (b"\x1a" + bytes((n,)) + i) if 0 < n < 0x80 else (b"\x1a" + _varint(n) + i if n else b"")
+        if payload:
+            n = len(payload)
+            append(join((head, b"\x12", bytes((n,)) if n < 0x80 else _varint(n), payload, id_field, tail)))
+        else:
+            append(join((head, id_field, tail)))
+    return out
+
+
 def set_timestamp(ts: Any, unix_seconds: float | None) -> None:
     """Fill a Timestamp; ``None`` writes Go's zero time (as Go does for "never")."""
     if unix_seconds is None:

@@ -42,7 +42,7 @@ def ls(redis_url: str, as_json: bool) -> None:
 def inspect(queues: tuple[str, ...], redis_url: str, as_json: bool) -> None:
     """Show a queue's size, state counts and today's figures."""
     insp = inspector(redis_url)
-    infos = [insp.get_queue_info(q) for q in queues]
+    infos = insp.get_queue_infos(queues)
     if as_json:
         print_json(infos if len(infos) > 1 else infos[0])
         return

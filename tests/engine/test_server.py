@@ -177,8 +177,10 @@ def test_deadline_cancels_and_frees_slot_even_if_handler_never_returns(
 
 def test_async_handler_is_really_cancelled_on_deadline(redis_url, r, clock, client, servers):
     cancelled = threading.Event()
+    started = threading.Event()
 
     async def handler(ctx, task):
+        started.set()
         try:
             await asyncio.sleep(30)
         except asyncio.CancelledError:
@@ -187,7 +189,8 @@ def test_async_handler_is_really_cancelled_on_deadline(redis_url, r, clock, clie
 
     t = client.enqueue(Task("a"), timeout=3)
     start(servers, redis_url, clock, handler, retry_delay_func=lambda n, e, t: 100)
-    wait_for(lambda: r.lrange(keys.active(Q), 0, -1))
+    # advance only once the coroutine runs: cancelled before its first await it never sees it
+    assert started.wait(10)
     clock.advance(3)
     wait_for(lambda: r.zscore(keys.retry(Q), t.id))
     assert cancelled.wait(2)
