@@ -39,48 +39,11 @@ class InspectOps(BrokerBase):
         with self.errors():
             return bool(self.redis.sismember(keys.ALL_QUEUES, queue))
 
-    def queue_stats(self, queue: str, now: float) -> list[Any]:
-        """The 14 values of ``queue_stats.lua``: counts, counters, paused, groups, pending_since."""
-        day = utc_day(now)
-        script_keys = [
-            keys.pending(queue),
-            keys.active(queue),
-            keys.scheduled(queue),
-            keys.retry(queue),
-            keys.archived(queue),
-            keys.completed(queue),
-            keys.processed_daily(queue, day),
-            keys.failed_daily(queue, day),
-            keys.processed_total(queue),
-            keys.failed_total(queue),
-            keys.paused(queue),
-            keys.all_groups(queue),
-        ]
-        args = [keys.task_key_prefix(queue), keys.group_key_prefix(queue)]
-        return list(self.run("queue_stats", script_keys, args))
-
-    def memory_usage(self, queue: str) -> int:
-        script_keys = [
-            keys.active(queue),
-            keys.pending(queue),
-            keys.scheduled(queue),
-            keys.retry(queue),
-            keys.archived(queue),
-            keys.completed(queue),
-            keys.all_groups(queue),
-        ]
-        args = [
-            keys.task_key_prefix(queue),
-            MEMORY_SAMPLE,
-            GROUP_SAMPLE,
-            keys.group_key_prefix(queue),
-        ]
-        return int(self.run("memory_usage", script_keys, args))
-
     def queue_infos(self, queues: Sequence[str], now: float) -> list[list[Any] | BaseException]:
         """``queue_info.lua`` for every queue in pipelined round trips (one per cluster node).
 
-        One entry per queue, in order: the 14 values of ``queue_stats`` followed by the
+        One entry per queue, in order: 14 values (counts, counters, paused, groups,
+        pending_since of the oldest pending task) followed by the
         ``memory_usage`` estimate, or the exception Redis answered for that queue. Two round
         trips per queue made the dashboard cost ~50 ms of waiting with 50 queues; this is one
         round trip for all of them, and each queue is still read atomically by one script.

@@ -1,8 +1,8 @@
 """``queue_info.lua`` and the pipelined ``Inspector.get_queue_infos``/``histories`` (spec §5.2, §5.3).
 
-The combined script must give exactly what the two separate scripts give (``queue_stats.lua``
-for the counts, ``memory_usage.lua`` for Go's memory estimate, itself checked against captured
-Go values in tests/interop), on every shape of queue, including the odd ones: missing task
+The combined script must give exactly what the two separate scripts it replaced give
+(``queue_stats.lua`` for the counts, ``memory_usage.lua`` for Go's memory estimate; both kept as
+oracles in tests/support/reference_lua), on every shape of queue, including the odd ones: missing task
 hashes, empty groups, more groups than the group sample, long lists.
 """
 
@@ -13,6 +13,7 @@ import pytest
 from engine import Client, Inspector, QueueNotFoundError, Task
 from engine.broker.broker import Broker
 from tests.engine.test_inspector import NOW, put
+from tests.support import reference_lua
 
 
 @pytest.fixture
@@ -59,9 +60,9 @@ def test_queue_info_script_equals_stats_plus_memory_scripts(broker, r, redis_url
     queues = fill(r, redis_url, clock)
     combined = broker.queue_infos(queues, clock.now())
     for q, got in zip(queues, combined, strict=True):
-        stats = broker.queue_stats(q, clock.now())
+        stats = reference_lua.queue_stats(r, q, clock.now())
         assert got[:14] == stats, q
-        assert got[14] == broker.memory_usage(q), q
+        assert got[14] == reference_lua.memory_usage(r, q), q
     assert combined[0][14] > 0 and combined[1][14] == 0
 
 

@@ -1,4 +1,4 @@
--- queue_info: queue_stats.lua and memory_usage.lua (spec §5.2) in one read-only call, so the
+-- queue_info: the queue's counts and counters and Go's memory estimate (spec §5.2) in one read-only call, so the
 -- console and the exporter can pipeline one EVALSHA per queue instead of two round trips each.
 -- Every count is read once and shared by both halves; the memory estimate is Go's HEAD
 -- algorithm step by step (same samples, same sums, same order of additions, same truncation).
