@@ -447,6 +447,12 @@ class Processor:
         if reason == "handler":
             assert job.error is not None
             err: BaseException = job.error
+            if job.ctx.err is not None and isinstance(
+                err, asyncio.CancelledError | ContextCancelledError
+            ):
+                # the handler stopped because its context was cancelled (deadline, cancel,
+                # shutdown): store the context's reason, as Go stores ctx.Err()
+                err = ContextCancelledError(job.ctx.err)
         elif reason == "lease":
             err = LeaseExpiredError()
         else:
