@@ -22,6 +22,8 @@ import base64
 import binascii
 import dataclasses
 import hmac
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -126,6 +128,64 @@ def check_credentials(users: Iterable[UserRecord], name: str, password: str) -> 
     return User(record.name, record.role)
 
 
+class LoginThrottle:
+    """Refuse sign-in for a (user name, address) pair after ``limit`` failures in ``window`` s.
+
+    It slows password guessing through the form or HTTP Basic without a shared store, so the
+    limit holds per console process (each gunicorn worker keeps its own count). Memory is
+    bounded: at most ``max_keys`` pairs are remembered, the stalest dropped first.
+    """
+
+    def __init__(self, limit: int = 5, window: float = 300.0, max_keys: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.max_keys, self.clock = limit, window, max_keys, clock
+        self._failures: dict[tuple[str, str], list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float) -> list[float]:
+        times = [t for t in self._failures.get(key, []) if now - t < self.window]
+        if times:
+            self._failures[key] = times
+        else:
+            self._failures.pop(key, None)
+        return times
+
+    def retry_after(self, key: tuple[str, str]) -> float:
+        """Seconds until this pair may try again; 0 when it may try now."""
+        with self._lock:
+            now = self.clock()
+            times = self._recent(key, now)
+            return max(0.0, times[0] + self.window - now) if len(times) >= self.limit else 0.0
+
+    def failed(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            now = self.clock()
+            times = self._recent(key, now)
+            times.append(now)
+            self._failures[key] = times[-self.limit:]
+            if len(self._failures) > self.max_keys:
+                stalest = min(self._failures, key=lambda k: self._failures[k][-1])
+                del self._failures[stalest]
+
+    def succeeded(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+def sign_in(config: Any, name: str, password: str) -> User | None:
+    """Check credentials through the app's throttle; a throttled pair gets 429, not a check."""
+    throttle: LoginThrottle = current_app.extensions.setdefault(
+        "pyasynq_login_throttle", LoginThrottle()
+    )
+    key = (name, request.remote_addr or "")
+    wait = throttle.retry_after(key)
+    if wait:
+        abort(429, f"Too many failed sign-ins for this user; try again in {int(wait) + 1} s.")
+    user = check_credentials(config.users, name, password)
+    (throttle.failed if user is None else throttle.succeeded)(key)
+    return user
+
+
 # -- per request ------------------------------------------------------------------------------
 
 
@@ -177,7 +237,7 @@ def _resolve(config: Any, hook: Authenticate | None) -> User | None:
             return user
     if config.auth == "basic":
         creds = _basic_credentials()
-        return check_credentials(config.users, *creds) if creds else None
+        return sign_in(config, *creds) if creds else None
     if config.auth == "form":
         name = session.get(SESSION_USER)
         if isinstance(name, str):

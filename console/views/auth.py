@@ -16,7 +16,7 @@ from flask import (
     url_for,
 )
 
-from ..auth import SESSION_USER, check_credentials
+from ..auth import SESSION_USER, sign_in
 from ..guards import CSRF_FIELD
 
 bp = Blueprint("auth", __name__)
@@ -40,7 +40,7 @@ def login() -> Any:
     if request.method == "POST":
         name = request.form.get("username", "")[:200]
         password = request.form.get("password", "")[:1000]
-        user = check_credentials(config.users, name, password)
+        user = sign_in(config, name, password)
         if user is not None:
             # A fresh session on sign-in: nothing from before (a planted token) carries over.
             session.clear()

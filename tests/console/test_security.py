@@ -181,6 +181,47 @@ def test_form_login_logout_and_safe_next(make_app):
     assert client.get(ROOT + "/").status_code == 303
 
 
+def test_repeated_wrong_passwords_are_throttled_per_user_and_address(make_app):
+    client = make_app(auth="form", users=USERS).test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      client.get(ROOT + "/login").get_data(as_text=True)).group(1)
+
+    def attempt(name: str, password: str):
+        return client.post(ROOT + "/login", data={"csrf_token": token, "username": name, "password": password})
+
+    assert [attempt("alice", "guess").status_code for _ in range(5)] == [401] * 5
+    blocked = attempt("alice", "op-pass")  # even the right password waits out the window
+    assert blocked.status_code == 429 and "Too many failed sign-ins" in blocked.get_data(as_text=True)
+    assert_no_traceback(blocked.get_data(as_text=True))
+    assert attempt("bob", "view-pass").status_code == 303  # other users are not locked out
+
+    basic_client = make_app(auth="basic", users=USERS).test_client()
+    codes = [basic_client.get(ROOT + "/", headers=basic("alice", "x")).status_code for _ in range(6)]
+    assert codes == [401] * 5 + [429]
+
+
+def test_login_throttle_window_and_memory_bound():
+    from console.auth import LoginThrottle
+
+    now = [0.0]
+    throttle = LoginThrottle(limit=2, window=60, max_keys=3, clock=lambda: now[0])
+    key = ("alice", "1.2.3.4")
+    throttle.failed(key)
+    assert throttle.retry_after(key) == 0
+    throttle.failed(key)
+    assert throttle.retry_after(key) == 60
+    now[0] = 59.5
+    assert throttle.retry_after(key) == 0.5
+    now[0] = 61
+    assert throttle.retry_after(key) == 0  # the window passed
+    throttle.failed(key)
+    throttle.succeeded(key)
+    assert throttle.retry_after(key) == 0
+    for i in range(10):
+        throttle.failed((f"u{i}", "x"))
+    assert len(throttle._failures) <= 3
+
+
 def test_json_api_routes_are_covered_by_the_same_checks(make_app):
     app = make_app(auth="basic", users=USERS)
     client = app.test_client()
