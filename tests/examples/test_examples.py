@@ -13,15 +13,7 @@ from engine import Client, Inspector, ManualClock, Server, Task, TaskState
 from engine.broker.codec import decode_task, encode
 from examples import dead_letters, handlers, producer, scheduler, tasks, webhook_sink
 from examples.worker import aggregate, retry_delay
-
-
-def wait_until(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.support.worker_util import wait_for
 
 
 def test_showcase_uses_every_enqueue_option(redis_url):
@@ -52,10 +44,10 @@ def test_handlers_through_a_real_server(redis_url, monkeypatch):
     server.start(handlers.mux)
     insp = Inspector(redis_url)
     try:
-        wait_until(lambda: insp.get_queue_info("default").completed == 2
+        wait_for(lambda: insp.get_queue_info("default").completed == 2
                    and insp.get_queue_info("default").archived == 1
                    and insp.get_queue_info("critical").archived == 1
-                   and insp.get_queue_info("low").archived == 1, what="outcomes")
+                   and insp.get_queue_info("low").archived == 1, timeout=20, what="outcomes")
     finally:
         server.shutdown()
         sink.shutdown()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from engine import Client, Inspector, Scheduler, ServeMux, Server, Task
 from tests.support.redis_cluster import RedisClusterDeployment
+from tests.support.worker_util import wait_for
 
 QUEUES = {"critical": 6, "default": 3, "low": 1}
 
@@ -27,15 +27,6 @@ def cluster_url(cluster):
     for node in cluster.nodes:
         redis.Redis(port=node.port).flushall()
     return cluster.url
-
-
-def wait_until(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_queues_live_on_different_nodes_with_their_slots(cluster_url):
@@ -95,15 +86,15 @@ def test_server_processes_with_retries_and_archive_across_nodes(cluster_url):
     server.start(mux)
     insp = Inspector(cluster_url)
     try:
-        wait_until(
+        wait_for(
             lambda: all(
                 (i := insp.get_queue_info(q)).completed == 1 and i.archived == 1
                 and i.pending == 0 and i.retry == 0 and i.active == 0
                 for q in QUEUES
             ),
-            what="every queue drained",
+            timeout=20, what="every queue drained",
         )
-        wait_until(lambda: len(insp.servers()) == 1, what="server heartbeat")
+        wait_for(lambda: len(insp.servers()) == 1, timeout=20, what="server heartbeat")
     finally:
         server.shutdown()
     for q in QUEUES:

@@ -9,7 +9,9 @@ from typing import Any
 from engine import Server
 
 
-def wait_for(cond: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
+def wait_for(
+    cond: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02, what: str | None = None
+) -> Any:
     """Poll ``cond`` until truthy; fail the test with a clear message after ``timeout``."""
     end = time.monotonic() + timeout
     while True:
@@ -17,7 +19,7 @@ def wait_for(cond: Callable[[], Any], timeout: float = 10.0, interval: float = 0
         if value:
             return value
         if time.monotonic() > end:
-            raise AssertionError(f"condition not met within {timeout}s: {cond}")
+            raise AssertionError(f"condition not met within {timeout}s: {what or cond}")
         time.sleep(interval)
 
 
