@@ -33,6 +33,21 @@ FORWARD_BATCH = 100
 JANITOR_BATCH = 100
 
 
+def _failure_keys(q: str, task_id: str, destination: str, day: str) -> list[str]:
+    """KEYS of the retry and archive scripts (§4.14, §4.15): they differ only in the zset the
+    task moves to; both update the same four counters."""
+    return [
+        keys.task_key(q, task_id),
+        keys.active(q),
+        keys.lease(q),
+        destination,
+        keys.processed_daily(q, day),
+        keys.failed_daily(q, day),
+        keys.processed_total(q),
+        keys.failed_total(q),
+    ]
+
+
 def _copy(msg: Any) -> Any:
     """Writes change a copy, so a write retried by the syncer never increments twice."""
     out = type(msg)()
@@ -215,19 +230,9 @@ class WorkerOps(BrokerBase):
             msg.retried += 1
         msg.error_msg = error
         msg.last_failed_at = int(now)
-        day = utc_day(now)
         self._ack(
             "retry",
-            [
-                keys.task_key(q, msg.id),
-                keys.active(q),
-                keys.lease(q),
-                keys.retry(q),
-                keys.processed_daily(q, day),
-                keys.failed_daily(q, day),
-                keys.processed_total(q),
-                keys.failed_total(q),
-            ],
+            _failure_keys(q, msg.id, keys.retry(q), utc_day(now)),
             [
                 msg.id,
                 msg.SerializeToString(),
@@ -245,19 +250,9 @@ class WorkerOps(BrokerBase):
         q = msg.queue
         msg.error_msg = error
         msg.last_failed_at = int(now)
-        day = utc_day(now)
         self._ack(
             "archive",
-            [
-                keys.task_key(q, msg.id),
-                keys.active(q),
-                keys.lease(q),
-                keys.archived(q),
-                keys.processed_daily(q, day),
-                keys.failed_daily(q, day),
-                keys.processed_total(q),
-                keys.failed_total(q),
-            ],
+            _failure_keys(q, msg.id, keys.archived(q), utc_day(now)),
             [
                 msg.id,
                 msg.SerializeToString(),
