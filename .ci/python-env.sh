@@ -1,21 +1,18 @@
-# Sourced by ./demo and ./run-tests: picks the Python to install into and run with ($PY).
-# The active virtualenv if any; else the current python3 when pip may install into it;
-# else (Debian's externally managed Python) a project venv in .venv.
-PY=${PYTHON:-python3}
-if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-  echo "pyasynq needs Python 3.11 or newer (found: $("$PY" --version 2>&1))" >&2
+# Sourced by ./demo and ./run-tests: sets $PY to the checkout's own virtual environment
+# (.venv, made on first use), so nothing is ever installed into the user's global Python.
+# PYTHON picks the interpreter that creates it (default: python3, which must be 3.11+).
+BASE_PY=${PYTHON:-python3}
+if ! "$BASE_PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "pyasynq needs Python 3.11 or newer (found: $("$BASE_PY" --version 2>&1)); set PYTHON=/path/to/python3.11" >&2
   exit 1
 fi
-if [ -z "${VIRTUAL_ENV:-}" ]; then
-  managed=$("$PY" -c 'import sysconfig, os; print(os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))')
-  if [ "$managed" = "True" ] || ! "$PY" -m pip --version >/dev/null 2>&1; then
-    if [ ! -x .venv/bin/python ]; then
-      echo "creating a virtual environment in .venv" >&2
-      "$PY" -m venv .venv || {
-        echo "cannot create a virtualenv: install python3-venv (Debian/Ubuntu) or activate one" >&2
-        exit 1
-      }
-    fi
-    PY=.venv/bin/python
-  fi
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "creating the project's virtual environment in .venv" >&2
+  rm -rf .venv
+  "$BASE_PY" -m venv .venv || {
+    echo "cannot create a virtual environment: install python3-venv (Debian/Ubuntu)" >&2
+    exit 1
+  }
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
 fi
+PY=.venv/bin/python

@@ -25,7 +25,7 @@ def _timed(fn, n: int) -> float:
 
 
 def pyasynq(mode: str, n: int) -> float:
-    from engine import Client, Task
+    from pyasynq import Client, Task
 
     c = Client(URL)
     c.enqueue(Task("warmup"))
@@ -52,7 +52,7 @@ def bare(mode: str, n: int) -> float:
     once, as Go does) with a pre-encoded message and a fresh uuid4 id per task."""
     import redis
 
-    from engine.broker import scripts
+    from pyasynq.broker import scripts
 
     r = redis.Redis.from_url(URL)
     r.sadd("asynq:queues", "default")
@@ -62,8 +62,17 @@ def bare(mode: str, n: int) -> float:
     def go(k: int) -> None:
         for _ in range(k):
             tid = str(uuid.uuid4())
-            r.evalsha(sha, 2, f"asynq:{{default}}:t:{tid}", "asynq:{default}:pending", msg, tid,
-                      time.time_ns(), "pyasynq:wake", "default")
+            r.evalsha(
+                sha,
+                2,
+                f"asynq:{{default}}:t:{tid}",
+                "asynq:{default}:pending",
+                msg,
+                tid,
+                time.time_ns(),
+                "pyasynq:wake",
+                "default",
+            )
 
     return _timed(go, n)
 
@@ -72,7 +81,7 @@ def bare_min(mode: str, n: int) -> float:
     """Go's own enqueue.lua by bare EVALSHA (no wake-up), for reference."""
     import redis
 
-    from engine.broker import scripts
+    from pyasynq.broker import scripts
 
     r = redis.Redis.from_url(URL)
     sha = r.script_load(scripts.source("enqueue"))
@@ -81,8 +90,15 @@ def bare_min(mode: str, n: int) -> float:
     def go(k: int) -> None:
         for _ in range(k):
             tid = str(uuid.uuid4())
-            r.evalsha(sha, 2, f"asynq:{{default}}:t:{tid}", "asynq:{default}:pending", msg, tid,
-                      time.time_ns())
+            r.evalsha(
+                sha,
+                2,
+                f"asynq:{{default}}:t:{tid}",
+                "asynq:{default}:pending",
+                msg,
+                tid,
+                time.time_ns(),
+            )
 
     return _timed(go, n)
 
@@ -95,6 +111,7 @@ def rq(mode: str, n: int) -> float:
 
     q = Queue("default", connection=Redis.from_url(URL))
     if mode == "single":
+
         def go(k: int) -> None:
             for _ in range(k):
                 q.enqueue(noop)
@@ -136,6 +153,7 @@ def celery(mode: str, n: int) -> float:
 
     noop.delay()  # connect
     if mode == "single":
+
         def go(k: int) -> None:
             for _ in range(k):
                 noop.delay()
@@ -154,6 +172,7 @@ def dramatiq(mode: str, n: int) -> float:
     from bench.peers.dramatiq_tasks import noop
 
     noop.send()
+
     def go(k: int) -> None:  # no bulk API
         for _ in range(k):
             noop.send()
@@ -161,8 +180,16 @@ def dramatiq(mode: str, n: int) -> float:
     return _timed(go, n)
 
 
-SYSTEMS = {"pyasynq": pyasynq, "bare": bare, "bare-min": bare_min, "rq": rq, "arq": arq,
-           "celery": celery, "dramatiq": dramatiq}
+SYSTEMS = {
+    "pyasynq": pyasynq,
+    "bare": bare,
+    "bare-min": bare_min,
+    "rq": rq,
+    "arq": arq,
+    "celery": celery,
+    "dramatiq": dramatiq,
+}
+
 
 def interleaved(systems: list[str], mode: str, n: int, rounds: int) -> dict[str, list[float]]:
     """``rounds`` rounds of ``n`` tasks per system, the systems taking turns in each round, so

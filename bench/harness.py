@@ -81,18 +81,58 @@ class System:
         if n == "pyasynq":
             return [[PY, "-m", "bench.peers.pyasynq_worker", str(concurrency)]] * processes
         if n == "rq":
-            return [[PY, "-m", "rq.cli", "worker", "-w", "rq.worker.SimpleWorker", "-q",
-                     "--url", "%URL%", "default"]] * processes
+            return [
+                [
+                    PY,
+                    "-m",
+                    "rq.cli",
+                    "worker",
+                    "-w",
+                    "rq.worker.SimpleWorker",
+                    "-q",
+                    "--url",
+                    "%URL%",
+                    "default",
+                ]
+            ] * processes
         if n == "arq":
             return [[PY, "-m", "arq", "bench.peers.arq_tasks.WorkerSettings"]] * processes
         if n == "celery":
-            return [[PY, "-m", "celery", "-A", "bench.peers.celery_tasks", "worker", "-P",
-                     "threads", "-c", str(concurrency), "-l", "warning", "--without-gossip",
-                     "--without-mingle", "--without-heartbeat", "-n", f"w{i}@%h"]
-                    for i in range(processes)]
+            return [
+                [
+                    PY,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "bench.peers.celery_tasks",
+                    "worker",
+                    "-P",
+                    "threads",
+                    "-c",
+                    str(concurrency),
+                    "-l",
+                    "warning",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "-n",
+                    f"w{i}@%h",
+                ]
+                for i in range(processes)
+            ]
         if n == "dramatiq":
-            return [[PY, "-m", "dramatiq", "bench.peers.dramatiq_tasks", "--processes",
-                     str(processes), "--threads", str(concurrency)]]
+            return [
+                [
+                    PY,
+                    "-m",
+                    "dramatiq",
+                    "bench.peers.dramatiq_tasks",
+                    "--processes",
+                    str(processes),
+                    "--threads",
+                    str(concurrency),
+                ]
+            ]
         raise ValueError(n)
 
     def remaining(self, r: redis.Redis) -> int:
@@ -123,8 +163,16 @@ class Workers:
         log = open(ROOT / "bench" / ".worker.log", "ab")  # noqa: SIM115 - kept open by children
         for argv in self.system.worker_cmd(self.concurrency, self.processes):
             argv = [a.replace("%URL%", self.url) for a in argv]
-            self.procs.append(subprocess.Popen(argv, cwd=ROOT, env=env(self.url, **extra),
-                                               stdout=log, stderr=log, start_new_session=True))
+            self.procs.append(
+                subprocess.Popen(
+                    argv,
+                    cwd=ROOT,
+                    env=env(self.url, **extra),
+                    stdout=log,
+                    stderr=log,
+                    start_new_session=True,
+                )
+            )
         return self
 
     @property
@@ -144,8 +192,9 @@ class Workers:
 
 
 def run_json(argv: list[str], url: str, timeout: float = 600) -> dict:
-    out = subprocess.run(argv, cwd=ROOT, env=env(url), capture_output=True, text=True,
-                         timeout=timeout)
+    out = subprocess.run(
+        argv, cwd=ROOT, env=env(url), capture_output=True, text=True, timeout=timeout
+    )
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -25,8 +25,12 @@ def _pyspy_summary(raw: str, top: int = 12) -> tuple[list, list, int]:
         if not stack or not n.isdigit():
             continue
         n = int(n)
-        frames = [f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].split("/")[-1] + ")"
-                  if " (" in f else f for f in stack.split(";")]
+        frames = [
+            f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].split("/")[-1] + ")"
+            if " (" in f
+            else f
+            for f in stack.split(";")
+        ]
         if frames and frames[0].startswith("thread"):
             frames = frames[1:]
         if not frames:
@@ -46,34 +50,62 @@ def profile_worker(ctx: dict) -> str:
     out = Path(tempfile.mkdtemp()) / "worker.txt"
     try:
         h.wait_until(lambda: h.SYSTEMS["pyasynq"].remaining(r) < 59_000, 30)
-        subprocess.run([str(Path(h.PY).parent / "py-spy"), "record", "-p", str(w.pids[0]), "-d",
-                        "4", "-r", "250", "-f", "raw", "-o", str(out), "--nonblocking"],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [
+                str(Path(h.PY).parent / "py-spy"),
+                "record",
+                "-p",
+                str(w.pids[0]),
+                "-d",
+                "4",
+                "-r",
+                "250",
+                "-f",
+                "raw",
+                "-o",
+                str(out),
+                "--nonblocking",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     finally:
         w.stop()
     incl, self_, total = _pyspy_summary(out.read_text())
-    lines = ["**Worker** (py-spy, 4 s at 250 Hz, 1 process x concurrency 10 draining no-op "
-             f"tasks; {total} samples over all threads, idle threads' waits included):", "",
-             "| function (self time) | share |", "|---|---:|"]
+    lines = [
+        "**Worker** (py-spy, 4 s at 250 Hz, 1 process x concurrency 10 draining no-op "
+        f"tasks; {total} samples over all threads, idle threads' waits included):",
+        "",
+        "| function (self time) | share |",
+        "|---|---:|",
+    ]
     lines += [f"| `{f}` | {n / total:.1%} |" for f, n in self_]
     lines += ["", "| function (inclusive) | share |", "|---|---:|"]
-    lines += [f"| `{f}` | {n / total:.1%} |" for f, n in incl
-              if not f.startswith(("_bootstrap", "run (threading", "<module>"))][:14]
+    lines += [
+        f"| `{f}` | {n / total:.1%} |"
+        for f, n in incl
+        if not f.startswith(("_bootstrap", "run (threading", "<module>"))
+    ][:14]
     return "\n".join(lines)
 
 
 def profile_producer(ctx: dict) -> str:
     from pyinstrument import Profiler
 
-    from engine import Client, Task
+    from pyasynq import Client, Task
 
     ctx["r"].flushall()
     c = Client(ctx["url"])
     c.enqueue(Task("warm"))
     parts = []
-    for label, fn in (("Client.enqueue x 3,000", lambda: [c.enqueue(Task("noop")) for _ in range(3000)]),
-                      ("Client.enqueue_many, 20 x 1,000", lambda: [c.enqueue_many([Task("noop")] * 1000)
-                                                               for _ in range(20)])):
+    for label, fn in (
+        ("Client.enqueue x 3,000", lambda: [c.enqueue(Task("noop")) for _ in range(3000)]),
+        (
+            "Client.enqueue_many, 20 x 1,000",
+            lambda: [c.enqueue_many([Task("noop")] * 1000) for _ in range(20)],
+        ),
+    ):
         p = Profiler(interval=0.0002)
         t = time.perf_counter()
         p.start()
@@ -81,7 +113,9 @@ def profile_producer(ctx: dict) -> str:
         p.stop()
         text = p.output_text(unicode=False, color=False, show_all=False)
         body = "\n".join(line for line in text.splitlines()[7:40] if line.strip())
-        parts.append(f"**{label}** (pyinstrument, {time.perf_counter() - t:.2f} s with profiler):\n\n```\n{body}\n```")
+        parts.append(
+            f"**{label}** (pyinstrument, {time.perf_counter() - t:.2f} s with profiler):\n\n```\n{body}\n```"
+        )
     c.close()
     return "\n\n".join(parts)
 

@@ -21,53 +21,82 @@ def _ok(cond: bool) -> str:
 def render(res: dict) -> str:
     m = res.get("machine", {})
     out = ["# pyasynq benchmark results", ""]
-    out += [f"Reproduce: `{res.get('command', 'python3 bench/run.py')}` (one command: creates "
-            "`bench/.venv` with the peers, starts a private redis-server, runs everything, "
-            "writes this file; `--quick` for a short run). Generated "
-            f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.", ""]
+    out += [
+        f"Reproduce: `{res.get('command', 'python3 bench/run.py')}` (one command: creates "
+        "`bench/.venv` with the peers, starts a private redis-server, runs everything, "
+        "writes this file; `--quick` for a short run). Generated "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.",
+        "",
+    ]
     v = m.get("versions", {})
-    out += ["## Machine", "",
-            f"- CPU: {m.get('cpu')} — **{m.get('cores')} cores**, {m.get('mem_gib')} GiB RAM; "
-            f"{m.get('os')}",
-            f"- Python {m.get('python')}, redis-server {m.get('redis_server')} (private, loopback TCP)",
-            "- Libraries: " + ", ".join(f"{k} {v[k]}" for k in v),
-            "- Every figure is the median of several runs (single enqueue: 15 interleaved rounds; "
-            "processing: 3 runs), all systems in the same session against the same Redis. The "
-            "machine is shared (load from other processes varies), so compare ratios within a "
-            "table rather than absolute numbers across tables.", ""]
+    out += [
+        "## Machine",
+        "",
+        f"- CPU: {m.get('cpu')} — **{m.get('cores')} cores**, {m.get('mem_gib')} GiB RAM; "
+        f"{m.get('os')}",
+        f"- Python {m.get('python')}, redis-server {m.get('redis_server')} (private, loopback TCP)",
+        "- Libraries: " + ", ".join(f"{k} {v[k]}" for k in v),
+        "- Every figure is the median of several runs (single enqueue: 15 interleaved rounds; "
+        "processing: 3 runs), all systems in the same session against the same Redis. The "
+        "machine is shared (load from other processes varies), so compare ratios within a "
+        "table rather than absolute numbers across tables.",
+        "",
+    ]
     tg = []  # target lines
     e = res.get("enqueue")
     if e:
         s, b = e["single"], e["batch"]
         ours = s["pyasynq"]["median"]
-        out += ["## Enqueue rate (tasks/s, one producer thread)", "",
-                "| system | one task per call | ratio pyasynq/system | bulk API (1,000 per call) |",
-                "|---|---:|---:|---:|"]
+        out += [
+            "## Enqueue rate (tasks/s, one producer thread)",
+            "",
+            "| system | one task per call | ratio pyasynq/system | bulk API (1,000 per call) |",
+            "|---|---:|---:|---:|",
+        ]
         for name in ["pyasynq", "bare", "bare-min", *PEERS]:
             if name not in s:
                 continue
-            label = {"bare": "bare redis-py EVALSHA, same Redis work (enqueue_notify.lua)",
-                     "bare-min": "bare redis-py EVALSHA of Go's enqueue.lua"}.get(name, name)
+            label = {
+                "bare": "bare redis-py EVALSHA, same Redis work (enqueue_notify.lua)",
+                "bare-min": "bare redis-py EVALSHA of Go's enqueue.lua",
+            }.get(name, name)
             bb = b.get(name)
-            out.append(f"| {label} | {_f(s[name]['median'])} | "
-                       f"{'-' if name == 'pyasynq' else _f(ours / s[name]['median'], 'x', 2)} | "
-                       f"{_f(bb['median']) if bb else ('no bulk API' if name in PEERS else '-')} |")
+            out.append(
+                f"| {label} | {_f(s[name]['median'])} | "
+                f"{'-' if name == 'pyasynq' else _f(ours / s[name]['median'], 'x', 2)} | "
+                f"{_f(bb['median']) if bb else ('no bulk API' if name in PEERS else '-')} |"
+            )
         ratio = s["bare"]["median"] / ours
-        out += ["", f"pyasynq `enqueue` costs {ratio:.2f}x the time of the bare EVALSHA loop doing "
-                "the same Redis work (target <= 1.5x). `enqueue_many`: "
-                f"{_f(b['pyasynq']['median'])} tasks/s (target >= 50,000).", ""]
-        tg.append(("single `enqueue` within 1.5x of bare EVALSHA loop", f"{ratio:.2f}x", ratio <= 1.5))
-        tg.append(("`enqueue_many` >= 50,000 tasks/s", _f(b["pyasynq"]["median"]),
-                   b["pyasynq"]["median"] >= 50_000))
+        out += [
+            "",
+            f"pyasynq `enqueue` costs {ratio:.2f}x the time of the bare EVALSHA loop doing "
+            "the same Redis work (target <= 1.5x). `enqueue_many`: "
+            f"{_f(b['pyasynq']['median'])} tasks/s (target >= 50,000).",
+            "",
+        ]
+        tg.append(
+            ("single `enqueue` within 1.5x of bare EVALSHA loop", f"{ratio:.2f}x", ratio <= 1.5)
+        )
+        tg.append(
+            (
+                "`enqueue_many` >= 50,000 tasks/s",
+                _f(b["pyasynq"]["median"]),
+                b["pyasynq"]["median"] >= 50_000,
+            )
+        )
     p = res.get("process")
     if p:
-        out += ["## Processing rate of no-op tasks (tasks/s)", "",
-                "Queue pre-filled, then workers started; the rate is measured from the first task "
-                "done to the end of the window. Concurrency = threads (pyasynq, Celery "
-                "`-P threads`, Dramatiq `--threads`) or asyncio jobs (arq `max_jobs`); RQ's "
-                "SimpleWorker runs one job at a time per process.", "",
-                "| setting | pyasynq | " + " | ".join(PEERS) + " | pyasynq / best peer |",
-                "|---|---:|" + "---:|" * len(PEERS) + "---:|"]
+        out += [
+            "## Processing rate of no-op tasks (tasks/s)",
+            "",
+            "Queue pre-filled, then workers started; the rate is measured from the first task "
+            "done to the end of the window. Concurrency = threads (pyasynq, Celery "
+            "`-P threads`, Dramatiq `--threads`) or asyncio jobs (arq `max_jobs`); RQ's "
+            "SimpleWorker runs one job at a time per process.",
+            "",
+            "| setting | pyasynq | " + " | ".join(PEERS) + " | pyasynq / best peer |",
+            "|---|---:|" + "---:|" * len(PEERS) + "---:|",
+        ]
         best_ratio_all = []
         for key, row in p.items():
             ours = row.get("pyasynq", {}).get("median")
@@ -87,24 +116,41 @@ def render(res: dict) -> str:
             r = ours / best if ours and best else None
             if r:
                 best_ratio_all.append((key, r))
-            out.append(f"| {key.replace('p x c', ' process(es) x concurrency ')} | {_f(ours)} | "
-                       + " | ".join(cells) + f" | {_f(r, 'x', 2)} |")
-        one_proc = max((row["pyasynq"]["median"] for k, row in p.items() if k.startswith("1p")),
-                       default=0)
+            out.append(
+                f"| {key.replace('p x c', ' process(es) x concurrency ')} | {_f(ours)} | "
+                + " | ".join(cells)
+                + f" | {_f(r, 'x', 2)} |"
+            )
+        one_proc = max(
+            (row["pyasynq"]["median"] for k, row in p.items() if k.startswith("1p")), default=0
+        )
         worst = min(best_ratio_all, key=lambda kr: kr[1]) if best_ratio_all else ("", 0)
-        out += ["", "Values in parentheses: RQ has no in-process concurrency, its 1-process "
-                "figure is repeated.", ""]
-        tg.append(("processing >= 1.5x the fastest peer (every setting)",
-                   f"lowest {worst[1]:.2f}x ({worst[0]})", worst[1] >= 1.5))
+        out += [
+            "",
+            "Values in parentheses: RQ has no in-process concurrency, its 1-process "
+            "figure is repeated.",
+            "",
+        ]
+        tg.append(
+            (
+                "processing >= 1.5x the fastest peer (every setting)",
+                f"lowest {worst[1]:.2f}x ({worst[0]})",
+                worst[1] >= 1.5,
+            )
+        )
         tg.append((">= 5,000 no-op tasks/s in one process", _f(one_proc), one_proc >= 5000))
     lat = res.get("latency")
     if lat:
-        out += ["## Enqueue-to-start latency on an idle worker, idle cost, memory", "",
-                "One worker process, concurrency 10, idle for seconds between probes (50-150 ms "
-                "apart); latency = handler start - time before the enqueue call (same clock). "
-                "Idle Redis commands/s from `INFO stats` over a quiet window.", "",
-                "| system | p50 ms | p99 ms | idle Redis cmds/s | RSS idle MiB | RSS under load MiB |",
-                "|---|---:|---:|---:|---:|---:|"]
+        out += [
+            "## Enqueue-to-start latency on an idle worker, idle cost, memory",
+            "",
+            "One worker process, concurrency 10, idle for seconds between probes (50-150 ms "
+            "apart); latency = handler start - time before the enqueue call (same clock). "
+            "Idle Redis commands/s from `INFO stats` over a quiet window.",
+            "",
+            "| system | p50 ms | p99 ms | idle Redis cmds/s | RSS idle MiB | RSS under load MiB |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
         load_key = next((k for k in (p or {}) if k.startswith("1p") and k.endswith("c10")), None)
         for name in ["pyasynq", *PEERS]:
             x = lat.get(name)
@@ -113,62 +159,109 @@ def render(res: dict) -> str:
             rl = (p or {}).get(load_key, {}).get(name, {}) if load_key else {}
             if rl and "same_as" in rl:
                 rl = p[rl["same_as"]][name]
-            out.append(f"| {name} | {_f(x['p50_ms'], '', 2)} | {_f(x['p99_ms'], '', 2)} | "
-                       f"{_f(x['idle_cmds_per_s'], '', 1)} | {_f(x['rss_idle'] / 2**20, '', 1)} | "
-                       f"{_f(rl.get('rss_peak', float('nan')) / 2**20, '', 1)} |")
+            out.append(
+                f"| {name} | {_f(x['p50_ms'], '', 2)} | {_f(x['p99_ms'], '', 2)} | "
+                f"{_f(x['idle_cmds_per_s'], '', 1)} | {_f(x['rss_idle'] / 2**20, '', 1)} | "
+                f"{_f(rl.get('rss_peak', float('nan')) / 2**20, '', 1)} |"
+            )
         x = lat["pyasynq"]
-        out += ["", "RSS is the whole process tree (Dramatiq and Celery fork helpers). Under load = "
-                "peak during the 1 process x concurrency 10 processing runs.", ""]
+        out += [
+            "",
+            "RSS is the whole process tree (Dramatiq and Celery fork helpers). Under load = "
+            "peak during the 1 process x concurrency 10 processing runs.",
+            "",
+        ]
         tg.append(("latency p50 < 10 ms", _f(x["p50_ms"], " ms", 2), x["p50_ms"] < 10))
         tg.append(("latency p99 < 50 ms", _f(x["p99_ms"], " ms", 2), x["p99_ms"] < 50))
-        tg.append(("idle worker <= 20 Redis cmds/s", _f(x["idle_cmds_per_s"], "", 1),
-                   x["idle_cmds_per_s"] <= 20))
+        tg.append(
+            (
+                "idle worker <= 20 Redis cmds/s",
+                _f(x["idle_cmds_per_s"], "", 1),
+                x["idle_cmds_per_s"] <= 20,
+            )
+        )
     c = res.get("console")
     if c and c.get("pages"):
         d = c["data"]
-        out += ["## Console server time and Redis work per request", "",
-                f"Data: {d['pending']:,} pending, {d['scheduled']:,} scheduled, "
-                f"{d['archived']:,} archived in one queue; {d['queues']} queues; page size "
-                f"{d['page_size']}. Flask test client in-process (WSGI app time, no network); "
-                "Redis commands per request from `INFO stats` deltas (commands run inside Lua "
-                "scripts included), Redis CPU from `INFO commandstats`.", "",
-                "| page | p50 ms | p99 ms | Redis cmds/request | Redis CPU us/request | commands used |",
-                "|---|---:|---:|---:|---:|---|"]
+        out += [
+            "## Console server time and Redis work per request",
+            "",
+            f"Data: {d['pending']:,} pending, {d['scheduled']:,} scheduled, "
+            f"{d['archived']:,} archived in one queue; {d['queues']} queues; page size "
+            f"{d['page_size']}. Flask test client in-process (WSGI app time, no network); "
+            "Redis commands per request from `INFO stats` deltas (commands run inside Lua "
+            "scripts included), Redis CPU from `INFO commandstats`.",
+            "",
+            "| page | p50 ms | p99 ms | Redis cmds/request | Redis CPU us/request | commands used |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
         worst = 0.0
         for name, x in c["pages"].items():
             worst = max(worst, x["p50_ms"])
-            used = ", ".join(f"{k} {v:g}" for k, v in sorted(x["by_command"].items(),
-                                                              key=lambda kv: -kv[1])[:8])
-            out.append(f"| {name} | {_f(x['p50_ms'], '', 1)} | {_f(x['p99_ms'], '', 1)} | "
-                       f"{_f(x['cmds'])} | {_f(x['redis_usec'])} | {used} |")
-        bad = [n for n, x in c["pages"].items()
-               if any(k in x["by_command"] for k in ("keys", "scan"))]
-        out += ["", "No page for the peers: RQ, arq, Celery and Dramatiq ship no comparable "
-                "console in their PyPI packages (rq-dashboard, Flower are separate projects).", ""]
-        tg.append(("console: every page < 50 ms p50 at 1M pending", _f(worst, " ms (worst)", 1),
-                   worst < 50))
-        tg.append(("console: no KEYS/SCAN in request paths", "none seen" if not bad else ", ".join(bad),
-                   not bad))
-    out += ["## Notes and open items", "",
-            "- `enqueue_many` of Tasks without options takes a bulk path (`Client._enqueue_plain`): "
-            "ids drawn from one `os.urandom` call, messages encoded in one loop with the cached "
-            "options tail, TaskInfos copied from one prototype, and `enqueue_batch.lua` pushes each "
-            "chunk's ids with one LPUSH (Redis state still exactly §4.2's per task, checked by "
-            "tests/engine/test_batch_scripts.py). Tasks with options still take the general path.",
-            "- The dashboard reads every queue in one pipelined round trip "
-            "(`Inspector.get_queue_infos`: one `queue_info.lua` call per queue, counts plus Go's "
-            "memory estimate), its charts' history (`Inspector.histories`) and throughput card "
-            "(`Inspector.throughputs`) likewise; its Redis work is still ~25 commands per queue, "
-            "independent of queue length.",
-            "- arq's low figures come from its default `poll_delay` (0.5 s); Celery ran with "
-            "`-P threads`, acks_late, without gossip/mingle/heartbeat; all peers otherwise use "
-            "their defaults.", ""]
+            used = ", ".join(
+                f"{k} {v:g}" for k, v in sorted(x["by_command"].items(), key=lambda kv: -kv[1])[:8]
+            )
+            out.append(
+                f"| {name} | {_f(x['p50_ms'], '', 1)} | {_f(x['p99_ms'], '', 1)} | "
+                f"{_f(x['cmds'])} | {_f(x['redis_usec'])} | {used} |"
+            )
+        bad = [
+            n for n, x in c["pages"].items() if any(k in x["by_command"] for k in ("keys", "scan"))
+        ]
+        out += [
+            "",
+            "No page for the peers: RQ, arq, Celery and Dramatiq ship no comparable "
+            "console in their PyPI packages (rq-dashboard, Flower are separate projects).",
+            "",
+        ]
+        tg.append(
+            (
+                "console: every page < 50 ms p50 at 1M pending",
+                _f(worst, " ms (worst)", 1),
+                worst < 50,
+            )
+        )
+        tg.append(
+            (
+                "console: no KEYS/SCAN in request paths",
+                "none seen" if not bad else ", ".join(bad),
+                not bad,
+            )
+        )
+    out += [
+        "## Notes and open items",
+        "",
+        "- `enqueue_many` of Tasks without options takes a bulk path (`Client._enqueue_plain`): "
+        "ids drawn from one `os.urandom` call, messages encoded in one loop with the cached "
+        "options tail, TaskInfos copied from one prototype, and `enqueue_batch.lua` pushes each "
+        "chunk's ids with one LPUSH (Redis state still exactly §4.2's per task, checked by "
+        "tests/engine/test_batch_scripts.py). Tasks with options still take the general path.",
+        "- The dashboard reads every queue in one pipelined round trip "
+        "(`Inspector.get_queue_infos`: one `queue_info.lua` call per queue, counts plus Go's "
+        "memory estimate), its charts' history (`Inspector.histories`) and throughput card "
+        "(`Inspector.throughputs`) likewise; its Redis work is still ~25 commands per queue, "
+        "independent of queue length.",
+        "- arq's low figures come from its default `poll_delay` (0.5 s); Celery ran with "
+        "`-P threads`, acks_late, without gossip/mingle/heartbeat; all peers otherwise use "
+        "their defaults.",
+        "",
+    ]
     if res.get("measured_at"):
-        out += ["Phases measured (a run with `--only` keeps the other phases' earlier figures): "
-                + ", ".join(f"{k} {v}" for k, v in res["measured_at"].items()) + ".", ""]
+        out += [
+            "Phases measured (a run with `--only` keeps the other phases' earlier figures): "
+            + ", ".join(f"{k} {v}" for k, v in res["measured_at"].items())
+            + ".",
+            "",
+        ]
     if res.get("profile_md"):
         out += ["## Profiles of the hot paths", "", res["profile_md"], ""]
     if tg:
-        out[4:4] = ["## Targets", "", "| target | measured | |", "|---|---:|---|",
-                    *[f"| {a} | {b} | {_ok(ok)} |" for a, b, ok in tg], ""]
+        out[4:4] = [
+            "## Targets",
+            "",
+            "| target | measured | |",
+            "|---|---:|---|",
+            *[f"| {a} | {b} | {_ok(ok)} |" for a, b, ok in tg],
+            "",
+        ]
     return "\n".join(out) + "\n"

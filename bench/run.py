@@ -19,8 +19,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 VENV = HERE / ".venv"
-PEERS = ["rq>=2.0", "arq>=0.26", "celery[redis]==5.5.3", "kombu==5.5.4", "dramatiq[redis]>=1.17",
-         "redis==5.2.1", "psutil", "py-spy", "pyinstrument"]
+PEERS = [
+    "rq>=2.0",
+    "arq>=0.26",
+    "celery[redis]==5.5.3",
+    "kombu==5.5.4",
+    "dramatiq[redis]>=1.17",
+    "redis==5.2.1",
+    "psutil",
+    "py-spy",
+    "pyinstrument",
+]
 
 
 def ensure_venv() -> None:
@@ -42,7 +51,9 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one run per figure, fewer settings")
-    parser.add_argument("--only", default="", help="comma list: enqueue,process,latency,console,profile")
+    parser.add_argument(
+        "--only", default="", help="comma list: enqueue,process,latency,console,profile"
+    )
     parser.add_argument("--systems", default="pyasynq,rq,arq,celery,dramatiq")
     parser.add_argument("--no-write", action="store_true", help="print, do not write RESULTS.md")
     main(parser.parse_args())

@@ -25,7 +25,7 @@ class Producer:
     def __init__(self, system: str, url: str) -> None:
         self.system, self.url = system, url
         if system == "pyasynq":
-            from engine import Client, Task
+            from pyasynq import Client, Task
 
             self._c, self._T = Client(url), Task
         elif system == "rq":
@@ -77,16 +77,28 @@ def phase_enqueue(ctx: dict) -> dict:
                 out[mode][group[0]] = None  # no bulk enqueue API
                 continue
             r.flushall()
-            per = h.run_json([h.PY, "-m", "bench.enqueue", ",".join(group), "rounds",
-                              str(n if mode == "single" else 10 * n), str(rounds), mode], url)
+            per = h.run_json(
+                [
+                    h.PY,
+                    "-m",
+                    "bench.enqueue",
+                    ",".join(group),
+                    "rounds",
+                    str(n if mode == "single" else 10 * n),
+                    str(rounds),
+                    mode,
+                ],
+                url,
+            )
             for system, rates in per.items():
                 out[mode][system] = {"median": h.median(rates), "runs": rates}
                 print(f"  enqueue {mode:6s} {system:9s} {h.median(rates):10.0f}/s", flush=True)
     return out
 
 
-def one_processing_run(system: str, url: str, r: redis.Redis, concurrency: int, processes: int,
-                       n: int, window: float) -> dict:
+def one_processing_run(
+    system: str, url: str, r: redis.Redis, concurrency: int, processes: int, n: int, window: float
+) -> dict:
     sysdef = h.SYSTEMS[system]
     r.flushall()
     h.enqueue_rate(system, "preload", n, url)
@@ -118,7 +130,9 @@ def one_processing_run(system: str, url: str, r: redis.Redis, concurrency: int, 
 
 def phase_process(ctx: dict) -> dict:
     url, r, runs = ctx["url"], ctx["r"], ctx["runs"]
-    settings = [(c, 1) for c in ctx["concurrencies"]] + [(ctx["concurrencies"][-1 if ctx["quick"] else 1], 2)]
+    settings = [(c, 1) for c in ctx["concurrencies"]] + [
+        (ctx["concurrencies"][-1 if ctx["quick"] else 1], 2)
+    ]
     out: dict = {}
     for c, p in settings:
         key = f"{p}p x c{c}"
@@ -130,8 +144,11 @@ def phase_process(ctx: dict) -> dict:
             n = ctx["process_n"] * (2 if system == "pyasynq" else 1)
             rs = [one_processing_run(system, url, r, c, p, n, ctx["window"]) for _ in range(runs)]
             rates = [x["rate"] for x in rs]
-            out[key][system] = {"median": h.median(rates), "runs": rates,
-                                "rss_peak": max(x["rss_peak"] for x in rs)}
+            out[key][system] = {
+                "median": h.median(rates),
+                "runs": rates,
+                "rss_peak": max(x["rss_peak"] for x in rs),
+            }
             print(f"  process {key:9s} {system:9s} {h.median(rates):10.0f}/s", flush=True)
     return out
 
@@ -162,11 +179,18 @@ def phase_latency(ctx: dict) -> dict:
                 lats.append(float(got[1]) * 1000)
         finally:
             w.stop()
-        out[system] = {"p50_ms": h.pct(lats, 50), "p99_ms": h.pct(lats, 99),
-                       "idle_cmds_per_s": idle, "rss_idle": rss_idle, "samples": len(lats)}
-        print(f"  latency {system:9s} p50 {out[system]['p50_ms']:8.2f} ms p99 "
-              f"{out[system]['p99_ms']:8.2f} ms idle {idle:5.1f} cmd/s rss {rss_idle >> 20} MiB",
-              flush=True)
+        out[system] = {
+            "p50_ms": h.pct(lats, 50),
+            "p99_ms": h.pct(lats, 99),
+            "idle_cmds_per_s": idle,
+            "rss_idle": rss_idle,
+            "samples": len(lats),
+        }
+        print(
+            f"  latency {system:9s} p50 {out[system]['p50_ms']:8.2f} ms p99 "
+            f"{out[system]['p99_ms']:8.2f} ms idle {idle:5.1f} cmd/s rss {rss_idle >> 20} MiB",
+            flush=True,
+        )
     return out
 
 
@@ -180,13 +204,29 @@ def machine() -> dict:
     except OSError:
         pass
     versions = {}
-    for pkg in ("redis", "hiredis", "protobuf", "rq", "arq", "celery", "kombu", "dramatiq", "flask"):
+    for pkg in (
+        "redis",
+        "hiredis",
+        "protobuf",
+        "rq",
+        "arq",
+        "celery",
+        "kombu",
+        "dramatiq",
+        "flask",
+    ):
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = "-"
-    return {"cpu": cpu, "cores": psutil.cpu_count(), "mem_gib": round(psutil.virtual_memory().total / 2**30, 1),
-            "python": platform.python_version(), "os": platform.platform(), "versions": versions}
+    return {
+        "cpu": cpu,
+        "cores": psutil.cpu_count(),
+        "mem_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "versions": versions,
+    }
 
 
 def main(args) -> None:
@@ -202,7 +242,10 @@ def main(args) -> None:
     os.environ["BENCH_REDIS_URL"] = server.url
     r = redis.Redis.from_url(server.url)
     ctx = {
-        "url": server.url, "r": r, "systems": systems, "quick": quick,
+        "url": server.url,
+        "r": r,
+        "systems": systems,
+        "quick": quick,
         "runs": 1 if quick else 3,
         "enqueue_n": 500 if quick else 1000,
         "enqueue_rounds": 5 if quick else 15,
@@ -219,7 +262,11 @@ def main(args) -> None:
     results["settings"] = {k: v for k, v in ctx.items() if k not in ("r", "url")}
     results["command"] = "python3 bench/run.py" + (" --quick" if quick else "")
     try:
-        phases = [("enqueue", phase_enqueue), ("process", phase_process), ("latency", phase_latency)]
+        phases = [
+            ("enqueue", phase_enqueue),
+            ("process", phase_process),
+            ("latency", phase_latency),
+        ]
         from bench import console_bench, profiles
 
         phases += [("console", console_bench.phase_console), ("profile", profiles.phase_profile)]
@@ -231,13 +278,17 @@ def main(args) -> None:
             results[name] = fn(ctx)
             results.setdefault("durations", {})[name] = round(time.monotonic() - t, 1)
             # with --only, the other phases keep older figures: say when each was measured
-            results.setdefault("measured_at", {})[name] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+            results.setdefault("measured_at", {})[name] = time.strftime(
+                "%Y-%m-%d %H:%M UTC", time.gmtime()
+            )
             results_path.write_text(json.dumps(results, indent=1, default=str))
     finally:
         r.close()
         server.cleanup()
     if "profile" in results:
-        results["profile_md"] = results["profile"]["worker"] + "\n\n" + results["profile"]["producer"]
+        results["profile_md"] = (
+            results["profile"]["worker"] + "\n\n" + results["profile"]["producer"]
+        )
         results_path.write_text(json.dumps(results, indent=1, default=str))
     if not args.no_write:
         (HERE / "RESULTS.md").write_text(report.render(results))

@@ -8,21 +8,26 @@ another WSGI app. Every URL is built with ``url_for``, so both work at any prefi
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, redirect, request
-from flask.sessions import SecureCookieSessionInterface
-from werkzeug.middleware.dispatcher import DispatcherMiddleware
+if __name__ != "pyasynq.console":  # pragma: no cover - see pyasynq/__init__.py
+    raise ImportError(f"the console is 'pyasynq.console', not {__name__!r}: import pyasynq.console")
 
-from . import audit, auth, backend, guards, presenters, security
-from .config import ConsoleConfig
-from .paths import static_dir, templates_dir
+try:
+    from flask import Flask, redirect, request
+    from flask.sessions import SecureCookieSessionInterface
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+except ImportError as exc:  # pragma: no cover - exercised in the packaging test's core-only venv
+    raise ImportError("pyasynq's console needs its extra: pip install 'pyasynq[console]'") from exc
+
+from pyasynq.console import audit, auth, backend, guards, presenters, security
+from pyasynq.console.config import ConsoleConfig
+from pyasynq.console.paths import static_dir, templates_dir
 
 __all__ = ["ConsoleConfig", "create_app", "mount"]
 
-log = logging.getLogger("console")
+log = logging.getLogger("pyasynq.console")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -36,6 +41,12 @@ class _SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_path(self, app: Flask) -> str:
         return (request.script_root or "") + "/"
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        """Resolve the shared key on first use when the operator set none (see create_app)."""
+        if not app.secret_key:
+            app.secret_key = backend.inspector().console_secret_key()
+        return super().get_signing_serializer(app)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         """Secure whenever the request came over HTTPS (see ``ConsoleConfig.trust_proxy``)."""
@@ -54,7 +65,9 @@ class _RootPath:
         self.app = app
         self.root = root
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         root = self.root
         path = environ.get("PATH_INFO", "") or "/"
         if root and (path == root or path.startswith(root + "/")):
@@ -62,7 +75,9 @@ class _RootPath:
             environ["PATH_INFO"] = path[len(root) :]
             if environ["PATH_INFO"] == "":
                 # /monitoring -> /monitoring/ so relative links and cookies line up.
-                start_response("308 Permanent Redirect", [("Location", environ["SCRIPT_NAME"] + "/")])
+                start_response(
+                    "308 Permanent Redirect", [("Location", environ["SCRIPT_NAME"] + "/")]
+                )
                 return [b""]
         elif root and not environ.get("SCRIPT_NAME"):
             if path == "/":
@@ -83,9 +98,9 @@ def create_app(
     """Build the console app.
 
     ``config`` defaults to ``ConsoleConfig.from_env()``. ``inspector`` lets a caller (or a
-    test) share an existing ``engine.inspector.Inspector``; otherwise one is made on first use
+    test) share an existing ``pyasynq.inspector.Inspector``; otherwise one is made on first use
     from ``config.redis_url`` and closed with the app's resources. ``authenticate(request)``
-    returns a ``console.auth.User`` (or ``None``) from the host app's own sign-in.
+    returns a ``pyasynq.console.auth.User`` (or ``None``) from the host app's own sign-in.
     """
     config = config or ConsoleConfig.from_env()
     app = Flask(
@@ -94,14 +109,10 @@ def create_app(
         static_folder=str(static_dir()),
         static_url_path="/static",
     )
-    if config.secret_key:
-        app.secret_key = config.secret_key
-    else:
-        log.warning(
-            "console: no secret key set (CONSOLE_SECRET_KEY); using a random one for this "
-            "process, so forms break across several workers or a restart"
-        )
-        app.secret_key = secrets.token_hex(32)
+    # Without CONSOLE_SECRET_KEY every console process shares one generated key kept in Redis
+    # (pyasynq:console:secret-key), read on the first request: forms then work across gunicorn
+    # workers and restarts with no setting at all.
+    app.secret_key = config.secret_key or None
     app.config.update(
         CONSOLE=config,
         SESSION_COOKIE_NAME="pyasynq_console",
@@ -127,7 +138,7 @@ def create_app(
     audit.register(app)
     security.register(app, trust_proxy=config.trust_proxy)
 
-    from .views import register_blueprints
+    from pyasynq.console.views import register_blueprints
 
     register_blueprints(app)
 

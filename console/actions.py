@@ -12,12 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import AsynqError, BrokerError
+from pyasynq.console.audit import note_outcome
+from pyasynq.console.presenters import plural
+from pyasynq.errors import AsynqError, BrokerError
 
-from .audit import note_outcome
-from .presenters import plural
-
-STATES: tuple[str, ...] = ("active", "pending", "aggregating", "scheduled", "retry", "archived", "completed")
+STATES: tuple[str, ...] = (
+    "active",
+    "pending",
+    "aggregating",
+    "scheduled",
+    "retry",
+    "archived",
+    "completed",
+)
 
 ROW_ACTIONS: dict[str, tuple[str, ...]] = {
     "active": ("cancel",),
@@ -87,7 +94,11 @@ def run_batch(inspector: Any, queue: str, ids: list[str], action: str) -> Outcom
                     raise
                 errors[task_id] = str(exc)
         return _noted(Outcome(action, done, errors))
-    method = {"run": inspector.run_tasks, "archive": inspector.archive_tasks, "delete": inspector.delete_tasks}[action]
+    method = {
+        "run": inspector.run_tasks,
+        "archive": inspector.archive_tasks,
+        "delete": inspector.delete_tasks,
+    }[action]
     result = method(queue, ids)
     return _noted(Outcome(action, int(result.done), dict(result.errors)))
 
@@ -118,7 +129,9 @@ def _all_methods(inspector: Any) -> dict[tuple[str, str], Callable[..., int]]:
     }
 
 
-def run_all(inspector: Any, queue: str, state: str, action: str, group: str | None = None) -> Outcome:
+def run_all(
+    inspector: Any, queue: str, state: str, action: str, group: str | None = None
+) -> Outcome:
     """Run ``action`` on every task in ``state`` (in ``group`` for aggregating tasks)."""
     if state == "active":
         return _cancel_all(inspector, queue)

@@ -15,11 +15,10 @@ from typing import Any
 
 from flask import Flask, g, has_app_context, request, session
 
-from engine.audit import AuditLog
-from engine.errors import BrokerError
-
-from .auth import current_user
-from .backend import inspector
+from pyasynq.audit import AuditLog
+from pyasynq.console.auth import current_user
+from pyasynq.console.backend import inspector
+from pyasynq.errors import BrokerError
 
 log = logging.getLogger("console")
 
@@ -30,7 +29,7 @@ NOT_LOGGED = frozenset({"static"})
 
 
 def note_outcome(done: int, errors: int = 0) -> None:
-    """Called where actions run (console.actions) so the log says how many tasks changed."""
+    """Called where actions run (pyasynq.console.actions) so the log says how many tasks changed."""
     if has_app_context():
         g.audit_done = (done, errors)
 
@@ -79,7 +78,11 @@ def _record(response: Any) -> Any:
     if request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint in NOT_LOGGED:
         return response
     endpoint = request.endpoint or "unknown"
-    if endpoint in CONFIRMING and response.status_code == 200 and request.form.get("confirmed") != "1":
+    if (
+        endpoint in CONFIRMING
+        and response.status_code == 200
+        and request.form.get("confirmed") != "1"
+    ):
         return response  # a confirmation page: nothing happened yet
     if endpoint == "auth.login" and response.status_code == 401:
         endpoint_action = "login failed"
@@ -99,7 +102,11 @@ def _record(response: Any) -> Any:
     count = done[0] if done else len(ids)
     category, message = _last_flash()
     user = current_user()
-    name = user.name if user else (request.form.get("username", "")[:100] if endpoint == "auth.login" else "anonymous")
+    name = (
+        user.name
+        if user
+        else (request.form.get("username", "")[:100] if endpoint == "auth.login" else "anonymous")
+    )
     try:
         audit_log().record(
             name or "anonymous",

@@ -72,7 +72,9 @@ class UserRecord:
         if not self.name or any(c in self.name for c in ":,\n"):
             raise ValueError(f"user name {self.name!r} must be non-empty without ':' or ','")
         if self.role not in ROLES:
-            raise ValueError(f"user {self.name!r}: role must be one of {', '.join(ROLES)}, got {self.role!r}")
+            raise ValueError(
+                f"user {self.name!r}: role must be one of {', '.join(ROLES)}, got {self.role!r}"
+            )
         if "$" not in self.password_hash:
             raise ValueError(
                 f"user {self.name!r}: the password must be a hash "
@@ -136,8 +138,13 @@ class LoginThrottle:
     bounded: at most ``max_keys`` pairs are remembered, the stalest dropped first.
     """
 
-    def __init__(self, limit: int = 5, window: float = 300.0, max_keys: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: int = 5,
+        window: float = 300.0,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limit, self.window, self.max_keys, self.clock = limit, window, max_keys, clock
         self._failures: dict[tuple[str, str], list[float]] = {}
         self._lock = threading.Lock()
@@ -162,7 +169,7 @@ class LoginThrottle:
             now = self.clock()
             times = self._recent(key, now)
             times.append(now)
-            self._failures[key] = times[-self.limit:]
+            self._failures[key] = times[-self.limit :]
             if len(self._failures) > self.max_keys:
                 stalest = min(self._failures, key=lambda k: self._failures[k][-1])
                 del self._failures[stalest]
@@ -233,7 +240,9 @@ def _resolve(config: Any, hook: Authenticate | None) -> User | None:
         user = hook(request)
         if user is not None:
             if not isinstance(user, User):
-                raise TypeError("the authenticate hook must return a console.auth.User or None")
+                raise TypeError(
+                    "the authenticate hook must return a pyasynq.console.auth.User or None"
+                )
             return user
     if config.auth == "basic":
         creds = _basic_credentials()
@@ -248,8 +257,10 @@ def _resolve(config: Any, hook: Authenticate | None) -> User | None:
 
 
 def _wants_json() -> bool:
-    return (request.blueprint or "").startswith("api") or request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json"
+    return (
+        (request.blueprint or "").startswith("api")
+        or request.path.startswith("/api/")
+        or (request.accept_mimetypes.best == "application/json")
     )
 
 

@@ -30,7 +30,7 @@ class Backend:
         if self._inspector is None:
             with self._lock:
                 if self._inspector is None:
-                    from engine.inspector import Inspector
+                    from pyasynq.inspector import Inspector
 
                     self._inspector = Inspector(self.redis_url)
         return self._inspector

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from .auth import MODES, Authenticate, UserRecord, coerce_users, parse_users
+from pyasynq.console.auth import MODES, Authenticate, UserRecord, coerce_users, parse_users
 
 Formatter = Callable[[str, bytes], str]
 """``(task_type, data) -> text``: turns a payload or result into what the console shows."""
@@ -47,7 +47,7 @@ class ConsoleConfig:
     ``max_payload_length``: characters of a payload or result shown in a table cell.
     ``auth``: ``none`` (default), ``basic`` (HTTP Basic) or ``form`` (login page); ``users``:
     ``UserRecord`` (name, role ``viewer``/``operator``, werkzeug password hash) or
-    ``"name:role:hash,..."``. ``authenticate``: a ``(request) -> console.auth.User | None`` hook
+    ``"name:role:hash,..."``. ``authenticate``: a ``(request) -> pyasynq.console.auth.User | None`` hook
     for a host app's own sign-in. ``trust_proxy``: honour ``X-Forwarded-Proto/Host/For`` from
     one reverse proxy (HTTPS detection for Secure cookies); only behind a proxy you run.
     ``scan_limit``: tasks a filtered list, bulk step or export chunk reads per request at most
@@ -134,7 +134,9 @@ class ConsoleConfig:
         if "CONSOLE_READ_ONLY" in env:
             kwargs["read_only"] = _bool("CONSOLE_READ_ONLY", env["CONSOLE_READ_ONLY"])
         if env.get("CONSOLE_POLL_INTERVAL"):
-            kwargs["poll_interval"] = _number("CONSOLE_POLL_INTERVAL", env["CONSOLE_POLL_INTERVAL"], float)
+            kwargs["poll_interval"] = _number(
+                "CONSOLE_POLL_INTERVAL", env["CONSOLE_POLL_INTERVAL"], float
+            )
         if env.get("CONSOLE_PAGE_SIZE"):
             kwargs["page_size"] = _number("CONSOLE_PAGE_SIZE", env["CONSOLE_PAGE_SIZE"], int)
         if env.get("CONSOLE_MAX_PAYLOAD_LENGTH"):
@@ -162,7 +164,9 @@ class ConsoleConfig:
         if env.get("CONSOLE_USERS"):
             kwargs["users"] = env["CONSOLE_USERS"]
         if "CONSOLE_RECORD_THROUGHPUT" in env:
-            kwargs["record_throughput"] = _bool("CONSOLE_RECORD_THROUGHPUT", env["CONSOLE_RECORD_THROUGHPUT"])
+            kwargs["record_throughput"] = _bool(
+                "CONSOLE_RECORD_THROUGHPUT", env["CONSOLE_RECORD_THROUGHPUT"]
+            )
         if "CONSOLE_TRUST_PROXY" in env:
             kwargs["trust_proxy"] = _bool("CONSOLE_TRUST_PROXY", env["CONSOLE_TRUST_PROXY"])
         for var, name in (
@@ -191,7 +195,9 @@ def _number(var: str, raw: str, kind: type[int] | type[float]) -> int | float:
     try:
         return kind(raw.strip())
     except ValueError:
-        raise ValueError(f"{var} must be a{'n integer' if kind is int else ' number'}, got {raw!r}") from None
+        raise ValueError(
+            f"{var} must be a{'n integer' if kind is int else ' number'}, got {raw!r}"
+        ) from None
 
 
 def _import_callable(var: str, spec: str) -> Formatter:

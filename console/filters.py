@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import abort, current_app, request
 
-from engine.search import SearchPage, TaskFilter, search
+from pyasynq.search import SearchPage, TaskFilter, search
 
 FILTER_PARAMS = ("type", "error", "payload", "jpath", "jval", "since", "until")
 
@@ -47,7 +47,13 @@ def scan_limit() -> int:
 
 
 def run(
-    insp: Any, queue: str, state: str, flt: TaskFilter, *, cursor: int, page_size: int,
+    insp: Any,
+    queue: str,
+    state: str,
+    flt: TaskFilter,
+    *,
+    cursor: int,
+    page_size: int,
     group: str | None = None,
 ) -> SearchPage:
     """One bounded search step (at most ``scan_limit`` tasks read)."""
@@ -55,8 +61,14 @@ def run(
         return SearchPage([], None, 0, True, cursor=cursor)
     try:
         return search(
-            insp, queue, state, flt, cursor=cursor, scan_limit=scan_limit(),
-            page_size=page_size, group=group,
+            insp,
+            queue,
+            state,
+            flt,
+            cursor=cursor,
+            scan_limit=scan_limit(),
+            page_size=page_size,
+            group=group,
         )
     except ValueError as exc:
         abort(400, str(exc))

@@ -12,8 +12,20 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-ENQUEUE_FIELDS = ("type", "payload", "format", "queue", "max_retry", "timeout", "process_in",
-                  "process_at", "unique", "retention", "task_id", "group")
+ENQUEUE_FIELDS = (
+    "type",
+    "payload",
+    "format",
+    "queue",
+    "max_retry",
+    "timeout",
+    "process_in",
+    "process_at",
+    "unique",
+    "retention",
+    "task_id",
+    "group",
+)
 
 
 def payload_bytes(raw: Any, fmt: str) -> bytes:
@@ -58,13 +70,17 @@ def _number(values: Mapping[str, Any], name: str, kind: type = float) -> Any:
     try:
         value = kind(str(raw).strip()) if not isinstance(raw, int | float) else kind(raw)
     except ValueError:
-        raise ValueError(f"{name.replace('_', ' ')} must be a number, got {str(raw)[:30]!r}") from None
+        raise ValueError(
+            f"{name.replace('_', ' ')} must be a number, got {str(raw)[:30]!r}"
+        ) from None
     if value < 0:
         raise ValueError(f"{name.replace('_', ' ')} must not be negative")
     return value
 
 
-def enqueue_request(values: Mapping[str, Any], default_queue: str | None = None) -> tuple[str, bytes, dict[str, Any]]:
+def enqueue_request(
+    values: Mapping[str, Any], default_queue: str | None = None
+) -> tuple[str, bytes, dict[str, Any]]:
     """(type, payload, Client.enqueue options) from an enqueue form or JSON body."""
     task_type = str(values.get("type") or "").strip()
     if not task_type:
@@ -73,7 +89,9 @@ def enqueue_request(values: Mapping[str, Any], default_queue: str | None = None)
         payload = payload_bytes(values.get("payload_b64"), "base64")
     else:
         payload = payload_bytes(values.get("payload"), str(values.get("format") or "text"))
-    options: dict[str, Any] = {"queue": str(values.get("queue") or default_queue or "default").strip()}
+    options: dict[str, Any] = {
+        "queue": str(values.get("queue") or default_queue or "default").strip()
+    }
     max_retry = _number(values, "max_retry", int)
     if max_retry is not None:
         options["max_retry"] = max_retry

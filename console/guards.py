@@ -18,8 +18,8 @@ from flask import Flask, abort, current_app, render_template, request, session
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
-from engine.broker.codec import CorruptMessageError
-from engine.errors import (
+from pyasynq.broker.codec import CorruptMessageError
+from pyasynq.errors import (
     BrokerError,
     GroupNotFoundError,
     QueueNotEmptyError,
@@ -80,9 +80,15 @@ def _check_csrf() -> None:
     expected = session.get(CSRF_FIELD)
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
     if not isinstance(expected, str) or not expected or not sent:
-        abort(400, "The form's security token is missing or your session expired. Reload the page and try again.")
+        abort(
+            400,
+            "The form's security token is missing or your session expired. Reload the page and try again.",
+        )
     if not hmac.compare_digest(expected.encode(), sent.encode()):
-        abort(400, "The form's security token does not match this session. Reload the page and try again.")
+        abort(
+            400,
+            "The form's security token does not match this session. Reload the page and try again.",
+        )
 
 
 def before_request() -> None:
@@ -149,7 +155,9 @@ _TITLES = {
 def render_error(status: int, message: str) -> tuple[str, int, dict[str, str]]:
     template = "_error.html" if request.headers.get("HX-Request") else "error.html"
     try:
-        body = render_template(template, status=status, title=_TITLES.get(status, "Error"), message=message)
+        body = render_template(
+            template, status=status, title=_TITLES.get(status, "Error"), message=message
+        )
     except Exception:  # the error page itself failed (e.g. a template error): plain text
         log.exception("rendering the %s error page failed", status)
         body = f"{status} {_TITLES.get(status, 'Error')}: {message}"

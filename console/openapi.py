@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, request
 
-from .actions import STATES
+from pyasynq.console.actions import STATES
 
 FILTER_PARAMS = [
     ("type", "Task type: exact, or a glob such as email:*"),
@@ -27,9 +27,16 @@ FILTER_PARAMS = [
 OBJ: dict[str, Any] = {"type": "object"}
 
 
-def _p(name: str, where: str = "path", desc: str = "", schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"name": name, "in": where, "required": where == "path", "description": desc,
-            "schema": schema or {"type": "string"}}
+def _p(
+    name: str, where: str = "path", desc: str = "", schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": where,
+        "required": where == "path",
+        "description": desc,
+        "schema": schema or {"type": "string"},
+    }
 
 
 QUEUE = _p("queue", desc="Queue name")
@@ -39,13 +46,26 @@ ENTRY = _p("entry_id", desc="Scheduler entry ID")
 FILTERS = [_p(n, "query", d) for n, d in FILTER_PARAMS]
 
 
-def _op(summary: str, params: list[dict[str, Any]] | None = None, body: dict[str, Any] | None = None,
-        ok: str = "200", content: str = "application/json", write: bool = False) -> dict[str, Any]:
+def _op(
+    summary: str,
+    params: list[dict[str, Any]] | None = None,
+    body: dict[str, Any] | None = None,
+    ok: str = "200",
+    content: str = "application/json",
+    write: bool = False,
+) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": summary,
         "parameters": params or [],
         "responses": {
-            ok: {"description": "Success", "content": {content: {"schema": OBJ if content == "application/json" else {"type": "string"}}}},
+            ok: {
+                "description": "Success",
+                "content": {
+                    content: {
+                        "schema": OBJ if content == "application/json" else {"type": "string"}
+                    }
+                },
+            },
             "400": {"$ref": "#/components/responses/Error"},
             "404": {"$ref": "#/components/responses/Error"},
             "503": {"$ref": "#/components/responses/Error"},
@@ -78,49 +98,141 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     # state changes are POST only, in the API as on the pages
     "/queues/{queue}/delete": {
-        "post": _op("Delete a queue", [QUEUE, _p("force", "query", "Also delete its tasks", {"type": "boolean"})], write=True),
+        "post": _op(
+            "Delete a queue",
+            [QUEUE, _p("force", "query", "Also delete its tasks", {"type": "boolean"})],
+            write=True,
+        ),
     },
-    "/queues/{queue}/history": {"get": _op("Processed/failed per day", [QUEUE, _p("days", "query", "1-90", {"type": "integer"})])},
-    "/queues/{queue}/{verb}": {"post": _op("Pause or resume a queue", [QUEUE, _p("verb", schema={"type": "string", "enum": ["pause", "unpause"]})], write=True)},
+    "/queues/{queue}/history": {
+        "get": _op(
+            "Processed/failed per day", [QUEUE, _p("days", "query", "1-90", {"type": "integer"})]
+        )
+    },
+    "/queues/{queue}/{verb}": {
+        "post": _op(
+            "Pause or resume a queue",
+            [QUEUE, _p("verb", schema={"type": "string", "enum": ["pause", "unpause"]})],
+            write=True,
+        )
+    },
     "/queues/{queue}/groups": {"get": _op("Aggregation groups", [QUEUE])},
-    "/queues/{queue}/states/{state}/tasks": {"get": _op(
-        "Tasks in a state: a page, or with a filter a bounded search from a cursor",
-        [QUEUE, STATE, _p("page", "query", schema={"type": "integer"}), _p("size", "query", schema={"type": "integer"}), *FILTERS])},
-    "/queues/{queue}/states/{state}/export.{fmt}": {"get": _op(
-        "Stream the (filtered) list as CSV or JSON, bounded by export_limit",
-        [QUEUE, STATE, _p("fmt", schema={"type": "string", "enum": ["csv", "json"]}), *FILTERS], content="text/csv")},
-    "/queues/{queue}/states/{state}/batch": {"post": _op(
-        "One action on selected task IDs", [QUEUE, STATE],
-        _schema({"action": ACTION, "ids": {"type": "array", "items": S}}, ["action", "ids"]), write=True)},
-    "/queues/{queue}/states/{state}/all": {"post": _op(
-        "One action on every task of the state", [QUEUE, STATE],
-        _schema({"action": ACTION, "group": S}, ["action"]), write=True)},
-    "/queues/{queue}/states/{state}/bulk": {"post": _op(
-        "One bounded step of an action on every task matching a filter (repeat with next_cursor)",
-        [QUEUE, STATE],
-        _schema({"action": ACTION, "cursor": {"type": "integer"}, **{n: S for n, _ in FILTER_PARAMS[:-2]}, "group": S}, ["action"]),
-        write=True)},
-    "/queues/{queue}/tasks": {"post": _op(
-        "Enqueue a task", [QUEUE],
-        _schema({"type": S, "payload": S, "payload_b64": S, "format": {"type": "string", "enum": ["text", "json", "base64"]},
-                 "max_retry": {"type": "integer"}, "timeout": N, "process_in": N, "process_at": S,
-                 "unique": N, "retention": N, "task_id": S, "group": S}, ["type"]),
-        ok="201", write=True)},
+    "/queues/{queue}/states/{state}/tasks": {
+        "get": _op(
+            "Tasks in a state: a page, or with a filter a bounded search from a cursor",
+            [
+                QUEUE,
+                STATE,
+                _p("page", "query", schema={"type": "integer"}),
+                _p("size", "query", schema={"type": "integer"}),
+                *FILTERS,
+            ],
+        )
+    },
+    "/queues/{queue}/states/{state}/export.{fmt}": {
+        "get": _op(
+            "Stream the (filtered) list as CSV or JSON, bounded by export_limit",
+            [QUEUE, STATE, _p("fmt", schema={"type": "string", "enum": ["csv", "json"]}), *FILTERS],
+            content="text/csv",
+        )
+    },
+    "/queues/{queue}/states/{state}/batch": {
+        "post": _op(
+            "One action on selected task IDs",
+            [QUEUE, STATE],
+            _schema({"action": ACTION, "ids": {"type": "array", "items": S}}, ["action", "ids"]),
+            write=True,
+        )
+    },
+    "/queues/{queue}/states/{state}/all": {
+        "post": _op(
+            "One action on every task of the state",
+            [QUEUE, STATE],
+            _schema({"action": ACTION, "group": S}, ["action"]),
+            write=True,
+        )
+    },
+    "/queues/{queue}/states/{state}/bulk": {
+        "post": _op(
+            "One bounded step of an action on every task matching a filter (repeat with next_cursor)",
+            [QUEUE, STATE],
+            _schema(
+                {
+                    "action": ACTION,
+                    "cursor": {"type": "integer"},
+                    **{n: S for n, _ in FILTER_PARAMS[:-2]},
+                    "group": S,
+                },
+                ["action"],
+            ),
+            write=True,
+        )
+    },
+    "/queues/{queue}/tasks": {
+        "post": _op(
+            "Enqueue a task",
+            [QUEUE],
+            _schema(
+                {
+                    "type": S,
+                    "payload": S,
+                    "payload_b64": S,
+                    "format": {"type": "string", "enum": ["text", "json", "base64"]},
+                    "max_retry": {"type": "integer"},
+                    "timeout": N,
+                    "process_in": N,
+                    "process_at": S,
+                    "unique": N,
+                    "retention": N,
+                    "task_id": S,
+                    "group": S,
+                },
+                ["type"],
+            ),
+            ok="201",
+            write=True,
+        )
+    },
     "/queues/{queue}/tasks/{task_id}": {"get": _op("One task", [QUEUE, TASK])},
-    "/queues/{queue}/tasks/{task_id}/{action}": {"post": _op(
-        "Run, archive, delete or cancel one task",
-        [QUEUE, TASK, _p("action", schema=ACTION)], write=True)},
-    "/queues/{queue}/tasks/{task_id}/payload": {"post": _op(
-        "Replace the payload of a pending, scheduled, retry or archived task", [QUEUE, TASK],
-        _schema({"payload": S, "payload_b64": S, "format": {"type": "string", "enum": ["text", "json", "base64"]}}), write=True)},
-    "/queues/{queue}/tasks/{task_id}/reschedule": {"post": _op(
-        "Process a waiting task at a new time", [QUEUE, TASK],
-        _schema({"process_at": S, "process_in": N}), write=True)},
+    "/queues/{queue}/tasks/{task_id}/{action}": {
+        "post": _op(
+            "Run, archive, delete or cancel one task",
+            [QUEUE, TASK, _p("action", schema=ACTION)],
+            write=True,
+        )
+    },
+    "/queues/{queue}/tasks/{task_id}/payload": {
+        "post": _op(
+            "Replace the payload of a pending, scheduled, retry or archived task",
+            [QUEUE, TASK],
+            _schema(
+                {
+                    "payload": S,
+                    "payload_b64": S,
+                    "format": {"type": "string", "enum": ["text", "json", "base64"]},
+                }
+            ),
+            write=True,
+        )
+    },
+    "/queues/{queue}/tasks/{task_id}/reschedule": {
+        "post": _op(
+            "Process a waiting task at a new time",
+            [QUEUE, TASK],
+            _schema({"process_at": S, "process_in": N}),
+            write=True,
+        )
+    },
     "/servers": {"get": _op("Live worker servers")},
     "/scheduler/entries": {"get": _op("Periodic entries of live schedulers, with paused state")},
     "/scheduler/entries/{entry_id}/history": {"get": _op("Enqueue events of an entry", [ENTRY])},
-    "/scheduler/entries/{entry_id}/{action}": {"post": _op(
-        "Run an entry now, or pause/resume it", [ENTRY, _p("action", schema={"type": "string", "enum": ["run", "pause", "resume"]})], write=True)},
+    "/scheduler/entries/{entry_id}/{action}": {
+        "post": _op(
+            "Run an entry now, or pause/resume it",
+            [ENTRY, _p("action", schema={"type": "string", "enum": ["run", "pause", "resume"]})],
+            write=True,
+        )
+    },
     "/redis/info": {"get": _op("Redis INFO")},
     "/alerts": {"get": _op("Alert rules, their state and recent firings")},
     "/openapi.json": {"get": _op("This document")},
@@ -138,7 +250,7 @@ def document(app: Flask | None = None) -> dict[str, Any]:
                 "Reads and actions of the pyasynq console. Writes need the console session's "
                 "X-CSRF-Token header or, when the console has an api_token, "
                 "'Authorization: Bearer <token>'. Read-only consoles answer 403 to every write. "
-                "Errors are {\"error\": {\"code\", \"message\"}}."
+                'Errors are {"error": {"code", "message"}}.'
             ),
         },
         "servers": [{"url": server}],
@@ -149,10 +261,17 @@ def document(app: Flask | None = None) -> dict[str, Any]:
                 "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
             },
             "schemas": {
-                "Error": _schema({"error": _schema({"code": S, "message": S}, ["code", "message"])}, ["error"]),
+                "Error": _schema(
+                    {"error": _schema({"code": S, "message": S}, ["code", "message"])}, ["error"]
+                ),
             },
             "responses": {
-                "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "Error": {
+                    "description": "An error",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
             },
         },
     }

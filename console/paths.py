@@ -1,7 +1,7 @@
 """Where the templates and static files live, in both the repo and the installed wheel.
 
 The repository keeps ``templates/`` and ``static/`` at the top level (next to ``console/``);
-the wheel ships them as ``console/templates`` and ``console/static``. Looking in the package
+the wheel ships them inside the package as ``pyasynq/console/templates`` and ``.../static``. Looking in the package
 first means an installed console never picks up a stray checkout's files.
 """
 
@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import console
-
-_HERE = Path(console.__file__).resolve().parent
+_HERE = Path(__file__).resolve().parent
 
 
 def _find(name: str) -> Path:
@@ -21,7 +19,9 @@ def _find(name: str) -> Path:
     beside = _HERE.parent / name
     if beside.is_dir():
         return beside
-    raise RuntimeError(f"console {name}/ not found in {inside} or {beside}; is the package complete?")
+    raise RuntimeError(
+        f"console {name}/ not found in {inside} or {beside}; is the package complete?"
+    )
 
 
 def templates_dir() -> Path:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .config import Formatter
+from pyasynq.console.config import Formatter
 
 log = logging.getLogger("console")
 
@@ -198,7 +198,6 @@ def short_id(task_id: str) -> str:
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
 
 
 FILTERS: dict[str, Callable[..., str]] = {

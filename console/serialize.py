@@ -12,9 +12,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 CSV_FIELDS = (
-    "id", "queue", "type", "state", "payload", "max_retry", "retried", "last_err",
-    "last_failed_at", "next_process_at", "completed_at", "group", "timeout", "retention",
-    "deadline", "unique_key",
+    "id",
+    "queue",
+    "type",
+    "state",
+    "payload",
+    "max_retry",
+    "retried",
+    "last_err",
+    "last_failed_at",
+    "next_process_at",
+    "completed_at",
+    "group",
+    "timeout",
+    "retention",
+    "deadline",
+    "unique_key",
 )
 
 

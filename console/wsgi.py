@@ -1,4 +1,4 @@
-"""WSGI entry point for running the console on its own: ``gunicorn 'console.wsgi:app'``.
+"""WSGI entry point for running the console on its own: ``gunicorn 'pyasynq.console.wsgi:app'``.
 
 Configuration comes from the environment (see ``ConsoleConfig.from_env``); the console then
 answers under ``CONSOLE_ROOT_PATH`` (``/monitoring`` by default).
@@ -6,7 +6,7 @@ answers under ``CONSOLE_ROOT_PATH`` (``/monitoring`` by default).
 
 from __future__ import annotations
 
-from console import create_app
-from console.config import ConsoleConfig
+from pyasynq.console import create_app
+from pyasynq.console.config import ConsoleConfig
 
 app = create_app(ConsoleConfig.from_env())

@@ -1,13 +1,26 @@
-"""pyasynq's engine: a Redis job queue that speaks Go Asynq's wire format.
+"""pyasynq: a Redis job queue that speaks Go Asynq's wire format.
 
 Public names: Task, TaskInfo, TaskState, Client, Inspector, Server, ServeMux, Scheduler and the
-errors. The broker (engine.broker) is the only code that talks to Redis.
+errors. The broker (pyasynq.broker) is the only code that talks to Redis. The web console is
+``pyasynq.console`` (the ``console`` extra).
+
+The repository keeps this package in ``engine/``; it is installed (and imported) only as
+``pyasynq``. Importing it under any other name would load every module twice, with two copies of
+each class and error type, so that is refused here.
 """
 
-from .client import Client
-from .clock import ManualClock, SystemClock
-from .context import Context, ContextCancelledError, ResultWriter
-from .errors import (
+if __name__ != "pyasynq":  # pragma: no cover - guarded by tests/test_packaging.py
+    raise ImportError(
+        f"this package is 'pyasynq' and cannot be imported as {__name__!r}: "
+        "install the checkout (pip install -e .) and write 'import pyasynq'"
+    )
+
+__version__ = "0.2.0"
+
+from pyasynq.client import Client
+from pyasynq.clock import ManualClock, SystemClock
+from pyasynq.context import Context, ContextCancelledError, ResultWriter
+from pyasynq.errors import (
     AsynqError,
     BrokerError,
     DuplicateTaskError,
@@ -25,16 +38,15 @@ from .errors import (
     TaskNotFoundError,
     TaskStateError,
 )
-from .inspector import Inspector
-from .mux import ServeMux
-from .periodic import PeriodicTaskConfig, PeriodicTaskManager
-from .scheduler import Scheduler
-from .server import Server
-from .task import Task, TaskInfo, TaskState
-
-__version__ = "0.1.0"
+from pyasynq.inspector import Inspector
+from pyasynq.mux import ServeMux
+from pyasynq.periodic import PeriodicTaskConfig, PeriodicTaskManager
+from pyasynq.scheduler import Scheduler
+from pyasynq.server import Server
+from pyasynq.task import Task, TaskInfo, TaskState
 
 __all__ = [
+    "__version__",
     "AsynqError",
     "BrokerError",
     "Client",

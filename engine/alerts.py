@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import QueueNotFoundError
+from pyasynq.errors import QueueNotFoundError
 
 log = logging.getLogger("pyasynq.alerts")
 
@@ -66,7 +66,9 @@ class ArchivedAbove(Rule):
     def evaluate(self, inspector: Any, now: float) -> Verdict:
         info = _info(inspector, self.queue)
         count = info.archived if info else 0
-        return Verdict(count > self.n, f'queue "{self.queue}" has {count} archived tasks (limit {self.n})')
+        return Verdict(
+            count > self.n, f'queue "{self.queue}" has {count} archived tasks (limit {self.n})'
+        )
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,10 @@ class LatencyAbove(Rule):
     def evaluate(self, inspector: Any, now: float) -> Verdict:
         info = _info(inspector, self.queue)
         latency = info.latency.total_seconds() if info else 0.0
-        return Verdict(latency > self.seconds, f'queue "{self.queue}" latency {latency:.1f}s (limit {self.seconds}s)')
+        return Verdict(
+            latency > self.seconds,
+            f'queue "{self.queue}" latency {latency:.1f}s (limit {self.seconds}s)',
+        )
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,10 @@ class PausedLongerThan(Rule):
         if since is None:
             return Verdict(False, f'queue "{self.queue}" is not paused')
         held = now - since
-        return Verdict(held > self.seconds, f'queue "{self.queue}" paused for {held:.0f}s (limit {self.seconds}s)')
+        return Verdict(
+            held > self.seconds,
+            f'queue "{self.queue}" paused for {held:.0f}s (limit {self.seconds}s)',
+        )
 
 
 @dataclass(frozen=True)
@@ -128,11 +136,15 @@ class FailedRateAbove(Rule):
         if info is None or info.processed < self.min_processed:
             return Verdict(False, f'queue "{self.queue}": too few processed today')
         rate = info.failed / info.processed
-        return Verdict(rate > self.ratio, f'queue "{self.queue}" failed {rate:.1%} today (limit {self.ratio:.1%})')
+        return Verdict(
+            rate > self.ratio,
+            f'queue "{self.queue}" failed {rate:.1%} today (limit {self.ratio:.1%})',
+        )
 
 
 RULE_KINDS: dict[str, type[Rule]] = {
-    cls.kind: cls for cls in (ArchivedAbove, LatencyAbove, PausedLongerThan, NoServerAlive, FailedRateAbove)
+    cls.kind: cls
+    for cls in (ArchivedAbove, LatencyAbove, PausedLongerThan, NoServerAlive, FailedRateAbove)
 }
 
 
@@ -182,7 +194,12 @@ def load_rules(path: str | Path) -> list[Rule]:
 
 def http_post(url: str, body: bytes, timeout: float) -> int:
     """POST JSON with the standard library; returns the status (HTTP errors included)."""
-    req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json", "User-Agent": "pyasynq-alerts"})
+    req = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": "pyasynq-alerts"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - operator's URL
             return int(resp.status)
@@ -222,10 +239,12 @@ class AlertManager:
     states: dict[str, RuleState] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from .inspector import Inspector
+        from pyasynq.inspector import Inspector
 
         self._owns = not isinstance(self.source, Inspector)
-        self.inspector = self.source if isinstance(self.source, Inspector) else Inspector(self.source)
+        self.inspector = (
+            self.source if isinstance(self.source, Inspector) else Inspector(self.source)
+        )
         for rule in self.rules:
             self.states[rule.name] = RuleState(rule.name, rule.kind)
         self._stop = threading.Event()
@@ -248,10 +267,15 @@ class AlertManager:
                 continue
             state.firing = verdict.firing
             state.since = now
-            events.append({
-                "status": "firing" if verdict.firing else "resolved",
-                "rule": rule.name, "kind": rule.kind, "detail": verdict.detail, "at": now,
-            })
+            events.append(
+                {
+                    "status": "firing" if verdict.firing else "resolved",
+                    "rule": rule.name,
+                    "kind": rule.kind,
+                    "detail": verdict.detail,
+                    "at": now,
+                }
+            )
         for event in events:
             self._emit(event)
         return events
@@ -322,7 +346,9 @@ def events_from(inspector: Any, count: int = 100) -> list[dict[str, Any]]:
     return out
 
 
-def manager_from_file(source: Any, path: str | Path, webhook: str | None = None, **kwargs: Any) -> AlertManager:
+def manager_from_file(
+    source: Any, path: str | Path, webhook: str | None = None, **kwargs: Any
+) -> AlertManager:
     cfg = load_config(path)
     return AlertManager(source, cfg.rules, webhook or cfg.webhook, interval=cfg.interval, **kwargs)
 

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .broker.audit import AUDIT_MAX_ENTRIES
-from .broker.broker import Broker
+from pyasynq.broker.audit import AUDIT_MAX_ENTRIES
+from pyasynq.broker.broker import Broker
 
 MAX_IDS = 100
 """Task IDs kept per entry; ``count`` still says how many the action touched."""
@@ -109,7 +109,9 @@ class AuditLog:
         if page < 1 or page_size < 1:
             raise ValueError("page and page_size must be 1 or more")
         start = (page - 1) * page_size
-        return [AuditEntry.from_json(x) for x in self.broker.audit_range(start, start + page_size - 1)]
+        return [
+            AuditEntry.from_json(x) for x in self.broker.audit_range(start, start + page_size - 1)
+        ]
 
     def count(self) -> int:
         return self.broker.audit_count()

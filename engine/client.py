@@ -8,13 +8,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from .broker import keys
-from .broker.broker import Broker, NewTask
-from .broker.codec import encode_new_task, encode_new_tasks, task_tail
-from .clock import SYSTEM_CLOCK, Clock
-from .errors import DuplicateTaskError, TaskIDConflictError
-from .options import ResolvedOptions, merge, resolve
-from .task import Task, TaskInfo, TaskState, from_unix
+from pyasynq.broker import keys
+from pyasynq.broker.broker import Broker, NewTask
+from pyasynq.broker.codec import encode_new_task, encode_new_tasks, task_tail
+from pyasynq.clock import SYSTEM_CLOCK, Clock
+from pyasynq.errors import DuplicateTaskError, TaskIDConflictError
+from pyasynq.options import ResolvedOptions, merge, resolve
+from pyasynq.task import Task, TaskInfo, TaskState, from_unix
 
 Duration = float | int | timedelta
 
@@ -37,7 +37,7 @@ def new_task_ids(n: int) -> list[str]:
     h = os.urandom(16 * n).hex()
     v = _VARIANT
     return [
-        f"{h[i:i + 8]}-{h[i + 8:i + 12]}-4{h[i + 13:i + 16]}-{v[h[i + 16]]}{h[i + 17:i + 20]}-{h[i + 20:i + 32]}"
+        f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-4{h[i + 13 : i + 16]}-{v[h[i + 16]]}{h[i + 17 : i + 20]}-{h[i + 20 : i + 32]}"
         for i in range(0, 32 * n, 32)
     ]
 
@@ -50,7 +50,9 @@ class Client:
     """
 
     def __init__(self, redis: Any = "redis://127.0.0.1:6379/0", *, clock: Clock | None = None):
-        self.broker = redis if isinstance(redis, Broker) else Broker(redis, clock=clock or SYSTEM_CLOCK)
+        self.broker = (
+            redis if isinstance(redis, Broker) else Broker(redis, clock=clock or SYSTEM_CLOCK)
+        )
         # Resolved options by merged-options key: most producers send the same few option sets,
         # and validating them again for every task cost more than the Redis call's own Python.
         self._resolved: dict[Any, ResolvedOptions] = {}
@@ -91,8 +93,15 @@ class Client:
     def _tail(self, opts: ResolvedOptions, headers: dict[str, str], unique_key: str) -> bytes:
         """The TaskMessage bytes the options decide, cached per option set (not per unique
         key: those differ per payload and would only fill the cache)."""
-        key = (opts.queue, opts.max_retry, opts.timeout, opts.deadline, opts.retention,
-               opts.group, tuple(sorted(headers.items())) if headers else ())
+        key = (
+            opts.queue,
+            opts.max_retry,
+            opts.timeout,
+            opts.deadline,
+            opts.retention,
+            opts.group,
+            tuple(sorted(headers.items())) if headers else (),
+        )
         tail = None if unique_key else self._tails.get(key)
         if tail is None:
             tail = task_tail(
@@ -140,8 +149,14 @@ class Client:
         )
         return new, opts
 
-    def _info(self, new: NewTask, task: Task, opts: ResolvedOptions, now: float,
-              now_dt: datetime | None = None) -> TaskInfo:
+    def _info(
+        self,
+        new: NewTask,
+        task: Task,
+        opts: ResolvedOptions,
+        now: float,
+        now_dt: datetime | None = None,
+    ) -> TaskInfo:
         """The TaskInfo Go returns, built from values at hand (what ``TaskInfo.from_message``
         would read back out of the message, without a protobuf round trip)."""
         if new.process_at is not None:
@@ -154,8 +169,11 @@ class Client:
                 now_dt = from_unix(now)
         statics = self._statics.get(opts)
         if statics is None:
-            statics = (timedelta(seconds=opts.timeout), from_unix(opts.deadline),
-                       timedelta(seconds=opts.retention))
+            statics = (
+                timedelta(seconds=opts.timeout),
+                from_unix(opts.deadline),
+                timedelta(seconds=opts.retention),
+            )
             if len(self._statics) < 1024:
                 self._statics[opts] = statics
         return TaskInfo(
@@ -224,7 +242,9 @@ class Client:
         A Redis outage raises ``BrokerError`` for the whole batch.
         """
         items = items if isinstance(items, list) else list(items)
-        if items and all(it.__class__ is Task and not it.options and not it.headers for it in items):
+        if items and all(
+            it.__class__ is Task and not it.options and not it.headers for it in items
+        ):
             plain = self._enqueue_plain(items)
             if plain is not None:
                 return plain
@@ -232,7 +252,7 @@ class Client:
         built: list[tuple[int, NewTask, Task, ResolvedOptions]] = []
         now = self.broker.now()
         for item in items:
-            task, options = (item if isinstance(item, tuple) else (item, {}))
+            task, options = item if isinstance(item, tuple) else (item, {})
             try:
                 new, opts = self._build(task, options, now)
             except (ValueError, TypeError) as exc:
@@ -267,7 +287,9 @@ class Client:
             return None
         ids = new_task_ids(len(tasks))
         payloads = [t.payload or b"" for t in tasks]
-        messages = encode_new_tasks([t.type for t in tasks], payloads, ids, self._tail(opts, {}, ""))
+        messages = encode_new_tasks(
+            [t.type for t in tasks], payloads, ids, self._tail(opts, {}, "")
+        )
         codes = self.broker.create_pending(opts.queue, ids, messages)
         now = self.broker.now()
         first = tasks[0]

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from .clock import SYSTEM_CLOCK, Clock
+from pyasynq.clock import SYSTEM_CLOCK, Clock
 
 DEADLINE_EXCEEDED = "context deadline exceeded"
 CANCELED = "context canceled"

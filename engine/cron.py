@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-from .option_strings import parse_go_duration
+from pyasynq.option_strings import parse_go_duration
 
 DESCRIPTORS = {
     "@yearly": "0 0 1 1 *",
@@ -128,7 +128,10 @@ class CronSchedule:
             # The candidate's first occurrence already passed (we are inside a repeated hour):
             # take its second occurrence if that is still ahead.
             second = candidate.replace(tzinfo=self.tz, fold=1).timestamp()
-            if second > t and datetime.fromtimestamp(second, self.tz).replace(tzinfo=None) == candidate:
+            if (
+                second > t
+                and datetime.fromtimestamp(second, self.tz).replace(tzinfo=None) == candidate
+            ):
                 return second
         raise ValueError(f"cron expression {self.expression!r} never fires")
 
@@ -147,7 +150,7 @@ def parse(spec: str, location: str | tzinfo | None = None) -> Schedule:
         tz = zone(prefix.split("=", 1)[1])
         text = text.strip()
     if text.startswith("@every"):
-        arg = text[len("@every"):].strip()
+        arg = text[len("@every") :].strip()
         try:
             delay = parse_go_duration(arg)
         except ValueError as exc:
@@ -163,7 +166,9 @@ def parse(spec: str, location: str | tzinfo | None = None) -> Schedule:
     return CronSchedule(text, tz)
 
 
-def next_times(spec: str, after: float, count: int, location: str | tzinfo | None = None) -> list[float]:
+def next_times(
+    spec: str, after: float, count: int, location: str | tzinfo | None = None
+) -> list[float]:
     """The next ``count`` activations after ``after`` (for previews and tests)."""
     schedule = parse(spec, location)
     out: list[float] = []

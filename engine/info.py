@@ -1,4 +1,4 @@
-"""Plain dataclasses the Inspector returns (TaskInfo lives in engine.task)."""
+"""Plain dataclasses the Inspector returns (TaskInfo lives in pyasynq.task)."""
 
 from __future__ import annotations
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import info as infos
-from .broker import keys
-from .broker.broker import Broker
-from .broker.codec import CorruptMessageError, decode, decode_task, encode, timestamp_seconds
-from .broker.proto import SchedulerEnqueueEvent, SchedulerEntry, ServerInfo, WorkerInfo
-from .clock import SYSTEM_CLOCK, Clock, utc_day
-from .errors import (
+from pyasynq import info as infos
+from pyasynq.broker import keys
+from pyasynq.broker.broker import Broker
+from pyasynq.broker.codec import CorruptMessageError, decode, decode_task, encode, timestamp_seconds
+from pyasynq.broker.proto import SchedulerEnqueueEvent, SchedulerEntry, ServerInfo, WorkerInfo
+from pyasynq.broker.shared_secret import CONSOLE_SECRET_KEY
+from pyasynq.clock import SYSTEM_CLOCK, Clock, utc_day
+from pyasynq.errors import (
     BrokerError,
     QueueNotEmptyError,
     QueueNotFoundError,
@@ -22,10 +24,10 @@ from .errors import (
     TaskNotFoundError,
     TaskStateError,
 )
-from .inspector_actions import InspectorActions
-from .inspector_metrics import InspectorMetrics
-from .options import check_queue_name
-from .task import TaskInfo, TaskState
+from pyasynq.inspector_actions import InspectorActions
+from pyasynq.inspector_metrics import InspectorMetrics
+from pyasynq.options import check_queue_name
+from pyasynq.task import TaskInfo, TaskState
 
 MAX_PAGE_SIZE = 10_000
 PAYLOAD_UPDATE_STATES = ("pending", "scheduled", "retry", "archived")
@@ -90,6 +92,14 @@ class Inspector(InspectorActions, InspectorMetrics):
 
     def __enter__(self) -> Inspector:
         return self
+
+    def console_secret_key(self) -> str:
+        """The session-signing key every console process of this Redis shares (pyasynq only).
+
+        Used when no ``CONSOLE_SECRET_KEY`` is set, so several console workers accept each
+        other's forms; see ``pyasynq.broker.shared_secret`` for why this is safe enough.
+        """
+        return self.broker.shared_secret(CONSOLE_SECRET_KEY, secrets.token_hex(32))
 
     def __exit__(self, *exc: object) -> None:
         self.close()

@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .broker.codec import encode, set_timestamp
-from .broker.proto import SchedulerEnqueueEvent
-from .errors import AsynqError, TaskNotFoundError, TaskStateError
-from .info import SchedulerEntry
-from .option_strings import parse_options
-from .search import DEFAULT_SCAN_LIMIT, SearchPage, TaskFilter, search
-from .task import Task, TaskInfo
+from pyasynq.broker.codec import encode, set_timestamp
+from pyasynq.broker.proto import SchedulerEnqueueEvent
+from pyasynq.errors import AsynqError, TaskNotFoundError, TaskStateError
+from pyasynq.info import SchedulerEntry
+from pyasynq.option_strings import parse_options
+from pyasynq.search import DEFAULT_SCAN_LIMIT, SearchPage, TaskFilter, search
+from pyasynq.task import Task, TaskInfo
 
 RESCHEDULE_STATES = ("pending", "scheduled", "retry", "archived")
 
@@ -69,7 +69,7 @@ class InspectorActions:
 
     def enqueue(self, task: Task, **options: Any) -> TaskInfo:
         """``Client.enqueue`` through this Inspector's connection (the console's enqueue form)."""
-        from .client import Client
+        from pyasynq.client import Client
 
         return Client(self.broker).enqueue(task, **options)
 
@@ -84,10 +84,16 @@ class InspectorActions:
         page_size: int = 20,
         group: str | None = None,
     ) -> SearchPage:
-        """``engine.search.search`` on this Inspector (bounded: at most ``scan_limit`` reads)."""
+        """``pyasynq.search.search`` on this Inspector (bounded: at most ``scan_limit`` reads)."""
         return search(
-            self, queue, state, flt, cursor=cursor, scan_limit=scan_limit,
-            page_size=page_size, group=group,
+            self,
+            queue,
+            state,
+            flt,
+            cursor=cursor,
+            scan_limit=scan_limit,
+            page_size=page_size,
+            group=group,
         )
 
     # -- cron controls --------------------------------------------------------------------------

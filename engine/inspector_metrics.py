@@ -1,7 +1,7 @@
 """Inspector methods for metrics and operations pages: throughput history, task types per
 state, scheduler history size, and Redis/cluster facts.
 
-A mixin of ``engine.inspector.Inspector`` (it relies on ``self.broker`` and ``self._queue``),
+A mixin of ``pyasynq.inspector.Inspector`` (it relies on ``self.broker`` and ``self._queue``),
 kept in its own module so the metrics work does not crowd the Inspector's core.
 """
 
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .broker import keys
-from .broker.metrics import LIST_STATES, THROUGHPUT_KEEP_MINUTES
-from .options import check_queue_name
+from pyasynq.broker import keys
+from pyasynq.broker.metrics import LIST_STATES, THROUGHPUT_KEEP_MINUTES
+from pyasynq.options import check_queue_name
 
 TYPE_STATES = ("pending", "active", "scheduled", "retry", "archived", "completed", "aggregating")
 MAX_TYPE_SAMPLE = 10_000
@@ -106,7 +106,9 @@ def parse_cluster_nodes(text: str) -> list[ClusterNodeLine]:
     return sorted(out, key=lambda n: n.addr)
 
 
-def minute_points(samples: list[tuple[int, int, int]], start: int, end: int) -> list[ThroughputPoint]:
+def minute_points(
+    samples: list[tuple[int, int, int]], start: int, end: int
+) -> list[ThroughputPoint]:
     """Per-minute counts from cumulative samples, for minutes ``start <= m < end``.
 
     The count of minute m is the difference between the samples of m and of the next sample.
@@ -134,7 +136,7 @@ def minute_points(samples: list[tuple[int, int, int]], start: int, end: int) -> 
 
 
 class InspectorMetrics:
-    """Metrics reads of the Inspector (mixed into ``engine.inspector.Inspector``)."""
+    """Metrics reads of the Inspector (mixed into ``pyasynq.inspector.Inspector``)."""
 
     broker: Any
 
@@ -148,7 +150,9 @@ class InspectorMetrics:
         the console) keeps for one day; minutes without samples are absent from the list.
         """
         if not isinstance(minutes, int) or not 1 <= minutes <= THROUGHPUT_KEEP_MINUTES:
-            raise ValueError(f"minutes must be an integer from 1 to {THROUGHPUT_KEEP_MINUTES}, got {minutes!r}")
+            raise ValueError(
+                f"minutes must be an integer from 1 to {THROUGHPUT_KEEP_MINUTES}, got {minutes!r}"
+            )
         self._queue(queue)
         current = int(self.broker.now() // 60) * 60
         start = current - minutes * 60
@@ -156,12 +160,16 @@ class InspectorMetrics:
         samples = self.broker.throughput_samples(queue, start - 60 * 60)
         return minute_points(samples, start, current)
 
-    def throughputs(self, queues: Iterable[str], minutes: int = 180) -> dict[str, list[ThroughputPoint]]:
+    def throughputs(
+        self, queues: Iterable[str], minutes: int = 180
+    ) -> dict[str, list[ThroughputPoint]]:
         """``throughput`` of many queues in one pipelined round trip (the dashboard's card).
 
         Queues not in ``asynq:queues`` (removed since they were listed) are left out."""
         if not isinstance(minutes, int) or not 1 <= minutes <= THROUGHPUT_KEEP_MINUTES:
-            raise ValueError(f"minutes must be an integer from 1 to {THROUGHPUT_KEEP_MINUTES}, got {minutes!r}")
+            raise ValueError(
+                f"minutes must be an integer from 1 to {THROUGHPUT_KEEP_MINUTES}, got {minutes!r}"
+            )
         names = list(dict.fromkeys(queues))
         for q in names:
             check_queue_name(q)
@@ -172,7 +180,10 @@ class InspectorMetrics:
         current = int(self.broker.now() // 60) * 60
         start = current - minutes * 60
         found = self.broker.throughput_samples_many(names, start - 60 * 60)
-        return {q: minute_points(samples, start, current) for q, samples in zip(names, found, strict=True)}
+        return {
+            q: minute_points(samples, start, current)
+            for q, samples in zip(names, found, strict=True)
+        }
 
     def task_type_counts(
         self, queue: str, state: str, sample: int = 1000, group: str | None = None
@@ -186,7 +197,9 @@ class InspectorMetrics:
         if state not in TYPE_STATES:
             raise ValueError(f"state must be one of {', '.join(TYPE_STATES)}, got {state!r}")
         if not isinstance(sample, int) or not 1 <= sample <= MAX_TYPE_SAMPLE:
-            raise ValueError(f"sample must be an integer from 1 to {MAX_TYPE_SAMPLE}, got {sample!r}")
+            raise ValueError(
+                f"sample must be an integer from 1 to {MAX_TYPE_SAMPLE}, got {sample!r}"
+            )
         self._queue(queue)
         if state == "aggregating":
             if not group:
@@ -201,7 +214,9 @@ class InspectorMetrics:
             for t in types
         )
         ordered = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-        return TypeCounts(counts=ordered, sampled=len(types), total=total, exact=len(types) >= total)
+        return TypeCounts(
+            counts=ordered, sampled=len(types), total=total, exact=len(types) >= total
+        )
 
     def scheduler_history_size(self, entry_id: str) -> int:
         """How many enqueue events an entry's history holds, for paging through all of them."""

@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .errors import HandlerNotFoundError
+from pyasynq.errors import HandlerNotFoundError
 
 HandlerFunc = Callable[[Any, Any], Any]
 Middleware = Callable[[HandlerFunc], HandlerFunc]

@@ -16,8 +16,16 @@ from typing import Any
 
 # -- Go durations -----------------------------------------------------------------------------
 
-_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 10**9,
-       "m": 60 * 10**9, "h": 3600 * 10**9}
+_NS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "μs": 1_000,
+    "ms": 1_000_000,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 
 
@@ -77,10 +85,29 @@ def parse_go_duration(text: str) -> float:
 
 # -- Go strings ---------------------------------------------------------------------------------
 
-_ESCAPES = {"\a": r"\a", "\b": r"\b", "\f": r"\f", "\n": r"\n", "\r": r"\r", "\t": r"\t",
-            "\v": r"\v", "\\": r"\\", '"': r"\""}
-_UNESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
-              "\\": "\\", '"': '"', "'": "'"}
+_ESCAPES = {
+    "\a": r"\a",
+    "\b": r"\b",
+    "\f": r"\f",
+    "\n": r"\n",
+    "\r": r"\r",
+    "\t": r"\t",
+    "\v": r"\v",
+    "\\": r"\\",
+    '"': r"\"",
+}
+_UNESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    '"': '"',
+    "'": "'",
+}
 
 
 def go_quote(text: str) -> str:
@@ -159,14 +186,19 @@ def parse_unix_date(text: str) -> datetime:
     month, day, hh, mm, ss, _zone, year = m.groups()
     # Go gives an abbreviation it does not know a zero offset; UTC/GMT are zero anyway.
     tz: timezone = UTC
-    return datetime(int(year), _MONTHS.index(month) + 1, int(day), int(hh), int(mm), int(ss),
-                    tzinfo=tz)
+    return datetime(
+        int(year), _MONTHS.index(month) + 1, int(day), int(hh), int(mm), int(ss), tzinfo=tz
+    )
 
 
 # -- options --------------------------------------------------------------------------------------
 
-_DURATIONS = {"timeout": "Timeout", "unique": "Unique", "process_in": "ProcessIn",
-              "retention": "Retention"}
+_DURATIONS = {
+    "timeout": "Timeout",
+    "unique": "Unique",
+    "process_in": "ProcessIn",
+    "retention": "Retention",
+}
 _TIMES = {"deadline": "Deadline", "process_at": "ProcessAt"}
 _STRINGS = {"queue": "Queue", "task_id": "TaskID", "group": "Group"}
 _BY_GO_NAME = {go: py for py, go in {**_DURATIONS, **_TIMES, **_STRINGS}.items()}

@@ -31,10 +31,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .option_strings import format_options, parse_go_duration
-from .options import check_option_names
-from .scheduler import Scheduler
-from .task import Task
+from pyasynq.option_strings import format_options, parse_go_duration
+from pyasynq.options import check_option_names
+from pyasynq.scheduler import Scheduler
+from pyasynq.task import Task
 
 DEFAULT_SYNC_INTERVAL = 180.0
 _DURATION_OPTIONS = ("timeout", "unique", "process_in", "retention")
@@ -193,15 +193,23 @@ class PeriodicTaskManager:
                 if digest in self._entries:
                     continue
                 try:
-                    entry_id = self.scheduler.register(config.cronspec, config.task, **config.options)
+                    entry_id = self.scheduler.register(
+                        config.cronspec, config.task, **config.options
+                    )
                 except (ValueError, TypeError) as exc:
-                    self.logger.error("cannot register periodic task %s (%s): %s",
-                                      config.task.type, config.cronspec, exc)
+                    self.logger.error(
+                        "cannot register periodic task %s (%s): %s",
+                        config.task.type,
+                        config.cronspec,
+                        exc,
+                    )
                     continue
                 self._entries[digest] = entry_id
                 added.append(entry_id)
         if added or removed:
-            self.logger.info("periodic tasks synced: %d added, %d removed", len(added), len(removed))
+            self.logger.info(
+                "periodic tasks synced: %d added, %d removed", len(added), len(removed)
+            )
         return added, removed
 
     def _sync_loop(self) -> None:
@@ -214,8 +222,9 @@ class PeriodicTaskManager:
     def _start_sync(self) -> None:
         self.sync()  # a broken initial config is an error the caller must see (as in Go)
         self._stop.clear()
-        self._thread = threading.Thread(target=self._sync_loop, name="pyasynq-periodic-sync",
-                                         daemon=True)
+        self._thread = threading.Thread(
+            target=self._sync_loop, name="pyasynq-periodic-sync", daemon=True
+        )
         self._thread.start()
 
     def start(self) -> PeriodicTaskManager:

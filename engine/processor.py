@@ -46,14 +46,20 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from .broker.codec import CorruptMessageError, decode_task
-from .broker.worker import TaskNotActiveError
-from .clock import Clock, utc_day
-from .context import CANCELED, DEADLINE_EXCEEDED, Context, ContextCancelledError, ResultWriter
-from .errors import BrokerError, LeaseExpiredError, RevokeTask, SkipRetry, wraps
-from .mux import as_handler
-from .queues import QueueOrder
-from .task import Task
+from pyasynq.broker.codec import CorruptMessageError, decode_task
+from pyasynq.broker.worker import TaskNotActiveError
+from pyasynq.clock import Clock, utc_day
+from pyasynq.context import (
+    CANCELED,
+    DEADLINE_EXCEEDED,
+    Context,
+    ContextCancelledError,
+    ResultWriter,
+)
+from pyasynq.errors import BrokerError, LeaseExpiredError, RevokeTask, SkipRetry, wraps
+from pyasynq.mux import as_handler
+from pyasynq.queues import QueueOrder
+from pyasynq.task import Task
 
 DEFAULT_TIMEOUT = 1800.0
 # Most tasks one fetch dequeues (one script call per queue tried).
@@ -91,12 +97,29 @@ class Job:
     """One dequeued task while it is in flight."""
 
     __slots__ = (
-        "msg", "ctx", "task", "lease_expiry", "started", "deadline", "signal",
-        "handler_done", "error", "aborted", "thread", "settled",
+        "msg",
+        "ctx",
+        "task",
+        "lease_expiry",
+        "started",
+        "deadline",
+        "signal",
+        "handler_done",
+        "error",
+        "aborted",
+        "thread",
+        "settled",
     )
 
-    def __init__(self, msg: Any, ctx: Context, task: Task, lease_expiry: float, started: float,
-                 signal: threading.Event) -> None:
+    def __init__(
+        self,
+        msg: Any,
+        ctx: Context,
+        task: Task,
+        lease_expiry: float,
+        started: float,
+        signal: threading.Event,
+    ) -> None:
         self.msg = msg
         self.ctx = ctx
         self.task = task
@@ -162,9 +185,13 @@ class Processor:
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
-        self._monitor = threading.Thread(target=self._monitor_loop, name="pyasynq-monitor", daemon=True)
+        self._monitor = threading.Thread(
+            target=self._monitor_loop, name="pyasynq-monitor", daemon=True
+        )
         self._acker = threading.Thread(target=self._ack_loop, name="pyasynq-acker", daemon=True)
-        self._fetcher = threading.Thread(target=self._fetch_loop, name="pyasynq-fetcher", daemon=True)
+        self._fetcher = threading.Thread(
+            target=self._fetch_loop, name="pyasynq-fetcher", daemon=True
+        )
         self._monitor.start()
         self._acker.start()
         self._fetcher.start()
@@ -245,7 +272,9 @@ class Processor:
                 self._release(taken)
                 break
             try:
-                got = self.broker.dequeue_many(self.queue_order.order(), taken, now=self.clock.now())
+                got = self.broker.dequeue_many(
+                    self.queue_order.order(), taken, now=self.clock.now()
+                )
             except BrokerError as exc:
                 failures += 1
                 if failures == 1 or failures % 20 == 0:
@@ -389,7 +418,10 @@ class Processor:
                         job.msg.id,
                     )
                 threading.Thread(
-                    target=self._settle_guarded, args=(job, reason), name="pyasynq-settle", daemon=True
+                    target=self._settle_guarded,
+                    args=(job, reason),
+                    name="pyasynq-settle",
+                    daemon=True,
                 ).start()
 
     def _settle_guarded(self, job: Job, reason: str) -> None:
@@ -435,7 +467,9 @@ class Processor:
         if reason == "handler" and job.error is None:
             job.ctx.cancel(CANCELED)  # Go cancels the task context once exec returns
             if not job.lease_valid(now):
-                self.log.warning("task %s succeeded but its lease expired; not acknowledged", msg.id)
+                self.log.warning(
+                    "task %s succeeded but its lease expired; not acknowledged", msg.id
+                )
                 return False
             if msg.retention <= 0 and not self._closing.is_set():
                 with self._ack_cond:
@@ -487,8 +521,9 @@ class Processor:
                     queue, [(j.msg.id, j.msg.unique_key) for j, _ in items], now=items[-1][1]
                 )
             except BrokerError as exc:
-                self.log.warning("done write of %d tasks failed, handing them to the syncer: %s",
-                                 len(items), exc)
+                self.log.warning(
+                    "done write of %d tasks failed, handing them to the syncer: %s", len(items), exc
+                )
                 for job, now in items:
                     if self.syncer is not None:
                         msg = job.msg
@@ -504,8 +539,9 @@ class Processor:
                 oks = [True] * len(items)
             for (job, _), ok in zip(items, oks, strict=True):
                 if not ok:
-                    self.log.warning("task %s: done write skipped, task is no longer active",
-                                     job.msg.id)
+                    self.log.warning(
+                        "task %s: done write skipped, task is no longer active", job.msg.id
+                    )
                 self._finish(job)
 
     def _ack_success(self, msg: Any, now: float) -> None:
@@ -513,6 +549,7 @@ class Processor:
             self.broker.mark_complete(msg, now=now)
         else:
             self.broker.done(msg.queue, msg.id, msg.unique_key, now=now)
+
     def _ack_failure(self, msg: Any, err: BaseException, task: Task, now: float) -> None:
         text = error_text(err)
         if wraps(err, RevokeTask):
@@ -521,7 +558,9 @@ class Processor:
             self.broker.archive(msg, text, now=now)
         else:
             delay = _delay_seconds(self.retry_delay_func(msg.retried, err, task))
-            self.broker.retry(msg, now + delay, text, is_failure=bool(self.is_failure(err)), now=now)
+            self.broker.retry(
+                msg, now + delay, text, is_failure=bool(self.is_failure(err)), now=now
+            )
 
     def _call_error_handler(self, job: Job, err: BaseException) -> None:
         if self.error_handler is None:
@@ -536,8 +575,12 @@ class Processor:
         try:
             fn()
         except TaskNotActiveError as exc:
-            self.log.warning("task %s: %s write skipped, task is no longer active: %s", job.msg.id, what, exc)
+            self.log.warning(
+                "task %s: %s write skipped, task is no longer active: %s", job.msg.id, what, exc
+            )
         except BrokerError as exc:
-            self.log.warning("task %s: %s write failed, handing it to the syncer: %s", job.msg.id, what, exc)
+            self.log.warning(
+                "task %s: %s write failed, handing it to the syncer: %s", job.msg.id, what, exc
+            )
             if self.syncer is not None:
                 self.syncer.add(f"{what} {job.msg.id}", fn, job.lease_expiry)

@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from . import cron
-from .broker.broker import Broker
-from .broker.codec import encode, set_timestamp
-from .broker.proto import SchedulerEnqueueEvent, SchedulerEntry
-from .client import Client
-from .clock import Clock
-from .option_strings import format_options
-from .options import check_option_names, merge, resolve
-from .task import Task, TaskInfo
+from pyasynq import cron
+from pyasynq.broker.broker import Broker
+from pyasynq.broker.codec import encode, set_timestamp
+from pyasynq.broker.proto import SchedulerEnqueueEvent, SchedulerEntry
+from pyasynq.client import Client
+from pyasynq.clock import Clock
+from pyasynq.option_strings import format_options
+from pyasynq.options import check_option_names, merge, resolve
+from pyasynq.task import Task, TaskInfo
 
 DEFAULT_HEARTBEAT_INTERVAL = 10.0
 
@@ -201,8 +201,11 @@ class Scheduler:
         with self._tick_lock:
             when = self.clock.now() if now is None else now
             with self._lock:
-                due = [e for e in self._entries.values()
-                       if e.next_time is not None and e.next_time <= when]
+                due = [
+                    e
+                    for e in self._entries.values()
+                    if e.next_time is not None and e.next_time <= when
+                ]
             due.sort(key=lambda e: e.next_time or 0.0)
             paused = self._paused_ids() if due else set()
             results = []
@@ -254,7 +257,10 @@ class Scheduler:
             entry.last_error = error
             self.logger.error(
                 "scheduler could not enqueue %s for entry %s (%s): %s",
-                entry.task.type, entry.id, entry.spec, error,
+                entry.task.type,
+                entry.id,
+                entry.spec,
+                error,
             )
             self._call_hook("error_handler", self.error_handler, entry.task, dict(options), error)
             return FireResult(entry.id, due, None, error)

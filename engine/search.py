@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .broker import keys
-from .broker.codec import CorruptMessageError, decode_task
-from .errors import QueueNotFoundError
-from .options import check_queue_name
-from .task import TaskInfo, TaskState
+from pyasynq.broker import keys
+from pyasynq.broker.codec import CorruptMessageError, decode_task
+from pyasynq.errors import QueueNotFoundError
+from pyasynq.options import check_queue_name
+from pyasynq.task import TaskInfo, TaskState
 
 CHUNK = 500
 DEFAULT_SCAN_LIMIT = 5000
@@ -314,7 +314,9 @@ def search(
         raise QueueNotFoundError(queue)
     container, kind = _container(queue, state, group)
     now = broker.now()
-    page = SearchPage([], cursor, 0, False, cursor=cursor, total=broker.container_size(container, kind))
+    page = SearchPage(
+        [], cursor, 0, False, cursor=cursor, total=broker.container_size(container, kind)
+    )
     position = cursor
     while page.scanned < scan_limit:
         want = min(CHUNK, scan_limit - page.scanned)
@@ -371,8 +373,14 @@ def iter_matches(
         if budget < 1:
             return
         page = search(
-            source, queue, state, flt, cursor=position, scan_limit=budget,
-            page_size=budget, group=group,
+            source,
+            queue,
+            state,
+            flt,
+            cursor=position,
+            scan_limit=budget,
+            page_size=budget,
+            group=group,
         )
         scanned += page.scanned
         for task in page.tasks:

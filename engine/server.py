@@ -17,20 +17,20 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from .broker.broker import Broker
-from .clock import SYSTEM_CLOCK, Clock
-from .components.forwarder import Forwarder
-from .components.healthcheck import HealthChecker
-from .components.heartbeat import Heartbeat
-from .components.janitor import Janitor
-from .components.recoverer import Recoverer
-from .components.subscriber import Subscriber
-from .components.syncer import Syncer
-from .components.throughput import ThroughputRecorder
-from .errors import ServerClosedError
-from .processor import Processor, default_retry_delay
-from .queues import QueueOrder
-from .task import Task
+from pyasynq.broker.broker import Broker
+from pyasynq.clock import SYSTEM_CLOCK, Clock
+from pyasynq.components.forwarder import Forwarder
+from pyasynq.components.healthcheck import HealthChecker
+from pyasynq.components.heartbeat import Heartbeat
+from pyasynq.components.janitor import Janitor
+from pyasynq.components.recoverer import Recoverer
+from pyasynq.components.subscriber import Subscriber
+from pyasynq.components.syncer import Syncer
+from pyasynq.components.throughput import ThroughputRecorder
+from pyasynq.errors import ServerClosedError
+from pyasynq.processor import Processor, default_retry_delay
+from pyasynq.queues import QueueOrder
+from pyasynq.task import Task
 
 Duration = float | int | timedelta
 
@@ -129,7 +129,9 @@ class Server:
         self.janitor_interval = _seconds(janitor_interval, "janitor_interval")
         self.janitor_batch_size = int(janitor_batch_size)
         self.syncer_interval = _seconds(syncer_interval, "syncer_interval")
-        self.subscriber_retry_interval = _seconds(subscriber_retry_interval, "subscriber_retry_interval")
+        self.subscriber_retry_interval = _seconds(
+            subscriber_retry_interval, "subscriber_retry_interval"
+        )
         self.task_check_interval = _seconds(task_check_interval, "task_check_interval")
         self.tick = _seconds(tick, "tick")
         # per-minute throughput samples for the console (pyasynq keys only; Go ignores them)
@@ -139,7 +141,9 @@ class Server:
         # SIGKILLed worker's tasks are recovered in seconds rather than a minute.
         if lease_duration is not None:
             if int(lease_duration) < 1 or int(lease_duration) <= self.heartbeat_interval:
-                raise ValueError("lease_duration must be a whole number of seconds above heartbeat_interval")
+                raise ValueError(
+                    "lease_duration must be a whole number of seconds above heartbeat_interval"
+                )
             self.broker.lease_duration = int(lease_duration)
         self.lease_cutoff = _seconds(lease_cutoff, "lease_cutoff", allow_zero=True)
 
@@ -206,7 +210,11 @@ class Server:
             logger=self.log,
         )
         self.forwarder = Forwarder(
-            self.broker, names, interval=self.delayed_task_check_interval, clock=self.clock, logger=self.log
+            self.broker,
+            names,
+            interval=self.delayed_task_check_interval,
+            clock=self.clock,
+            logger=self.log,
         )
         self.recoverer = Recoverer(
             self.broker,
@@ -227,12 +235,18 @@ class Server:
             logger=self.log,
         )
         self.subscriber = Subscriber(
-            self.broker, self.processor.cancel, retry_interval=self.subscriber_retry_interval, logger=self.log,
+            self.broker,
+            self.processor.cancel,
+            retry_interval=self.subscriber_retry_interval,
+            logger=self.log,
             on_wake=self.processor.notify,
         )
         if self.health_check_func is not None:
             self.healthchecker = HealthChecker(
-                self.broker, self.health_check_func, interval=self.health_check_interval, logger=self.log
+                self.broker,
+                self.health_check_func,
+                interval=self.health_check_interval,
+                logger=self.log,
             )
         if self.group_aggregator is not None:
             self.aggregator = self._make_aggregator(names)
@@ -247,10 +261,10 @@ class Server:
 
     def _make_aggregator(self, names: list[str]) -> Any:
         try:
-            from .components.aggregator import Aggregator
+            from pyasynq.components.aggregator import Aggregator
         except ImportError as exc:
             raise RuntimeError(
-                "group_aggregator is set but engine.components.aggregator is unavailable"
+                "group_aggregator is set but pyasynq.components.aggregator is unavailable"
             ) from exc
         aggregate = getattr(self.group_aggregator, "aggregate", self.group_aggregator)
         return Aggregator(
@@ -266,8 +280,16 @@ class Server:
 
     def _components_in_start_order(self) -> list[Any]:
         found = [
-            self.heartbeat, self.healthchecker, self.subscriber, self.syncer, self.recoverer,
-            self.forwarder, self.janitor, self.aggregator, self.throughput, self.processor,
+            self.heartbeat,
+            self.healthchecker,
+            self.subscriber,
+            self.syncer,
+            self.recoverer,
+            self.forwarder,
+            self.janitor,
+            self.aggregator,
+            self.throughput,
+            self.processor,
         ]
         return [c for c in found if c is not None]
 
@@ -298,8 +320,16 @@ class Server:
         self.forwarder.stop()
         self.heartbeat.trigger()
         self.processor.shutdown(self.shutdown_timeout)
-        for component in (self.recoverer, self.syncer, self.subscriber, self.janitor,
-                          self.aggregator, self.throughput, self.healthchecker, self.heartbeat):
+        for component in (
+            self.recoverer,
+            self.syncer,
+            self.subscriber,
+            self.janitor,
+            self.aggregator,
+            self.throughput,
+            self.healthchecker,
+            self.heartbeat,
+        ):
             if component is not None:
                 component.stop()
         self._closed.set()

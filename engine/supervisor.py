@@ -1,6 +1,6 @@
 """Run P worker processes under one supervisor: restart a child that dies, pass signals on.
 
-Children are fresh interpreters (``python -m engine.supervisor <worker args>``), not forks, so
+Children are fresh interpreters (``python -m pyasynq.supervisor <worker args>``), not forks, so
 no Redis connection or thread is shared with the parent. A child that exits while the
 supervisor is not shutting down is restarted after a backoff (0.5 s doubling to 10 s, reset
 once a child has lived 30 s). SIGTERM/SIGINT to the supervisor are passed to every child as
@@ -51,11 +51,15 @@ class Supervisor:
         self.child_args = list(child_args)
         self.children = [Child(slot=i, backoff=min_backoff) for i in range(processes)]
         self.kill_after = kill_after
-        self.min_backoff, self.max_backoff, self.healthy_after = min_backoff, max_backoff, healthy_after
+        self.min_backoff, self.max_backoff, self.healthy_after = (
+            min_backoff,
+            max_backoff,
+            healthy_after,
+        )
         self._stopping = threading.Event()
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "engine.supervisor", *self.child_args]
+        return [sys.executable, "-m", "pyasynq.supervisor", *self.child_args]
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -98,7 +102,10 @@ class Supervisor:
                     child.backoff = self.min_backoff
                 log.warning(
                     "worker process %d (pid %d) exited with %s; restarting in %.1fs",
-                    child.slot, proc.pid, proc.returncode, child.backoff,
+                    child.slot,
+                    proc.pid,
+                    proc.returncode,
+                    child.backoff,
                 )
                 child.proc = None
                 child.restart_at = now + child.backoff
@@ -124,7 +131,9 @@ class Supervisor:
         return 0
 
 
-def watch_parent(expected_ppid: int, on_orphaned: object, interval: float = 1.0) -> threading.Thread:
+def watch_parent(
+    expected_ppid: int, on_orphaned: object, interval: float = 1.0
+) -> threading.Thread:
     """Call ``on_orphaned()`` once the parent process is gone (our ppid changes)."""
 
     def loop() -> None:
@@ -140,7 +149,7 @@ def watch_parent(expected_ppid: int, on_orphaned: object, interval: float = 1.0)
 
 
 def child_main(argv: list[str]) -> None:
-    from engine.cli.worker import command
+    from pyasynq.cli.worker import command
 
     command.main(args=argv, prog_name="pyasynq worker", standalone_mode=True)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .options import check_option_names
+from pyasynq.options import check_option_names
 
 
 class TaskState(enum.StrEnum):

@@ -1,6 +1,6 @@
 """A dead-letter helper built on the Inspector: what failed, why, and put it back (or purge).
 
-``python -m examples.dead_letters [--queue Q] summary|requeue TYPE|purge --older-than-days N``
+``python -m pyasynq.examples.dead_letters [--queue Q] summary|requeue TYPE|purge --older-than-days N``
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from engine import Inspector
+from pyasynq import Inspector
 
 
 def archived(inspector: Inspector, queue: str, page_size: int = 500):
@@ -38,7 +38,9 @@ def requeue(inspector: Inspector, queue: str, task_type: str) -> int:
 def purge(inspector: Inspector, queue: str, older_than: timedelta) -> int:
     """Delete archived tasks whose last failure is older than ``older_than``."""
     cutoff = datetime.now(UTC) - older_than
-    ids = [t.id for t in archived(inspector, queue) if t.last_failed_at and t.last_failed_at < cutoff]
+    ids = [
+        t.id for t in archived(inspector, queue) if t.last_failed_at and t.last_failed_at < cutoff
+    ]
     return inspector.delete_tasks(queue, ids).done if ids else 0
 
 

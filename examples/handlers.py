@@ -16,12 +16,11 @@ import time
 import urllib.error
 import urllib.request
 
-from engine import ServeMux, SkipRetry, Task
+from pyasynq import ServeMux, SkipRetry, Task
+from pyasynq.examples import tasks
+from pyasynq.examples.middleware import logging_middleware, recovery_middleware
 
-from . import tasks
-from .middleware import logging_middleware, recovery_middleware
-
-log = logging.getLogger("examples.handlers")
+log = logging.getLogger("pyasynq.examples.handlers")
 
 
 def _failure_rate() -> float:

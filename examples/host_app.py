@@ -1,6 +1,6 @@
 """The console mounted inside a team's own Flask app, at ``/admin/queues``.
 
-``gunicorn examples.host_app:app`` — the host app keeps its routes; the console answers
+``gunicorn pyasynq.examples.host_app:app`` — the host app keeps its routes; the console answers
 under the prefix the dispatcher gives it.
 """
 
@@ -11,8 +11,8 @@ import os
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from console import create_app
-from console.config import ConsoleConfig
+from pyasynq.console import create_app
+from pyasynq.console.config import ConsoleConfig
 
 host = Flask(__name__)
 

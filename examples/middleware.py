@@ -6,9 +6,9 @@ import logging
 import time
 import traceback
 
-from engine import RevokeTask, SkipRetry
+from pyasynq import RevokeTask, SkipRetry
 
-log = logging.getLogger("examples.tasks")
+log = logging.getLogger("pyasynq.examples.tasks")
 
 
 def logging_middleware(handler):
@@ -18,8 +18,9 @@ def logging_middleware(handler):
         try:
             result = handler(ctx, task)
         except Exception as exc:
-            log.warning("fail %s id=%s after %.3fs: %s", task.type, task.id,
-                        time.monotonic() - started, exc)
+            log.warning(
+                "fail %s id=%s after %.3fs: %s", task.type, task.id, time.monotonic() - started, exc
+            )
             raise
         log.info("done %s id=%s in %.3fs", task.type, task.id, time.monotonic() - started)
         return result

@@ -1,6 +1,6 @@
 """The producer: every enqueue option once (``showcase``), and the demo's steady stream (``run``).
 
-``python -m examples.producer`` enqueues the showcase and exits; ``--forever`` keeps producing
+``python -m pyasynq.examples.producer`` enqueues the showcase and exits; ``--forever`` keeps producing
 a realistic mix (some slow, some failing, some scheduled, unique and grouped) until stopped.
 """
 
@@ -16,11 +16,10 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from engine import Client, DuplicateTaskError, Task
+from pyasynq import Client, DuplicateTaskError, Task
+from pyasynq.examples import tasks
 
-from . import tasks
-
-log = logging.getLogger("examples.producer")
+log = logging.getLogger("pyasynq.examples.producer")
 
 WEBHOOK_URL = os.environ.get("DEMO_WEBHOOK_URL", "http://127.0.0.1:9/hooks")
 USERS = ["ada", "grace", "linus", "margaret", "ken"]
@@ -30,7 +29,7 @@ def showcase(client: Client) -> list:
     """One call per option of ``Client.enqueue``, as documentation that runs."""
     now = datetime.now(UTC)
     return [
-        client.enqueue(tasks.email("ada@example.com", "welcome")),              # Task defaults
+        client.enqueue(tasks.email("ada@example.com", "welcome")),  # Task defaults
         client.enqueue(tasks.email("bob@example.com", "reset"), queue="default"),  # override queue
         client.enqueue(tasks.image_resize("img-1", 320, 240), max_retry=3),
         client.enqueue(tasks.report("acme", "2026-W48"), timeout=timedelta(minutes=5)),
@@ -38,13 +37,23 @@ def showcase(client: Client) -> list:
         client.enqueue(tasks.data_sync("crm"), process_at=now + timedelta(minutes=10)),
         client.enqueue(tasks.data_sync("billing"), process_in=timedelta(minutes=30)),
         client.enqueue(tasks.data_sync("ledger"), unique=timedelta(hours=1)),
-        client.enqueue(Task("report:generate", b'{"account":"initech","period":"Q4"}'),
-                       task_id=f"report-initech-q4-{uuid.uuid4().hex[:6]}", queue="low"),
-        client.enqueue(tasks.webhook(WEBHOOK_URL, "order.paid", {"order": 1}),
-                       retention=timedelta(days=1)),
+        client.enqueue(
+            Task("report:generate", b'{"account":"initech","period":"Q4"}'),
+            task_id=f"report-initech-q4-{uuid.uuid4().hex[:6]}",
+            queue="low",
+        ),
+        client.enqueue(
+            tasks.webhook(WEBHOOK_URL, "order.paid", {"order": 1}), retention=timedelta(days=1)
+        ),
         client.enqueue(tasks.analytics_event("ada", "login"), group="user:ada"),
-        client.enqueue(Task("email:deliver", b'{"to":"x@example.com","template":"t"}',
-                            headers={"trace-id": uuid.uuid4().hex}), queue="critical"),
+        client.enqueue(
+            Task(
+                "email:deliver",
+                b'{"to":"x@example.com","template":"t"}',
+                headers={"trace-id": uuid.uuid4().hex},
+            ),
+            queue="critical",
+        ),
     ]
 
 

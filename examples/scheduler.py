@@ -1,18 +1,19 @@
-"""Periodic jobs: ``pyasynq scheduler examples.scheduler:build`` or ``python -m examples.scheduler``."""
+"""Periodic jobs: ``pyasynq scheduler pyasynq.examples.scheduler:build`` or ``python -m pyasynq.examples.scheduler``."""
 
 from __future__ import annotations
 
 import logging
 import os
 
-from engine import Scheduler
-
-from . import tasks
+from pyasynq import Scheduler
+from pyasynq.examples import tasks
 
 
 def build(redis_url: str | None = None) -> Scheduler:
-    scheduler = Scheduler(redis_url or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-                          location=os.environ.get("SCHEDULER_TZ", "UTC"))
+    scheduler = Scheduler(
+        redis_url or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        location=os.environ.get("SCHEDULER_TZ", "UTC"),
+    )
     scheduler.register("@every 15s", tasks.data_sync("crm"))
     scheduler.register("@every 1m", tasks.report("acme", "last-minute"), queue="low")
     scheduler.register("0 7 * * 1-5", tasks.email("team@example.com", "daily-digest"))

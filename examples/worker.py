@@ -1,7 +1,7 @@
 """The worker: critical/default/low queues, custom retry delays, analytics aggregation.
 
-Run it with ``python -m examples.worker`` (reads ``REDIS_URL``, ``WORKER_CONCURRENCY``), or
-``pyasynq worker examples.handlers:mux --queues critical=6,default=3,low=1``.
+Run it with ``python -m pyasynq.examples.worker`` (reads ``REDIS_URL``, ``WORKER_CONCURRENCY``), or
+``pyasynq worker pyasynq.examples.handlers:mux --queues critical=6,default=3,low=1``.
 """
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ from __future__ import annotations
 import logging
 import os
 
-from engine import Server, Task
-
-from . import tasks
-from .handlers import mux
+from pyasynq import Server, Task
+from pyasynq.examples import tasks
+from pyasynq.examples.handlers import mux
 
 QUEUES = {"critical": 6, "default": 3, "low": 1}
 
@@ -45,8 +44,10 @@ def build_server(redis_url: str | None = None) -> Server:
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s",
+    )
     build_server().run(mux)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from engine.clock import ManualClock
+from pyasynq.clock import ManualClock
 from tests.support.redis_server import RedisServer
 
 

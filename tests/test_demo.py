@@ -13,7 +13,7 @@ import urllib.request
 import psutil
 import pytest
 
-from engine.embedded_redis import free_port
+from pyasynq.embedded_redis import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -35,9 +35,22 @@ def test_demo_runs_live_tasks_and_stops_cleanly():
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "demo", "--port", str(port), "--rate", "25",
-         "--failure-rate", "0.3"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pyasynq.cli",
+            "demo",
+            "--port",
+            str(port),
+            "--rate",
+            "25",
+            "--failure-rate",
+            "0.3",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}/monitoring"
     family: list[psutil.Process] = []
@@ -65,7 +78,9 @@ def test_demo_runs_live_tasks_and_stops_cleanly():
             time.sleep(1)
         dashboard = get(base + "/")
         queue = next(
-            q for q, n in re.findall(r'/queues/([\w-]+)\?state=archived">(\d+)<', dashboard) if int(n)
+            q
+            for q, n in re.findall(r'/queues/([\w-]+)\?state=archived">(\d+)<', dashboard)
+            if int(n)
         )
         archived_page = get(f"{base}/queues/{queue}?state=archived")
         assert f"/monitoring/queues/{queue}/tasks/" in archived_page

@@ -5,7 +5,7 @@ import os
 import sys
 
 from bench.peers._lat import record
-from engine import Server
+from pyasynq import Server
 
 
 def handler(ctx, task) -> None:

@@ -9,17 +9,17 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import audit, auth, dashboard, health, queues, tasks
+    from pyasynq.console.views import audit, auth, dashboard, health, queues, tasks
 
     for module in (health, dashboard, queues, tasks, auth, audit):
         app.register_blueprint(module.bp)
 
-    from . import metrics, redis_info, schedulers, servers, settings
+    from pyasynq.console.views import metrics, redis_info, schedulers, servers, settings
 
     for module in (servers, schedulers, redis_info, metrics, settings):
         app.register_blueprint(module.bp)
 
-    from .power_tools import blueprints as power_tool_blueprints
+    from pyasynq.console.views.power_tools import blueprints as power_tool_blueprints
 
     for blueprint in power_tool_blueprints():
         app.register_blueprint(blueprint)

@@ -8,7 +8,7 @@ Guards are the pages' guards, adapted to clients without a session:
   token in ``X-CSRF-Token`` (the console's own pages and scripts). A Bearer token that does
   not match (or any Bearer token when none is configured) is a 403; no or a wrong CSRF token
   is a 400, exactly as for the pages' forms;
-* reads need nothing more than the pages do (the sign-in of ``console.auth`` covers both).
+* reads need nothing more than the pages do (the sign-in of ``pyasynq.console.auth`` covers both).
 
 Errors are ``{"error": {"code": ..., "message": ...}}`` with 400/401/403/404/409/503 and never
 a traceback. The OpenAPI 3.1 description is served at ``/api/openapi.json`` (console/openapi.py).
@@ -24,8 +24,13 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, request, session
 from werkzeug.exceptions import HTTPException
 
-from engine.broker.codec import CorruptMessageError
-from engine.errors import (
+from pyasynq.broker.codec import CorruptMessageError
+from pyasynq.console import filters, forms, serialize
+from pyasynq.console.actions import ROW_ACTIONS, STATES, allowed, run_all, run_batch, run_one
+from pyasynq.console.backend import inspector
+from pyasynq.console.guards import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS
+from pyasynq.console.views.queues import MAX_BATCH, _list
+from pyasynq.errors import (
     BrokerError,
     DuplicateTaskError,
     GroupNotFoundError,
@@ -36,14 +41,8 @@ from engine.errors import (
     TaskNotFoundError,
     TaskStateError,
 )
-from engine.inspector_actions import EntryNotFoundError
-from engine.task import Task
-
-from .. import filters, forms, serialize
-from ..actions import ROW_ACTIONS, STATES, allowed, run_all, run_batch, run_one
-from ..backend import inspector
-from ..guards import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS
-from .queues import MAX_BATCH, _list
+from pyasynq.inspector_actions import EntryNotFoundError
+from pyasynq.task import Task
 
 log = logging.getLogger("console")
 
@@ -71,18 +70,38 @@ def _check_write() -> None:
     if scheme.lower() == "bearer" and token:
         if cfg.api_token and hmac.compare_digest(token.strip().encode(), cfg.api_token.encode()):
             return
-        abort(403, "The API token is not valid." if cfg.api_token else "This console accepts no API token (api_token is not set).")
+        abort(
+            403,
+            "The API token is not valid."
+            if cfg.api_token
+            else "This console accepts no API token (api_token is not set).",
+        )
     sent = request.headers.get(CSRF_HEADER, "")
     expected = session.get(CSRF_FIELD)
-    if sent and isinstance(expected, str) and expected and hmac.compare_digest(sent.encode(), expected.encode()):
+    if (
+        sent
+        and isinstance(expected, str)
+        and expected
+        and hmac.compare_digest(sent.encode(), expected.encode())
+    ):
         return
     hint = " or 'Authorization: Bearer <api token>'" if cfg.api_token else ""
-    abort(400, f"Writes need the console session's security token in the X-CSRF-Token header{hint}.")
+    abort(
+        400, f"Writes need the console session's security token in the X-CSRF-Token header{hint}."
+    )
 
 
-_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-          503: "redis_unavailable"}
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    503: "redis_unavailable",
+}
 
 
 @bp.errorhandler(HTTPException)
@@ -124,7 +143,9 @@ def _corrupt(exc: Exception) -> Any:
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception) -> Any:
     log.exception("unhandled API error on %s %s", request.method, request.path)
-    return _error(500, "internal", "Something went wrong on the server; the details are in its log.")
+    return _error(
+        500, "internal", "Something went wrong on the server; the details are in its log."
+    )
 
 
 def _body() -> dict[str, Any]:
@@ -203,12 +224,20 @@ def list_tasks(queue: str, state: str) -> Any:
     insp = inspector()
     insp.get_queue_info(queue)
     if flt.active or "cursor" in request.args:
-        found = filters.run(insp, queue, state, flt, cursor=filters.cursor_arg(), page_size=size, group=group)
-        return jsonify({
-            "tasks": [serialize.task(t) for t in found.tasks], "filter": flt.to_params(),
-            "cursor": found.cursor, "next_cursor": found.next_cursor, "scanned": found.scanned,
-            "exhausted": found.exhausted, "total": found.total,
-        })
+        found = filters.run(
+            insp, queue, state, flt, cursor=filters.cursor_arg(), page_size=size, group=group
+        )
+        return jsonify(
+            {
+                "tasks": [serialize.task(t) for t in found.tasks],
+                "filter": flt.to_params(),
+                "cursor": found.cursor,
+                "next_cursor": found.next_cursor,
+                "scanned": found.scanned,
+                "exhausted": found.exhausted,
+                "total": found.total,
+            }
+        )
     page = _int("page", 1, high=10**9)
     tasks = _list(insp, queue, state, group, size, page)
     return jsonify({"tasks": [serialize.task(t) for t in tasks], "page": page, "size": size})
@@ -216,7 +245,7 @@ def list_tasks(queue: str, state: str) -> Any:
 
 @bp.get(f"/queues/<name:queue>/states/<{STATE_RULE}:state>/export.<any(csv, json):fmt>")
 def export(queue: str, state: str, fmt: str) -> Any:
-    from .export import export_response
+    from pyasynq.console.views.export import export_response
 
     return export_response(queue, state, fmt)
 
@@ -266,16 +295,24 @@ def bulk_step(queue: str, state: str) -> Any:
     cursor = filters.cursor_arg(body)
     cfg = current_app.config["CONSOLE"]
     insp = inspector()
-    page = filters.run(insp, queue, state, flt, cursor=cursor, page_size=cfg.bulk_batch_size, group=group)
+    page = filters.run(
+        insp, queue, state, flt, cursor=cursor, page_size=cfg.bulk_batch_size, group=group
+    )
     ids = [t.id for t in page.tasks]
     outcome = run_batch(insp, queue, ids, action) if ids else None
     done = outcome.done if outcome else 0
     next_cursor = None if page.next_cursor is None else max(0, page.next_cursor - done)
-    return jsonify({
-        "action": action, "matched": len(ids), "done": done,
-        "errors": outcome.errors if outcome else {}, "scanned": page.scanned,
-        "next_cursor": next_cursor, "finished": next_cursor is None,
-    })
+    return jsonify(
+        {
+            "action": action,
+            "matched": len(ids),
+            "done": done,
+            "errors": outcome.errors if outcome else {},
+            "scanned": page.scanned,
+            "next_cursor": next_cursor,
+            "finished": next_cursor is None,
+        }
+    )
 
 
 # -- one task ---------------------------------------------------------------------------------
@@ -381,7 +418,7 @@ def redis_info() -> Any:
 
 @bp.get("/alerts")
 def alerts() -> Any:
-    from .alerts import snapshot
+    from pyasynq.console.views.alerts import snapshot
 
     return jsonify(snapshot())
 
@@ -399,6 +436,6 @@ def not_found_write(_rest: str) -> Any:
 
 @bp.get("/openapi.json")
 def openapi() -> Any:
-    from ..openapi import document
+    from pyasynq.console.openapi import document
 
     return jsonify(document(current_app))

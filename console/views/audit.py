@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template
 
-from ..audit import audit_log
-from ..guards import int_arg
+from pyasynq.console.audit import audit_log
+from pyasynq.console.guards import int_arg
 
 bp = Blueprint("audit", __name__)
 

@@ -16,8 +16,8 @@ from flask import (
     url_for,
 )
 
-from ..auth import SESSION_USER, sign_in
-from ..guards import CSRF_FIELD
+from pyasynq.console.auth import SESSION_USER, sign_in
+from pyasynq.console.guards import CSRF_FIELD
 
 bp = Blueprint("auth", __name__)
 

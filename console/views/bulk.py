@@ -13,12 +13,11 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
-from engine.search import TaskFilter
-
-from .. import filters
-from ..actions import LABELS, ROW_ACTIONS, STATES, run_batch
-from ..backend import inspector
-from ..presenters import plural
+from pyasynq.console import filters
+from pyasynq.console.actions import LABELS, ROW_ACTIONS, STATES, run_batch
+from pyasynq.console.backend import inspector
+from pyasynq.console.presenters import plural
+from pyasynq.search import TaskFilter
 
 bp = Blueprint("bulk", __name__)
 
@@ -65,9 +64,16 @@ def confirm(queue: str, state: str) -> Any:
         )
     return render_template(
         "bulk_confirm.html",
-        queue=queue, state=state, action=action, label=LABELS[action], group=group,
-        fparams=flt.to_params(), matched=matched, exhausted=probe.exhausted,
-        count_text=count_text, back=_list_url(queue, state, group, flt),
+        queue=queue,
+        state=state,
+        action=action,
+        label=LABELS[action],
+        group=group,
+        fparams=flt.to_params(),
+        matched=matched,
+        exhausted=probe.exhausted,
+        count_text=count_text,
+        back=_list_url(queue, state, group, flt),
     )
 
 
@@ -83,7 +89,9 @@ def step(queue: str, state: str) -> Any:
     totals = {name: _counter(name) for name in COUNTERS}
     cfg = current_app.config["CONSOLE"]
     insp = inspector()
-    page = filters.run(insp, queue, state, flt, cursor=cursor, page_size=cfg.bulk_batch_size, group=group)
+    page = filters.run(
+        insp, queue, state, flt, cursor=cursor, page_size=cfg.bulk_batch_size, group=group
+    )
     ids = [t.id for t in page.tasks]
     outcome = run_batch(insp, queue, ids, action) if ids else None
     done = outcome.done if outcome else 0
@@ -95,9 +103,18 @@ def step(queue: str, state: str) -> Any:
     next_cursor = None if page.next_cursor is None else max(0, page.next_cursor - done)
     finished = next_cursor is None
     ctx = dict(
-        queue=queue, state=state, action=action, label=LABELS[action], group=group,
-        fparams=flt.to_params(), totals=totals, cursor=next_cursor, finished=finished,
-        position=page.total if finished else next_cursor, total=max(page.total, 1), errors=dict(list((outcome.errors if outcome else {}).items())[:5]),
+        queue=queue,
+        state=state,
+        action=action,
+        label=LABELS[action],
+        group=group,
+        fparams=flt.to_params(),
+        totals=totals,
+        cursor=next_cursor,
+        finished=finished,
+        position=page.total if finished else next_cursor,
+        total=max(page.total, 1),
+        errors=dict(list((outcome.errors if outcome else {}).items())[:5]),
         message=_message(action, totals, finished),
         back=_list_url(queue, state, group, flt),
     )
@@ -108,7 +125,11 @@ def step(queue: str, state: str) -> Any:
 
 def _message(action: str, totals: dict[str, int], finished: bool) -> str:
     verb = {"run": "Ran", "archive": "Archived", "delete": "Deleted"}[action]
-    text = f"{verb} {plural(totals['done'], 'task')} so far" if not finished else f"{verb} {plural(totals['done'], 'task')}"
+    text = (
+        f"{verb} {plural(totals['done'], 'task')} so far"
+        if not finished
+        else f"{verb} {plural(totals['done'], 'task')}"
+    )
     if totals["failed"]:
         text += f"; {plural(totals['failed'], 'task')} failed"
     return text + f" ({totals['scanned']} read)"

@@ -11,16 +11,19 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, request, url_for
 
-from engine.errors import AsynqError, BrokerError
-
-from ..backend import inspector
-from ..guards import safe_next
+from pyasynq.console.backend import inspector
+from pyasynq.console.guards import safe_next
+from pyasynq.errors import AsynqError, BrokerError
 
 bp = Blueprint("cron_controls", __name__)
 
 
 def _back() -> str:
-    default = url_for("schedulers.index") if "schedulers.index" in _endpoints() else url_for("dashboard.index")
+    default = (
+        url_for("schedulers.index")
+        if "schedulers.index" in _endpoints()
+        else url_for("dashboard.index")
+    )
     return safe_next(default)
 
 
@@ -39,7 +42,10 @@ def act(entry_id: str, action: str) -> Any:
             flash(f"Enqueued task {info.id} ({info.type}) from entry {entry_id} now.", "success")
         elif action == "pause":
             insp.pause_scheduler_entry(entry_id)
-            flash(f"Paused entry {entry_id}: pyasynq schedulers skip its runs until resumed.", "success")
+            flash(
+                f"Paused entry {entry_id}: pyasynq schedulers skip its runs until resumed.",
+                "success",
+            )
         else:
             insp.resume_scheduler_entry(entry_id)
             flash(f"Resumed entry {entry_id}.", "success")

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 
-from ..actions import STATES
-from ..backend import inspector
+from pyasynq.console.actions import STATES
+from pyasynq.console.backend import inspector
 
 bp = Blueprint("dashboard", __name__)
 

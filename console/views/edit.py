@@ -12,18 +12,17 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine.errors import (
+from pyasynq.console import forms
+from pyasynq.console.backend import inspector
+from pyasynq.console.guards import safe_next
+from pyasynq.errors import (
     AsynqError,
     BrokerError,
     DuplicateTaskError,
     QueueNotFoundError,
     TaskIDConflictError,
 )
-from engine.task import Task
-
-from .. import forms
-from ..backend import inspector
-from ..guards import safe_next
+from pyasynq.task import Task
 
 bp = Blueprint("edit", __name__)
 
@@ -49,7 +48,9 @@ def enqueue() -> Any:
         return _form(values, str(exc), 400)
     except (DuplicateTaskError, TaskIDConflictError) as exc:
         return _form(values, str(exc), 409)
-    flash(f"Enqueued task {info.id} ({info.type}) in queue \"{info.queue}\" as {info.state}.", "success")
+    flash(
+        f'Enqueued task {info.id} ({info.type}) in queue "{info.queue}" as {info.state}.', "success"
+    )
     return redirect(url_for("tasks.show", queue=info.queue, task_id=info.id), 303)
 
 
@@ -62,7 +63,9 @@ def update_payload(queue: str, task_id: str) -> Any:
     """Replace the payload of a pending, scheduled, retry or archived task."""
     back = safe_next(_task_page(queue, task_id))
     try:
-        data = forms.payload_bytes(request.form.get("payload", ""), request.form.get("format", "text"))
+        data = forms.payload_bytes(
+            request.form.get("payload", ""), request.form.get("format", "text")
+        )
         inspector().update_task_payload(queue, task_id, data)
     except ValueError as exc:
         flash(f"Payload not saved: {exc}", "error")
@@ -91,7 +94,10 @@ def reschedule(queue: str, task_id: str) -> Any:
             raise
         flash(f"Not rescheduled: {exc}", "error")
         return redirect(back, 303)
-    flash(f"Task {task_id} will run at {info.next_process_at:%Y-%m-%d %H:%M:%S} UTC ({info.state}).", "success")
+    flash(
+        f"Task {task_id} will run at {info.next_process_at:%Y-%m-%d %H:%M:%S} UTC ({info.state}).",
+        "success",
+    )
     return redirect(back, 303)
 
 

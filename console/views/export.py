@@ -16,23 +16,30 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request, stream_with_context
 
-from engine.search import TaskFilter, iter_matches
-
-from .. import filters, serialize
-from ..actions import STATES
-from ..backend import inspector
+from pyasynq.console import filters, serialize
+from pyasynq.console.actions import STATES
+from pyasynq.console.backend import inspector
+from pyasynq.search import TaskFilter, iter_matches
 
 bp = Blueprint("export", __name__)
 
 STATE_RULE = "any(" + ", ".join(f'"{s}"' for s in STATES) + ")"
 
 
-def _rows(queue: str, state: str, flt: TaskFilter, cursor: int, group: str | None) -> Iterator[tuple[Any, Any]]:
+def _rows(
+    queue: str, state: str, flt: TaskFilter, cursor: int, group: str | None
+) -> Iterator[tuple[Any, Any]]:
     cfg = current_app.config["CONSOLE"]
     emitted = 0
     for task, page in iter_matches(
-        inspector(), queue, state, flt, cursor=cursor, scan_limit=cfg.scan_limit,
-        max_scanned=10 * cfg.export_limit, group=group,
+        inspector(),
+        queue,
+        state,
+        flt,
+        cursor=cursor,
+        scan_limit=cfg.scan_limit,
+        max_scanned=10 * cfg.export_limit,
+        group=group,
     ):
         if task is not None:
             if emitted >= cfg.export_limit:

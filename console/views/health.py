@@ -6,9 +6,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from engine.errors import BrokerError
-
-from ..backend import backend
+from pyasynq.console.backend import backend
+from pyasynq.errors import BrokerError
 
 bp = Blueprint("health", __name__)
 

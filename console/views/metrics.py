@@ -1,7 +1,7 @@
 """Metrics without Prometheus (per-minute throughput per queue, task types per state) and the
 Prometheus endpoint ``<root>/metrics`` with Asynq's exporter names.
 
-The throughput history is sampled into Redis by ``engine.components.throughput`` from every
+The throughput history is sampled into Redis by ``pyasynq.components.throughput`` from every
 pyasynq Server and, unless ``record_throughput`` is off, from the console process itself, so a
 console watching only Go workers still fills its charts.
 """
@@ -16,10 +16,9 @@ from flask import Blueprint, Flask, Response, abort, current_app, render_templat
 from flask.blueprints import BlueprintSetupState
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from engine.exporter import QueueMetricsCollector
-
-from ..actions import STATES
-from ..backend import backend, inspector
+from pyasynq.console.actions import STATES
+from pyasynq.console.backend import backend, inspector
+from pyasynq.exporter import QueueMetricsCollector
 
 bp = Blueprint("metrics", __name__)
 
@@ -55,7 +54,7 @@ class _Recorder:
             if broker is None:  # a stand-in inspector (tests) has nothing to sample
                 self._closed = True
                 return
-            from engine.components.throughput import ThroughputRecorder
+            from pyasynq.components.throughput import ThroughputRecorder
 
             self.recorder = ThroughputRecorder(broker, clock=broker.clock)
             self.recorder.start()
@@ -202,13 +201,23 @@ def queue_insights(queue: str) -> Any:
         "series": {
             "succeeded": [
                 None if p is None else max(p - (f or 0), 0)
-                for p, f in zip(data["processed"]["series"].get(queue, []),
-                                data["failed"]["series"].get(queue, []), strict=True)
+                for p, f in zip(
+                    data["processed"]["series"].get(queue, []),
+                    data["failed"]["series"].get(queue, []),
+                    strict=True,
+                )
             ],
             "failed": data["failed"]["series"].get(queue, []),
         },
     }
     return render_template(
-        "_queue_insights.html", insights_loaded=True, queue=queue, state=state, group=group, types=types,
-        chart=chart, totals=data["totals"].get(queue), sample=TYPE_SAMPLE,
+        "_queue_insights.html",
+        insights_loaded=True,
+        queue=queue,
+        state=state,
+        group=group,
+        types=types,
+        chart=chart,
+        totals=data["totals"].get(queue),
+        sample=TYPE_SAMPLE,
     )

@@ -12,19 +12,18 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from engine.errors import (
+from pyasynq.console import filters
+from pyasynq.console.actions import LABELS, ROW_ACTIONS, STATES, Outcome, run_all, run_batch
+from pyasynq.console.backend import inspector
+from pyasynq.console.guards import int_arg, safe_next
+from pyasynq.console.presenters import format_data, plural, summary
+from pyasynq.errors import (
     AsynqError,
     BrokerError,
     GroupNotFoundError,
     QueueNotEmptyError,
     QueueNotFoundError,
 )
-
-from .. import filters
-from ..actions import LABELS, ROW_ACTIONS, STATES, Outcome, run_all, run_batch
-from ..backend import inspector
-from ..guards import int_arg, safe_next
-from ..presenters import format_data, plural, summary
 
 bp = Blueprint("queues", __name__)
 
@@ -52,8 +51,12 @@ class Row:
         cfg = _config()
         self.task = task
         self.worker = worker
-        self.payload = summary(format_data(task.type, task.payload, cfg.payload_formatter), cfg.max_payload_length)
-        self.result = summary(format_data(task.type, task.result, cfg.result_formatter), cfg.max_payload_length)
+        self.payload = summary(
+            format_data(task.type, task.payload, cfg.payload_formatter), cfg.max_payload_length
+        )
+        self.result = summary(
+            format_data(task.type, task.result, cfg.result_formatter), cfg.max_payload_length
+        )
 
 
 def active_workers(insp: Any) -> dict[str, Any]:
@@ -255,7 +258,9 @@ def state_all(queue: str, state: str, verb: str) -> Any:
             question=f'{LABELS[action]} all {plural(count, f"{state} task")}{where} of queue "{queue}"?',
             count=count,
             action=action,
-            action_url=url_for("queues.state_all", queue=queue, state=state, verb=verb, group=group),
+            action_url=url_for(
+                "queues.state_all", queue=queue, state=state, verb=verb, group=group
+            ),
             ids=[],
             group=group,
             back=back,
@@ -303,4 +308,3 @@ def batch(queue: str, state: str) -> Any:
     outcome: Outcome = run_batch(insp, queue, ids, action)
     flash(outcome.message(), "error" if outcome.errors else "success")
     return redirect(back, 303)
-

@@ -8,9 +8,8 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from engine.errors import BrokerError
-
-from ..backend import inspector
+from pyasynq.console.backend import inspector
+from pyasynq.errors import BrokerError
 
 bp = Blueprint("redis_info", __name__)
 

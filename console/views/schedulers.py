@@ -9,9 +9,9 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template
 
-from ..backend import inspector
-from ..guards import int_arg
-from ..presenters import format_data, summary
+from pyasynq.console.backend import inspector
+from pyasynq.console.guards import int_arg
+from pyasynq.console.presenters import format_data, summary
 
 bp = Blueprint("schedulers", __name__)
 
@@ -34,8 +34,10 @@ class EntryRow:
         cfg = current_app.config["CONSOLE"]
         self.e = entry
         self.queue = queue_of(entry.options)
-        self.payload = summary(format_data(entry.task_type, entry.task_payload, cfg.payload_formatter),
-                               cfg.max_payload_length)
+        self.payload = summary(
+            format_data(entry.task_type, entry.task_payload, cfg.payload_formatter),
+            cfg.max_payload_length,
+        )
         self.history_size = history_size
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template
 
-from ..backend import inspector
-from ..presenters import format_data, summary
+from pyasynq.console.backend import inspector
+from pyasynq.console.presenters import format_data, summary
 
 bp = Blueprint("servers", __name__)
 

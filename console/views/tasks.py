@@ -7,13 +7,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 
-from engine.errors import AsynqError, BrokerError, QueueNotFoundError, TaskNotFoundError
-
-from ..actions import LABELS, ROW_ACTIONS, allowed, run_one
-from ..backend import inspector
-from ..guards import safe_next
-from ..presenters import format_data
-from .queues import active_workers
+from pyasynq.console.actions import LABELS, ROW_ACTIONS, allowed, run_one
+from pyasynq.console.backend import inspector
+from pyasynq.console.guards import safe_next
+from pyasynq.console.presenters import format_data
+from pyasynq.console.views.queues import active_workers
+from pyasynq.errors import AsynqError, BrokerError, QueueNotFoundError, TaskNotFoundError
 
 bp = Blueprint("tasks", __name__)
 
@@ -72,12 +71,15 @@ def act(queue: str, task_id: str, action: str) -> Any:
     try:
         task = insp.get_task_info(queue, task_id)
     except TaskNotFoundError:
-        flash(f"Task {task_id} no longer exists in queue \"{queue}\".", "error")
+        flash(f'Task {task_id} no longer exists in queue "{queue}".', "error")
         return redirect(queue_page, 303)
     state = str(task.state)
     back = safe_next(url_for("queues.show", queue=queue, state=state))
     if not allowed(state, action) or (action == "cancel" and task.is_orphaned):
-        flash(f"Cannot {action} task {task_id}: it is {'orphaned' if task.is_orphaned else state}.", "error")
+        flash(
+            f"Cannot {action} task {task_id}: it is {'orphaned' if task.is_orphaned else state}.",
+            "error",
+        )
         return redirect(back, 303)
     try:
         run_one(insp, queue, task_id, action)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import BrokerBase
+from pyasynq.broker.base import BrokerBase
 
 ALERT_EVENTS = "pyasynq:alerts:events"
 ALERT_EVENTS_MAX = 500
@@ -23,7 +23,7 @@ class AlertOps(BrokerBase):
 
     def paused_since(self, queue: str) -> float | None:
         """When ``queue`` was paused (the Unix seconds Go and we store in its paused key)."""
-        from . import keys
+        from pyasynq.broker import keys
 
         with self.errors():
             raw = self.redis.get(keys.paused(queue))

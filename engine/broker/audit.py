@@ -2,12 +2,12 @@
 
 A list (LPUSH + LTRIM in one MULTI) keeps the newest entries first, pages with LRANGE, and
 never grows past its bound however busy the console is. Entries are opaque JSON text here; the
-``engine.audit`` module gives them their shape. Our own key: Go Asynq has no audit log.
+``pyasynq.audit`` module gives them their shape. Our own key: Go Asynq has no audit log.
 """
 
 from __future__ import annotations
 
-from .base import BrokerBase
+from pyasynq.broker.base import BrokerBase
 
 AUDIT_KEY = "pyasynq:audit"
 AUDIT_MAX_ENTRIES = 10_000

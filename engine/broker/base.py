@@ -10,11 +10,10 @@ import redis
 from redis.cluster import RedisCluster
 from redis.commands.core import Script
 
-from engine.clock import SYSTEM_CLOCK, Clock
-from engine.errors import BrokerError
-
-from . import scripts
-from .connection import RedisLike, connect, describe
+from pyasynq.broker import scripts
+from pyasynq.broker.connection import RedisLike, connect, describe
+from pyasynq.clock import SYSTEM_CLOCK, Clock
+from pyasynq.errors import BrokerError
 
 MAX_INT64 = 9223372036854775807
 STATS_TTL = 90 * 24 * 3600
@@ -105,7 +104,9 @@ class BrokerBase:
             missing = [i for i, reply in enumerate(replies) if _is_noscript(reply)]
             if missing:  # Redis lost its script cache (restart, SCRIPT FLUSH): load and redo
                 self._loaded.clear()
-                for i, reply in zip(missing, self._pipelined([calls[i] for i in missing]), strict=True):
+                for i, reply in zip(
+                    missing, self._pipelined([calls[i] for i in missing]), strict=True
+                ):
                     replies[i] = reply
         return replies
 

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
-from .alerts import AlertOps
-from .audit import AuditOps
-from .cron_control import CronControlOps
-from .edit import EditOps
-from .inspect import InspectOps
-from .metrics import MetricsOps
-from .producer import NewTask, ProducerOps
-from .scheduling import SchedulingOps
-from .search import SearchOps
-from .worker import WorkerOps
+from pyasynq.broker.alerts import AlertOps
+from pyasynq.broker.audit import AuditOps
+from pyasynq.broker.cron_control import CronControlOps
+from pyasynq.broker.edit import EditOps
+from pyasynq.broker.inspect import InspectOps
+from pyasynq.broker.metrics import MetricsOps
+from pyasynq.broker.producer import NewTask, ProducerOps
+from pyasynq.broker.scheduling import SchedulingOps
+from pyasynq.broker.search import SearchOps
+from pyasynq.broker.shared_secret import SharedSecretOps
+from pyasynq.broker.worker import WorkerOps
 
 __all__ = ["Broker", "NewTask"]
 
 
 class Broker(
-    ProducerOps, WorkerOps, SchedulingOps, InspectOps, SearchOps, EditOps, CronControlOps, AlertOps,
-    MetricsOps, AuditOps,
+    ProducerOps,
+    WorkerOps,
+    SchedulingOps,
+    InspectOps,
+    SearchOps,
+    EditOps,
+    CronControlOps,
+    AlertOps,
+    MetricsOps,
+    AuditOps,
+    SharedSecretOps,
 ):
     """The only object in pyasynq that talks to Redis.
 

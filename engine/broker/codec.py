@@ -6,7 +6,7 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 
-from . import proto
+from pyasynq.broker import proto
 
 GO_ZERO_TIME = -62135596800
 
@@ -92,7 +92,9 @@ def encode_new_task(task_type: str, payload: bytes, task_id: str, tail: bytes) -
             _TYPE_FIELDS[task_type] = head
     i = task_id.encode()
     if payload:
-        return b"".join((head, b"\x12", _varint(len(payload)), payload, b"\x1a", _varint(len(i)), i, tail))
+        return b"".join(
+            (head, b"\x12", _varint(len(payload)), payload, b"\x1a", _varint(len(i)), i, tail)
+        )
     if i:
         return b"".join((head, b"\x1a", _varint(len(i)), i, tail))
     return head + tail
@@ -113,10 +115,25 @@ def encode_new_tasks(
             head = encode_new_task(task_type, b"", "", b"")  # fills the cache
         i = task_id.encode()
         n = len(i)
-        id_field = (b"\x1a" + bytes((n,)) + i) if 0 < n < 0x80 else (b"\x1a" + _varint(n) + i if n else b"")
+        id_field = (
+            (b"\x1a" + bytes((n,)) + i)
+            if 0 < n < 0x80
+            else (b"\x1a" + _varint(n) + i if n else b"")
+        )
         if payload:
             n = len(payload)
-            append(join((head, b"\x12", bytes((n,)) if n < 0x80 else _varint(n), payload, id_field, tail)))
+            append(
+                join(
+                    (
+                        head,
+                        b"\x12",
+                        bytes((n,)) if n < 0x80 else _varint(n),
+                        payload,
+                        id_field,
+                        tail,
+                    )
+                )
+            )
         else:
             append(join((head, id_field, tail)))
     return out

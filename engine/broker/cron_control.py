@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import BrokerBase, to_str
+from pyasynq.broker.base import BrokerBase, to_str
 
 PAUSED_ENTRIES = "pyasynq:scheduler:paused"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import keys
-from .base import BrokerBase
+from pyasynq.broker import keys
+from pyasynq.broker.base import BrokerBase
 
 
 class EditOps(BrokerBase):

@@ -1,6 +1,6 @@
 """Inspector operations: reads, listings and actions on tasks and queues (spec §5).
 
-Results are raw (bytes, ints, tuples); ``engine.inspector`` decodes them for people.
+Results are raw (bytes, ints, tuples); ``pyasynq.inspector`` decodes them for people.
 """
 
 from __future__ import annotations
@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from engine.clock import utc_day
-
-from . import keys
-from .base import ARCHIVE_MAX_AGE, ARCHIVE_MAX_SIZE, BrokerBase
+from pyasynq.broker import keys
+from pyasynq.broker.base import ARCHIVE_MAX_AGE, ARCHIVE_MAX_SIZE, BrokerBase
+from pyasynq.clock import utc_day
 
 MEMORY_SAMPLE = 20
 GROUP_SAMPLE = 5
@@ -65,7 +64,12 @@ class InspectOps(BrokerBase):
                 keys.paused(queue),
                 keys.all_groups(queue),
             ]
-            args = [keys.task_key_prefix(queue), keys.group_key_prefix(queue), MEMORY_SAMPLE, GROUP_SAMPLE]
+            args = [
+                keys.task_key_prefix(queue),
+                keys.group_key_prefix(queue),
+                MEMORY_SAMPLE,
+                GROUP_SAMPLE,
+            ]
             calls.append(("queue_info", script_keys, args))
         return [r if isinstance(r, BaseException) else list(r) for r in self.run_many(calls)]
 
@@ -76,7 +80,9 @@ class InspectOps(BrokerBase):
 
         Outside a cluster each queue is one MGET (its counters share the ``{q}`` hash tag);
         redis-py's cluster pipeline gets plain GETs, which it routes by key itself."""
-        names = [(keys.processed_daily(q, d), keys.failed_daily(q, d)) for q in queues for d in days]
+        names = [
+            (keys.processed_daily(q, d), keys.failed_daily(q, d)) for q in queues for d in days
+        ]
         pipe = self.pipeline()
         per = len(days)
         with self.errors():

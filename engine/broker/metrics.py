@@ -2,7 +2,7 @@
 
 Everything here is bounded: one script per queue per minute to record throughput, a capped
 range to read it back, and at most N task IDs to sample types, however large a queue grows.
-Results are raw (bytes, ints, dicts); ``engine.inspector_metrics`` shapes them for people.
+Results are raw (bytes, ints, dicts); ``pyasynq.inspector_metrics`` shapes them for people.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from . import keys
-from .base import BrokerBase
+from pyasynq.broker import keys
+from pyasynq.broker.base import BrokerBase
 
 THROUGHPUT_KEEP_MINUTES = 24 * 60
 """Samples kept per queue: one day of minutes."""
@@ -61,9 +61,13 @@ class MetricsOps(BrokerBase):
         return [_samples(members) for members in replies]
 
     # -- task types -----------------------------------------------------------------------------
-    def sample_task_types(self, queue: str, container: str, kind: str, limit: int) -> tuple[int, list[bytes]]:
+    def sample_task_types(
+        self, queue: str, container: str, kind: str, limit: int
+    ) -> tuple[int, list[bytes]]:
         """(size of the state, type of each of at most ``limit`` sampled tasks)."""
-        reply = self.run("sample_task_types", [container], [kind, limit, keys.task_key_prefix(queue)])
+        reply = self.run(
+            "sample_task_types", [container], [kind, limit, keys.task_key_prefix(queue)]
+        )
         return int(reply[0]), list(reply[1:])
 
     # -- scheduler history ----------------------------------------------------------------------

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.errors import BrokerError
-
-from . import keys
-from .base import BrokerBase
+from pyasynq.broker import keys
+from pyasynq.broker.base import BrokerBase
+from pyasynq.errors import BrokerError
 
 # Tasks per enqueue_batch call: big enough to amortise the round trip, small enough that one
 # script never blocks Redis for long (about a millisecond).

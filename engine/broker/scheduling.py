@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import keys
-from .base import BrokerBase, to_str
+from pyasynq.broker import keys
+from pyasynq.broker.base import BrokerBase, to_str
 
 SCHEDULER_HISTORY_MAX = 1000
 AGGREGATION_SET_TIMEOUT = 120  # seconds; a set not deleted by then is reclaimed (spec §9)

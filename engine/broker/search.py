@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import keys
-from .base import BrokerBase
+from pyasynq.broker import keys
+from pyasynq.broker.base import BrokerBase
 
 # One scanned task: id, msg (None when the hash is gone), zset score (None for lists).
 ScannedTask = tuple[bytes, bytes | None, float | None]

@@ -15,11 +15,8 @@ from typing import Any
 
 import redis
 
-from engine.clock import utc_day
-from engine.errors import BrokerError
-
-from . import keys
-from .base import (
+from pyasynq.broker import keys
+from pyasynq.broker.base import (
     ARCHIVE_MAX_AGE,
     ARCHIVE_MAX_SIZE,
     LEASE_DURATION,
@@ -28,6 +25,8 @@ from .base import (
     BrokerBase,
     to_str,
 )
+from pyasynq.clock import utc_day
+from pyasynq.errors import BrokerError
 
 FORWARD_BATCH = 100
 JANITOR_BATCH = 100
@@ -79,8 +78,12 @@ class CancelSubscription:
     def get(self, timeout: float) -> str | None:
         with self._ops.errors():
             msg = self._pubsub.get_message(timeout=timeout)
-        while msg and msg.get("type") == "message" and self._on_wake is not None \
-                and to_str(msg.get("channel")) == keys.WAKE_CHANNEL:
+        while (
+            msg
+            and msg.get("type") == "message"
+            and self._on_wake is not None
+            and to_str(msg.get("channel")) == keys.WAKE_CHANNEL
+        ):
             self._on_wake(to_str(msg.get("data")))
             with self._ops.errors():  # drain a burst of wake-ups without waiting
                 msg = self._pubsub.get_message(timeout=0)
@@ -110,7 +113,9 @@ class WorkerOps(BrokerBase):
             raise
 
     # -- dequeue ----------------------------------------------------------------------------
-    def dequeue(self, queues: Sequence[str], now: float | None = None) -> tuple[bytes, float] | None:
+    def dequeue(
+        self, queues: Sequence[str], now: float | None = None
+    ) -> tuple[bytes, float] | None:
         """Try ``queues`` in order (§4.10); the first task found is returned with its lease
         expiry (Unix seconds). ``None`` when every queue is empty or paused."""
         now = self._t(now)
@@ -169,7 +174,9 @@ class WorkerOps(BrokerBase):
         )
         return [int(x) == 1 for x in replies]
 
-    def done(self, queue: str, task_id: str, unique_key: str = "", now: float | None = None) -> None:
+    def done(
+        self, queue: str, task_id: str, unique_key: str = "", now: float | None = None
+    ) -> None:
         """Success without retention, or RevokeTask (§4.11): delete and count as processed."""
         now = self._t(now)
         script_keys = [
@@ -202,14 +209,25 @@ class WorkerOps(BrokerBase):
         self._ack(
             "mark_complete",
             script_keys,
-            [msg.id, int(now) + STATS_TTL, int(now) + msg.retention, msg.SerializeToString(), MAX_INT64],
+            [
+                msg.id,
+                int(now) + STATS_TTL,
+                int(now) + msg.retention,
+                msg.SerializeToString(),
+                MAX_INT64,
+            ],
         )
 
     def requeue(self, queue: str, task_id: str) -> None:
         """Graceful-shutdown push-back (§4.13): to the tail of pending, dequeued next."""
         self._ack(
             "requeue",
-            [keys.active(queue), keys.lease(queue), keys.pending(queue), keys.task_key(queue, task_id)],
+            [
+                keys.active(queue),
+                keys.lease(queue),
+                keys.pending(queue),
+                keys.task_key(queue, task_id),
+            ],
             [task_id],
         )
 
@@ -276,7 +294,12 @@ class WorkerOps(BrokerBase):
                     self.run(
                         "forward",
                         [source, keys.pending(queue)],
-                        [int(now), keys.task_key_prefix(queue), int(now * 1e9), keys.group_key_prefix(queue)],
+                        [
+                            int(now),
+                            keys.task_key_prefix(queue),
+                            int(now * 1e9),
+                            keys.group_key_prefix(queue),
+                        ],
                     )
                 )
                 moved += n
@@ -294,10 +317,14 @@ class WorkerOps(BrokerBase):
 
     def list_lease_expired(self, queue: str, cutoff: float) -> list[bytes]:
         """Encoded messages of tasks whose lease expired at or before ``cutoff`` (§4.18)."""
-        found = self.run("list_lease_expired", [keys.lease(queue)], [int(cutoff), keys.task_key_prefix(queue)])
+        found = self.run(
+            "list_lease_expired", [keys.lease(queue)], [int(cutoff), keys.task_key_prefix(queue)]
+        )
         return [bytes(m) for m in found or []]
 
-    def delete_expired_completed(self, queue: str, now: float | None = None, batch: int = JANITOR_BATCH) -> int:
+    def delete_expired_completed(
+        self, queue: str, now: float | None = None, batch: int = JANITOR_BATCH
+    ) -> int:
         """Delete completed tasks whose retention ended (§4.19), in batches until none is left."""
         now = self._t(now)
         deleted = 0

@@ -7,7 +7,7 @@ import pkgutil
 
 import click
 
-from engine import __version__
+from pyasynq import __version__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,5 +1,5 @@
-"""``python -m engine.cli`` runs the ``pyasynq`` command."""
+"""``python -m pyasynq.cli`` runs the ``pyasynq`` command."""
 
-from engine.cli import main
+from pyasynq.cli import main
 
 main()

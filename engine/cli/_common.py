@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from engine.errors import AsynqError, BrokerError
+from pyasynq.errors import AsynqError, BrokerError
 
 EXIT_REFUSED = 1
 EXIT_REDIS = 3
@@ -35,15 +35,23 @@ def redis_option(func: Callable) -> Callable:
     @click.option("--db", type=int, default=None, help="Redis database number.")
     @click.option("--password", default=None, help="Redis password.")
     @functools.wraps(func)
-    def wrapper(*args: Any, redis_url: str | None, uri: str | None, db: int | None,
-                password: str | None, **kwargs: Any) -> Any:
+    def wrapper(
+        *args: Any,
+        redis_url: str | None,
+        uri: str | None,
+        db: int | None,
+        password: str | None,
+        **kwargs: Any,
+    ) -> Any:
         kwargs["redis_url"] = resolve_url(redis_url, uri, db, password)
         return func(*args, **kwargs)
 
     return wrapper
 
 
-def resolve_url(redis_url: str | None, uri: str | None, db: int | None, password: str | None) -> str:
+def resolve_url(
+    redis_url: str | None, uri: str | None, db: int | None, password: str | None
+) -> str:
     if redis_url and not uri:
         return redis_url
     if uri:
@@ -78,6 +86,18 @@ def json_option(func: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
 
 
+def require_console() -> None:
+    """Refuse, saying how to install it, when the console extra (Flask, gunicorn) is missing."""
+    import importlib.util
+
+    missing = [m for m in ("flask", "gunicorn") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise click.UsageError(
+            f"this command needs the console extra ({', '.join(missing)} missing): "
+            "pip install 'pyasynq[console]'"
+        )
+
+
 def fail(message: str, code: int = EXIT_REFUSED) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
@@ -99,7 +119,7 @@ def guarded(func: Callable) -> Callable:
 
 
 def inspector(redis_url: str) -> Any:
-    from engine.inspector import Inspector
+    from pyasynq.inspector import Inspector
 
     return Inspector(redis_url)
 

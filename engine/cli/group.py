@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from ._common import guarded, inspector, json_option, print_json, print_table, redis_option
+from pyasynq.cli._common import (
+    guarded,
+    inspector,
+    json_option,
+    print_json,
+    print_table,
+    redis_option,
+)
 
 
 @click.group("group")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import (
+from pyasynq.cli._common import (
     error_rate,
     guarded,
     inspector,
@@ -90,7 +90,12 @@ def history(queues: tuple[str, ...], days: int, redis_url: str, as_json: bool) -
         print_table(
             ["date (UTC)", "processed", "failed", "error rate"],
             [
-                [s.date.strftime("%Y-%m-%d"), s.processed, s.failed, error_rate(s.processed, s.failed)]
+                [
+                    s.date.strftime("%Y-%m-%d"),
+                    s.processed,
+                    s.failed,
+                    error_rate(s.processed, s.failed),
+                ]
                 for s in stats
             ],
         )

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ._common import EXIT_REFUSED, fail, import_object, redis_option
+from pyasynq.cli._common import EXIT_REFUSED, fail, import_object, redis_option
 
 
 def load_target(target: str) -> Any:
@@ -48,16 +48,21 @@ def materialize(obj: Any, redis_url: str) -> Any:
 @click.command("scheduler")
 @click.argument("target", metavar="MODULE:ATTR")
 @redis_option
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False))
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+)
 def command(target: str, redis_url: str, log_level: str) -> None:
     """Run the Scheduler at MODULE:ATTR until SIGTERM or SIGINT.
 
     ATTR is a Scheduler (or PeriodicTaskManager), or a callable returning one; a callable that
     takes an argument receives the Redis URL (--redis-url, env REDIS_URL).
     """
-    logging.basicConfig(level=log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         obj = materialize(load_target(target), redis_url)
     except (click.BadParameter, TypeError) as exc:

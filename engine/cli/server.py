@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 import click
 
-from ._common import guarded, inspector, json_option, print_json, print_table, redis_option
+from pyasynq.cli._common import (
+    guarded,
+    inspector,
+    json_option,
+    print_json,
+    print_table,
+    redis_option,
+)
 
 
 @click.group("server")
@@ -30,7 +37,15 @@ def ls(redis_url: str, as_json: bool) -> None:
         queues = ", ".join(f"{q}:{p}" for q, p in sorted(s.queues.items()))
         uptime = str(now - s.started).split(".")[0] if s.started else ""
         rows.append(
-            [s.host, s.pid, s.id, f"{len(s.active_workers)}/{s.concurrency}", queues,
-             "strict" if s.strict_priority else "weighted", s.status, uptime]
+            [
+                s.host,
+                s.pid,
+                s.id,
+                f"{len(s.active_workers)}/{s.concurrency}",
+                queues,
+                "strict" if s.strict_priority else "weighted",
+                s.status,
+                uptime,
+            ]
         )
     print_table(["Host", "PID", "ID", "Active", "Queues", "Priority", "State", "Uptime"], rows)

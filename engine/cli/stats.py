@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import (
+from pyasynq.cli._common import (
     error_rate,
     guarded,
     inspector,
@@ -36,9 +36,16 @@ def command(redis_url: str, as_json: bool) -> None:
                 "queues": {i.queue: {"size": i.size, "paused": i.paused} for i in infos},
                 "processed": processed,
                 "failed": failed,
-                "redis": {k: redis_info.get(k) for k in (
-                    "redis_version", "uptime_in_days", "connected_clients",
-                    "used_memory_human", "used_memory_peak_human")},
+                "redis": {
+                    k: redis_info.get(k)
+                    for k in (
+                        "redis_version",
+                        "uptime_in_days",
+                        "connected_clients",
+                        "used_memory_human",
+                        "used_memory_peak_human",
+                    )
+                },
             }
         )
         return
@@ -51,16 +58,20 @@ def command(redis_url: str, as_json: bool) -> None:
     )
     click.echo()
     click.echo("Daily Stats (today, UTC)")
-    print_table(["processed", "failed", "error rate"], [[processed, failed, error_rate(processed, failed)]])
+    print_table(
+        ["processed", "failed", "error rate"], [[processed, failed, error_rate(processed, failed)]]
+    )
     click.echo()
     click.echo("Redis Info")
     print_table(
         ["version", "uptime", "connections", "memory usage", "peak memory usage"],
-        [[
-            redis_info.get("redis_version", ""),
-            f"{redis_info.get('uptime_in_days', '0')} days",
-            redis_info.get("connected_clients", ""),
-            redis_info.get("used_memory_human", ""),
-            redis_info.get("used_memory_peak_human", ""),
-        ]],
+        [
+            [
+                redis_info.get("redis_version", ""),
+                f"{redis_info.get('uptime_in_days', '0')} days",
+                redis_info.get("connected_clients", ""),
+                redis_info.get("used_memory_human", ""),
+                redis_info.get("used_memory_peak_human", ""),
+            ]
+        ],
     )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import click
 
-from ._common import (
+from pyasynq.cli._common import (
     fail,
     go_time,
     guarded,
@@ -41,19 +41,43 @@ def _columns(state: str, tasks: list, now: datetime) -> tuple[list[str], list[li
     if state == "aggregating":
         return ["ID", "Type", "Payload", "Group"], [base(t) + [t.group] for t in tasks]
     if state == "scheduled":
-        return (["ID", "Type", "Payload", "Process In"],
-                [base(t) + [relative(t.next_process_at, now)] for t in tasks])
+        return (
+            ["ID", "Type", "Payload", "Process In"],
+            [base(t) + [relative(t.next_process_at, now)] for t in tasks],
+        )
     if state == "retry":
         return (
-            ["ID", "Type", "Payload", "Next Retry", "Last Error", "Last Failed", "Retried", "Max Retry"],
-            [base(t) + [relative(t.next_process_at, now), t.last_err, go_time(t.last_failed_at),
-                        t.retried, t.max_retry] for t in tasks],
+            [
+                "ID",
+                "Type",
+                "Payload",
+                "Next Retry",
+                "Last Error",
+                "Last Failed",
+                "Retried",
+                "Max Retry",
+            ],
+            [
+                base(t)
+                + [
+                    relative(t.next_process_at, now),
+                    t.last_err,
+                    go_time(t.last_failed_at),
+                    t.retried,
+                    t.max_retry,
+                ]
+                for t in tasks
+            ],
         )
     if state == "archived":
-        return (["ID", "Type", "Payload", "Last Failed", "Last Error"],
-                [base(t) + [go_time(t.last_failed_at), t.last_err] for t in tasks])
-    return (["ID", "Type", "Payload", "CompletedAt", "Result"],
-            [base(t) + [go_time(t.completed_at), payload_text(t.result)] for t in tasks])
+        return (
+            ["ID", "Type", "Payload", "Last Failed", "Last Error"],
+            [base(t) + [go_time(t.last_failed_at), t.last_err] for t in tasks],
+        )
+    return (
+        ["ID", "Type", "Payload", "CompletedAt", "Result"],
+        [base(t) + [go_time(t.completed_at), payload_text(t.result)] for t in tasks],
+    )
 
 
 @command.command("ls")
@@ -65,8 +89,9 @@ def _columns(state: str, tasks: list, now: datetime) -> tuple[list[str], list[li
 @redis_option
 @json_option
 @guarded
-def ls(queue: str, state: str, group: str | None, page: int, size: int, redis_url: str,
-       as_json: bool) -> None:
+def ls(
+    queue: str, state: str, group: str | None, page: int, size: int, redis_url: str, as_json: bool
+) -> None:
     """List one page of a queue's tasks in a state."""
     insp = inspector(redis_url)
     if state == "aggregating":
@@ -77,7 +102,9 @@ def ls(queue: str, state: str, group: str | None, page: int, size: int, redis_ur
         tasks = getattr(insp, f"list_{state}_tasks")(queue, page_size=size, page=page)
     undecodable = list(getattr(tasks, "undecodable", ()))
     if undecodable:  # say which tasks were skipped, never hide them silently
-        click.echo(f"{len(undecodable)} task(s) could not be decoded: {', '.join(undecodable)}", err=True)
+        click.echo(
+            f"{len(undecodable)} task(s) could not be decoded: {', '.join(undecodable)}", err=True
+        )
     if as_json:
         print_json(tasks)
         return
@@ -191,11 +218,24 @@ for _action in ("run", "archive", "delete"):
 @redis_option
 @json_option
 @guarded
-def enqueue(task_type: str, payload: str, payload_file, queue: str, max_retry, timeout,
-            process_in, unique, retention, group, task_id, header, redis_url: str,
-            as_json: bool) -> None:
+def enqueue(
+    task_type: str,
+    payload: str,
+    payload_file,
+    queue: str,
+    max_retry,
+    timeout,
+    process_in,
+    unique,
+    retention,
+    group,
+    task_id,
+    header,
+    redis_url: str,
+    as_json: bool,
+) -> None:
     """Enqueue one task."""
-    from engine import Client, Task
+    from pyasynq import Client, Task
 
     headers = {}
     for item in header:
@@ -206,9 +246,15 @@ def enqueue(task_type: str, payload: str, payload_file, queue: str, max_retry, t
     data = payload_file.read() if payload_file else payload.encode()
     client = Client(redis_url)
     info = client.enqueue(
-        Task(task_type, data, headers=headers), queue=queue, max_retry=max_retry,
-        timeout=timeout, process_in=process_in, unique=unique, retention=retention,
-        group=group, task_id=task_id,
+        Task(task_type, data, headers=headers),
+        queue=queue,
+        max_retry=max_retry,
+        timeout=timeout,
+        process_in=process_in,
+        unique=unique,
+        retention=retention,
+        group=group,
+        task_id=task_id,
     )
     if as_json:
         print_json(info)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ._common import import_object, redis_option
+from pyasynq.cli._common import import_object, redis_option
 
 
 def parse_queues(text: str) -> dict[str, int]:
@@ -42,11 +42,25 @@ def load_handler(spec: str) -> Any:
 @click.command("worker")
 @click.argument("handler_spec", metavar="MODULE:ATTR")
 @redis_option
-@click.option("--concurrency", "-c", type=int, default=None, help="Tasks in flight per process (default: CPUs).")
+@click.option(
+    "--concurrency",
+    "-c",
+    type=int,
+    default=None,
+    help="Tasks in flight per process (default: CPUs).",
+)
 @click.option("--queues", "-q", default="default=1", show_default=True, help="name=priority,...")
-@click.option("--strict", is_flag=True, help="Strict priority: higher queues are always emptied first.")
+@click.option(
+    "--strict", is_flag=True, help="Strict priority: higher queues are always emptied first."
+)
 @click.option("--processes", "-p", type=int, default=1, show_default=True, help="Worker processes.")
-@click.option("--shutdown-timeout", type=float, default=8.0, show_default=True, help="Seconds to wait for in-flight tasks.")
+@click.option(
+    "--shutdown-timeout",
+    type=float,
+    default=8.0,
+    show_default=True,
+    help="Seconds to wait for in-flight tasks.",
+)
 @click.option("--log-level", default="info", show_default=True)
 def command(
     handler_spec: str,
@@ -71,12 +85,21 @@ def command(
     if processes < 1:
         raise click.BadParameter("--processes must be at least 1")
     if processes > 1:
-        from engine.supervisor import Supervisor
+        from pyasynq.supervisor import Supervisor
 
         load_handler(handler_spec)  # fail fast in the parent on a bad MODULE:ATTR
         child_args = [
-            handler_spec, "--redis-url", redis_url, "--queues", queues, "--processes", "1",
-            "--shutdown-timeout", str(shutdown_timeout), "--log-level", log_level,
+            handler_spec,
+            "--redis-url",
+            redis_url,
+            "--queues",
+            queues,
+            "--processes",
+            "1",
+            "--shutdown-timeout",
+            str(shutdown_timeout),
+            "--log-level",
+            log_level,
         ]
         if concurrency is not None:
             child_args += ["--concurrency", str(concurrency)]
@@ -84,7 +107,7 @@ def command(
             child_args.append("--strict")
         sys.exit(Supervisor(child_args, processes, kill_after=shutdown_timeout + 10).run())
 
-    from engine.server import Server
+    from pyasynq.server import Server
 
     handler = load_handler(handler_spec)
     server = Server(
@@ -96,7 +119,7 @@ def command(
     )
     supervisor_pid = os.environ.get("PYASYNQ_SUPERVISOR_PID")
     if supervisor_pid and int(supervisor_pid) == os.getppid():
-        from engine.supervisor import watch_parent
+        from pyasynq.supervisor import watch_parent
 
         watch_parent(os.getppid(), server.request_shutdown)
     click.echo(

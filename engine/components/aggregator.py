@@ -15,9 +15,9 @@ import threading
 import uuid
 from collections.abc import Callable
 
-from engine.broker.codec import decode_task
-from engine.clock import SYSTEM_CLOCK, Clock
-from engine.task import Task, TaskInfo
+from pyasynq.broker.codec import decode_task
+from pyasynq.clock import SYSTEM_CLOCK, Clock
+from pyasynq.task import Task, TaskInfo
 
 Aggregate = Callable[[str, list[Task]], Task]
 MAX_CHECK_INTERVAL = 7.0
@@ -41,7 +41,7 @@ class Aggregator:
             raise ValueError("group grace period cannot be less than 1s")
         if max_delay < 0 or max_size < 0:
             raise ValueError("group max delay and max size cannot be negative")
-        from engine.client import Client  # the client imports the broker; keep import order simple
+        from pyasynq.client import Client  # the client imports the broker; keep import order simple
 
         self.broker = broker
         self.client = Client(broker)
@@ -105,7 +105,9 @@ class Aggregator:
         try:
             aggregated = self.aggregate(group, tasks)
             if not isinstance(aggregated, Task):
-                raise TypeError(f"group aggregator returned {type(aggregated).__name__}, not a Task")
+                raise TypeError(
+                    f"group aggregator returned {type(aggregated).__name__}, not a Task"
+                )
             if deadline is not None and self.clock.now() > deadline:
                 # Past the deadline the recoverer may already have put the tasks back; enqueuing
                 # now could process them twice (Go bounds this enqueue by the same deadline).
@@ -114,7 +116,9 @@ class Aggregator:
         except Exception as exc:
             self.logger.error(
                 "aggregating group %r of queue %r failed (the set is reclaimed later): %s",
-                group, queue, exc,
+                group,
+                queue,
+                exc,
             )
             return None
         try:

@@ -5,16 +5,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from engine.clock import Clock
-
-from .periodic import Periodic
+from pyasynq.clock import Clock
+from pyasynq.components.periodic import Periodic
 
 
 class Forwarder(Periodic):
     name = "forwarder"
 
-    def __init__(self, broker: Any, queues: list[str], *, interval: float, clock: Clock,
-                 logger: logging.Logger | None = None) -> None:
+    def __init__(
+        self,
+        broker: Any,
+        queues: list[str],
+        *,
+        interval: float,
+        clock: Clock,
+        logger: logging.Logger | None = None,
+    ) -> None:
         # Go's first run is after one interval.
         super().__init__(interval, run_at_start=False, logger=logger)
         self.broker, self.queues, self.clock = broker, list(queues), clock

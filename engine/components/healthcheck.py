@@ -6,14 +6,20 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from .periodic import Periodic
+from pyasynq.components.periodic import Periodic
 
 
 class HealthChecker(Periodic):
     name = "healthcheck"
 
-    def __init__(self, broker: Any, func: Callable[[BaseException | None], Any], *,
-                 interval: float, logger: logging.Logger | None = None) -> None:
+    def __init__(
+        self,
+        broker: Any,
+        func: Callable[[BaseException | None], Any],
+        *,
+        interval: float,
+        logger: logging.Logger | None = None,
+    ) -> None:
         super().__init__(interval, run_at_start=False, logger=logger)
         self.broker, self.func = broker, func
 

@@ -10,11 +10,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from engine.broker.codec import encode, set_timestamp
-from engine.broker.proto import ServerInfo, WorkerInfo
-from engine.clock import Clock
-
-from .periodic import Periodic
+from pyasynq.broker.codec import encode, set_timestamp
+from pyasynq.broker.proto import ServerInfo, WorkerInfo
+from pyasynq.clock import Clock
+from pyasynq.components.periodic import Periodic
 
 
 class Heartbeat(Periodic):
@@ -39,7 +38,11 @@ class Heartbeat(Periodic):
         super().__init__(interval, run_at_start=True, logger=logger)
         self.broker, self.processor, self.clock = broker, processor, clock
         self.host, self.pid, self.server_id = host, pid, server_id
-        self.concurrency, self.queues, self.strict_priority = concurrency, dict(queues), strict_priority
+        self.concurrency, self.queues, self.strict_priority = (
+            concurrency,
+            dict(queues),
+            strict_priority,
+        )
         self.status = status
         self.ttl = 2 * interval
         self.started_at: float | None = None

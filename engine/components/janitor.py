@@ -5,20 +5,34 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from engine.clock import Clock
-
-from .periodic import Periodic
+from pyasynq.clock import Clock
+from pyasynq.components.periodic import Periodic
 
 
 class Janitor(Periodic):
     name = "janitor"
 
-    def __init__(self, broker: Any, queues: list[str], *, interval: float, clock: Clock,
-                 batch_size: int = 100, logger: logging.Logger | None = None) -> None:
+    def __init__(
+        self,
+        broker: Any,
+        queues: list[str],
+        *,
+        interval: float,
+        clock: Clock,
+        batch_size: int = 100,
+        logger: logging.Logger | None = None,
+    ) -> None:
         super().__init__(interval, run_at_start=False, logger=logger)
         if batch_size > 100:
-            self.log.warning("janitor batch size %d is above 100; long scripts block Redis", batch_size)
-        self.broker, self.queues, self.clock, self.batch_size = broker, list(queues), clock, batch_size
+            self.log.warning(
+                "janitor batch size %d is above 100; long scripts block Redis", batch_size
+            )
+        self.broker, self.queues, self.clock, self.batch_size = (
+            broker,
+            list(queues),
+            clock,
+            batch_size,
+        )
 
     def run_once(self) -> None:
         now = self.clock.now()

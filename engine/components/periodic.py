@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 import threading
 
-from engine.errors import BrokerError
+from pyasynq.errors import BrokerError
 
 
 class Periodic:
     name = "periodic"
 
-    def __init__(self, interval: float, *, run_at_start: bool, logger: logging.Logger | None = None):
+    def __init__(
+        self, interval: float, *, run_at_start: bool, logger: logging.Logger | None = None
+    ):
         if interval <= 0:
             raise ValueError(f"{self.name} interval must be positive")
         self.interval = interval

@@ -11,13 +11,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from engine.broker.codec import CorruptMessageError, decode_task
-from engine.broker.worker import TaskNotActiveError
-from engine.clock import Clock
-from engine.errors import BrokerError, LeaseExpiredError
-from engine.task import Task
-
-from .periodic import Periodic
+from pyasynq.broker.codec import CorruptMessageError, decode_task
+from pyasynq.broker.worker import TaskNotActiveError
+from pyasynq.clock import Clock
+from pyasynq.components.periodic import Periodic
+from pyasynq.errors import BrokerError, LeaseExpiredError
+from pyasynq.task import Task
 
 LEASE_CUTOFF = 30
 
@@ -74,4 +73,6 @@ class Recoverer(Periodic):
         delay = self.retry_delay_func(msg.retried, err, task)
         if isinstance(delay, timedelta):
             delay = delay.total_seconds()
-        self.broker.retry(msg, now + float(delay), text, is_failure=bool(self.is_failure(err)), now=now)
+        self.broker.retry(
+            msg, now + float(delay), text, is_failure=bool(self.is_failure(err)), now=now
+        )

@@ -18,9 +18,16 @@ from typing import Any
 class Subscriber:
     name = "subscriber"
 
-    def __init__(self, broker: Any, on_cancel: Callable[[str], Any], *, retry_interval: float = 5.0,
-                 poll: float = 0.2, logger: logging.Logger | None = None,
-                 on_wake: Callable[[str], Any] | None = None) -> None:
+    def __init__(
+        self,
+        broker: Any,
+        on_cancel: Callable[[str], Any],
+        *,
+        retry_interval: float = 5.0,
+        poll: float = 0.2,
+        logger: logging.Logger | None = None,
+        on_wake: Callable[[str], Any] | None = None,
+    ) -> None:
         self.broker, self.on_cancel, self.on_wake = broker, on_cancel, on_wake
         self.retry_interval, self.poll = retry_interval, poll
         self.log = logger or logging.getLogger("pyasynq.subscriber")
@@ -31,8 +38,11 @@ class Subscriber:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                sub = (self.broker.subscribe_cancel(self.on_wake) if self.on_wake
-                       else self.broker.subscribe_cancel())
+                sub = (
+                    self.broker.subscribe_cancel(self.on_wake)
+                    if self.on_wake
+                    else self.broker.subscribe_cancel()
+                )
             except Exception as exc:
                 self.log.warning("cannot subscribe to cancelations, retrying: %s", exc)
                 self._stop.wait(self.retry_interval)

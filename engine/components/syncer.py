@@ -10,16 +10,17 @@ import logging
 import threading
 from collections.abc import Callable
 
-from engine.broker.worker import TaskNotActiveError
-from engine.clock import Clock
-
-from .periodic import Periodic
+from pyasynq.broker.worker import TaskNotActiveError
+from pyasynq.clock import Clock
+from pyasynq.components.periodic import Periodic
 
 
 class Syncer(Periodic):
     name = "syncer"
 
-    def __init__(self, *, interval: float, clock: Clock, logger: logging.Logger | None = None) -> None:
+    def __init__(
+        self, *, interval: float, clock: Clock, logger: logging.Logger | None = None
+    ) -> None:
         super().__init__(interval, run_at_start=False, logger=logger)
         self.clock = clock
         self._lock = threading.Lock()

@@ -16,11 +16,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from engine.broker.metrics import THROUGHPUT_KEEP_MINUTES
-from engine.clock import Clock
-from engine.errors import BrokerError
-
-from .periodic import Periodic
+from pyasynq.broker.metrics import THROUGHPUT_KEEP_MINUTES
+from pyasynq.clock import Clock
+from pyasynq.components.periodic import Periodic
+from pyasynq.errors import BrokerError
 
 DEFAULT_INTERVAL = 10.0
 """Seconds between checks: a sample lands at most this long after its minute starts."""
@@ -66,7 +65,9 @@ class ThroughputRecorder(Periodic):
         if not todo:
             return 0
         written = 0
-        for queue, reply in zip(todo, self.broker.record_throughput(todo, minute, self.keep_minutes), strict=True):
+        for queue, reply in zip(
+            todo, self.broker.record_throughput(todo, minute, self.keep_minutes), strict=True
+        ):
             if isinstance(reply, Exception):
                 self.log.warning("throughput: sampling queue %s failed: %s", queue, reply)
                 continue

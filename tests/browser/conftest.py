@@ -12,8 +12,8 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from console import create_app
-from console.config import ConsoleConfig
+from pyasynq.console import create_app
+from pyasynq.console.config import ConsoleConfig
 from tests.support.redis_server import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from engine import Task
+from pyasynq import Task
 from tests.support.states import seed_many, seed_task, state_of
 
 pytestmark = pytest.mark.browser
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def filled(redis_url, r):
-    from engine import Client
+    from pyasynq import Client
 
     with Client(redis_url) as client:
         for i in range(4):
@@ -33,11 +33,15 @@ def test_dashboard_shows_queues_and_charts(page, live_console, filled):
     expect(page.locator('tr[data-queue="default"]')).to_be_visible()
     expect(page.locator('tr[data-queue="critical"]')).to_be_visible()
     # Chart.js (vendored) drew both charts from the JSON data block.
-    page.wait_for_function("() => window.Chart && Chart.getChart('chart-sizes') && Chart.getChart('chart-processed')")
+    page.wait_for_function(
+        "() => window.Chart && Chart.getChart('chart-sizes') && Chart.getChart('chart-processed')"
+    )
     labels = page.evaluate("() => Chart.getChart('chart-sizes').data.labels")
     assert labels == ["critical", "default"]
     page.get_by_role("link", name="Last 30 days").click()
-    page.wait_for_function("() => Chart.getChart('chart-processed') && Chart.getChart('chart-processed').data.labels.length === 30")
+    page.wait_for_function(
+        "() => Chart.getChart('chart-processed') && Chart.getChart('chart-processed').data.labels.length === 30"
+    )
 
 
 def test_pause_a_queue(page, live_console, filled, r):
@@ -64,7 +68,9 @@ def test_open_a_queue_and_archive_a_retry_task(page, live_console, filled, r):
 
 def test_run_an_archived_task(page, live_console, filled, r):
     page.goto(live_console + "/queues/default?state=archived")
-    page.locator(f'tr[data-task-id="{filled["archived"]}"]').get_by_role("button", name="Run").click()
+    page.locator(f'tr[data-task-id="{filled["archived"]}"]').get_by_role(
+        "button", name="Run"
+    ).click()
     expect(page.locator(".flash-success")).to_contain_text("moved to pending")
     assert state_of(r, "default", filled["archived"]) == "pending"
 
@@ -78,7 +84,9 @@ def test_bulk_delete_with_confirmation(page, live_console, filled, r):
     chosen = [boxes.nth(i).get_attribute("value") for i in range(3)]
     page.get_by_role("button", name="Delete selected").click()
     expect(page.locator("#confirm-title")).to_have_text("Delete 3 tasks?")
-    expect(page.locator(".confirm-question")).to_contain_text('Delete 3 selected pending tasks of queue "default"?')
+    expect(page.locator(".confirm-question")).to_contain_text(
+        'Delete 3 selected pending tasks of queue "default"?'
+    )
     assert all(state_of(r, "default", i) == "pending" for i in chosen)
     page.locator("#confirm-button").click()
     expect(page.locator(".flash-success")).to_have_text("Deleted 3 tasks")
@@ -145,7 +153,9 @@ def test_pages_work_without_javascript(browser, live_console, filled, r):
     pg = context.new_page()
     try:
         pg.goto(live_console + "/queues/default?state=retry")
-        pg.locator(f'tr[data-task-id="{filled["retry"]}"]').get_by_role("button", name="Run").click()
+        pg.locator(f'tr[data-task-id="{filled["retry"]}"]').get_by_role(
+            "button", name="Run"
+        ).click()
         expect(pg.locator(".flash-success")).to_contain_text("moved to pending")
         assert state_of(r, "default", filled["retry"]) == "pending"
     finally:

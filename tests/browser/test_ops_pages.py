@@ -63,7 +63,9 @@ def test_time_zone_switch_changes_displayed_times(tokyo_page, live_console, redi
         page.goto(live_console + "/settings")
         page.select_option("#pref-tz", "utc")
         page.goto(live_console + "/servers")
-        expect(page.locator("article.server time[data-abs]").first).to_have_text(re.compile(r" UTC$"))
+        expect(page.locator("article.server time[data-abs]").first).to_have_text(
+            re.compile(r" UTC$")
+        )
 
 
 def test_servers_page_shows_the_running_task_and_links_to_it(page, live_console, redis_url):

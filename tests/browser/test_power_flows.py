@@ -7,14 +7,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from engine.broker.codec import decode_task
+from pyasynq.broker.codec import decode_task
 from tests.support.states import seed_task, state_of
 
 pytestmark = pytest.mark.browser
 
 
 def test_filter_then_bulk_delete_matches_with_progress(page, live_console, r):
-    drop = [seed_task(r, "default", "retry", type="email:send", error="smtp timeout") for _ in range(4)]
+    drop = [
+        seed_task(r, "default", "retry", type="email:send", error="smtp timeout") for _ in range(4)
+    ]
     keep = [seed_task(r, "default", "retry", type="sms:send", error="other") for _ in range(3)]
     page.goto(live_console + "/queues/default?state=retry")
     page.locator("details[data-filter-bar] summary").click()

@@ -8,9 +8,9 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from engine import Client, ServeMux, SkipRetry, Task
-from engine.inspector import Inspector
-from engine.server import Server
+from pyasynq import Client, ServeMux, SkipRetry, Task
+from pyasynq.inspector import Inspector
+from pyasynq.server import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,8 +42,9 @@ def test_console_over_a_running_server(page, live_console, redis_url):
             cancelled.append(task.id)
         ctx.check()
 
-    server = Server(redis_url, concurrency=3, queues={"default": 1}, heartbeat_interval=0.5,
-                    shutdown_timeout=2)
+    server = Server(
+        redis_url, concurrency=3, queues={"default": 1}, heartbeat_interval=0.5, shutdown_timeout=2
+    )
     insp = Inspector(redis_url)
     with Client(redis_url) as client:
         for _ in range(3):
@@ -53,10 +54,19 @@ def test_console_over_a_running_server(page, live_console, redis_url):
         slow_info = client.enqueue(Task("slow", b"{}"), queue="default", max_retry=0)
     server.start(mux)
     try:
-        wait_for(lambda: insp.get_queue_info("default").completed == 3
-                 and insp.get_queue_info("default").archived == 2, what="tasks processed")
-        wait_for(lambda: any(w.task_id == slow_info.id for s in insp.servers() for w in s.active_workers),
-                 what="slow task on a worker")
+        wait_for(
+            lambda: (
+                insp.get_queue_info("default").completed == 3
+                and insp.get_queue_info("default").archived == 2
+            ),
+            what="tasks processed",
+        )
+        wait_for(
+            lambda: any(
+                w.task_id == slow_info.id for s in insp.servers() for w in s.active_workers
+            ),
+            what="slow task on a worker",
+        )
 
         page.goto(live_console + "/")
         row = page.locator('tr[data-queue="default"]')
@@ -75,7 +85,9 @@ def test_console_over_a_running_server(page, live_console, redis_url):
         active.get_by_role("button", name="Cancel").click()
         expect(page.locator(".flash-success")).to_contain_text("Sent a cancel signal")
         wait_for(lambda: cancelled == [slow_info.id], what="the handler to see the cancel")
-        wait_for(lambda: insp.get_queue_info("default").active == 0, what="the task to leave active")
+        wait_for(
+            lambda: insp.get_queue_info("default").active == 0, what="the task to leave active"
+        )
     finally:
         server.shutdown()
         insp.close()

@@ -13,10 +13,10 @@ from urllib.parse import quote
 
 import pytest
 
-from console.security import CSP
-from engine import Client, ServeMux, SkipRetry, Task
-from engine.inspector import Inspector
-from engine.server import Server
+from pyasynq import Client, ServeMux, SkipRetry, Task
+from pyasynq.console.security import CSP
+from pyasynq.inspector import Inspector
+from pyasynq.server import Server
 from tests.faults.conftest import write_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -51,31 +51,75 @@ def test_injected_markup_never_runs(page, live_console, redis_url):
     headers = {f"h{IMG}": f"v{SCRIPT}"}
     with Client(redis_url) as client:
         for q in (EVIL_QUEUE, "default"):
-            client.enqueue(Task(EVIL_TYPE, f"ok {SCRIPT}".encode(), headers=headers), queue=q, retention=3600)
-            client.enqueue(Task(EVIL_TYPE, f"fail {IMG}".encode(), headers=headers), queue=q, max_retry=0)
-            client.enqueue(Task(EVIL_TYPE, f"later {SCRIPT}".encode(), headers=headers), queue=q, process_in=3600)
+            client.enqueue(
+                Task(EVIL_TYPE, f"ok {SCRIPT}".encode(), headers=headers), queue=q, retention=3600
+            )
+            client.enqueue(
+                Task(EVIL_TYPE, f"fail {IMG}".encode(), headers=headers), queue=q, max_retry=0
+            )
+            client.enqueue(
+                Task(EVIL_TYPE, f"later {SCRIPT}".encode(), headers=headers),
+                queue=q,
+                process_in=3600,
+            )
             client.enqueue(Task(EVIL_TYPE, f"group {IMG}".encode()), queue=q, group=f"g{SCRIPT}")
-    server = Server(redis_url, concurrency=2, queues={EVIL_QUEUE: 1, "default": 1}, heartbeat_interval=0.5,
-                    shutdown_timeout=1)
+    server = Server(
+        redis_url,
+        concurrency=2,
+        queues={EVIL_QUEUE: 1, "default": 1},
+        heartbeat_interval=0.5,
+        shutdown_timeout=1,
+    )
     insp = Inspector(redis_url)
     server.start(mux)
     try:
-        wait_for(lambda: all(insp.get_queue_info(q).completed == 1 and insp.get_queue_info(q).archived == 1
-                             for q in (EVIL_QUEUE, "default")))
+        wait_for(
+            lambda: all(
+                insp.get_queue_info(q).completed == 1 and insp.get_queue_info(q).archived == 1
+                for q in (EVIL_QUEUE, "default")
+            )
+        )
         server.stop()
         with Client(redis_url) as client:  # pending ones, listed while nobody takes them
-            client.enqueue(Task(EVIL_TYPE, f"pending {SCRIPT}".encode(), headers=headers), queue=EVIL_QUEUE)
+            client.enqueue(
+                Task(EVIL_TYPE, f"pending {SCRIPT}".encode(), headers=headers), queue=EVIL_QUEUE
+            )
         violations: list[str] = []
-        page.on("console", lambda msg: violations.append(f"{page.url}: {msg.text[:120]} {msg.location}") if "Content Security Policy" in msg.text else None)
+        page.on(
+            "console",
+            lambda msg: (
+                violations.append(f"{page.url}: {msg.text[:120]} {msg.location}")
+                if "Content Security Policy" in msg.text
+                else None
+            ),
+        )
 
         # an audited action whose queue name carries markup
         page.goto(f"{live_console}/")
         page.locator('form[action*="onerror"][action$="/pause"] button').first.click()
         page.wait_for_load_state()
 
-        urls = ["/", "/servers", "/schedulers", "/redis", "/throughput", "/audit", "/settings", "/alerts", "/enqueue"]
+        urls = [
+            "/",
+            "/servers",
+            "/schedulers",
+            "/redis",
+            "/throughput",
+            "/audit",
+            "/settings",
+            "/alerts",
+            "/enqueue",
+        ]
         for q in (EVIL_QUEUE, "default"):
-            for state in ("active", "pending", "aggregating", "scheduled", "retry", "archived", "completed"):
+            for state in (
+                "active",
+                "pending",
+                "aggregating",
+                "scheduled",
+                "retry",
+                "archived",
+                "completed",
+            ):
                 urls.append(f"/queues/{seg(q)}?state={state}")
             for state in ("pending", "scheduled", "archived", "completed"):
                 for t in getattr(insp, f"list_{state}_tasks")(q):
@@ -95,9 +139,18 @@ def test_injected_markup_never_runs(page, live_console, redis_url):
         body = page.goto(f"{live_console}/queues/{seg(EVIL_QUEUE)}?state=archived")
         assert body is not None and "&lt;img src=x onerror=" in body.text()
         assert not violations, violations
-        write_report({"scenario": "XSS: markup in every field, every page in Chromium", "tasks": 9,
-                      "kills": 0, "outages": 0, "inputs": checked, "lost": 0, "run_twice": 0,
-                      "duration": round(time.monotonic() - started, 1)})
+        write_report(
+            {
+                "scenario": "XSS: markup in every field, every page in Chromium",
+                "tasks": 9,
+                "kills": 0,
+                "outages": 0,
+                "inputs": checked,
+                "lost": 0,
+                "run_twice": 0,
+                "duration": round(time.monotonic() - started, 1),
+            }
+        )
     finally:
         server.shutdown()
         insp.close()

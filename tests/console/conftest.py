@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from console import create_app
-from console.config import ConsoleConfig
-from engine import Client
+from pyasynq import Client
+from pyasynq.console import create_app
+from pyasynq.console.config import ConsoleConfig
 from tests.support.redis_server import free_port
 
 ROOT = "/monitoring"
@@ -17,8 +17,12 @@ ROOT = "/monitoring"
 def make_config(redis_url: str, **overrides) -> ConsoleConfig:
     # record_throughput off: a recorder thread left running by an app a test did not close
     # would keep writing pyasynq:{q}:throughput keys into later tests' Redis.
-    options = {"redis_url": redis_url, "secret_key": "test-secret", "poll_interval": 5,
-               "record_throughput": False}
+    options = {
+        "redis_url": redis_url,
+        "secret_key": "test-secret",
+        "poll_interval": 5,
+        "record_throughput": False,
+    }
     options.update(overrides)
     return ConsoleConfig(**options)
 

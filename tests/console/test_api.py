@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from console import create_app
-from engine import Task
+from pyasynq import Task
+from pyasynq.console import create_app
 from tests.console.conftest import ROOT, make_config
 from tests.support.states import seed_task, state_of
 
@@ -66,7 +66,12 @@ def test_errors_are_json(api, r):
     tid = r.lrange("asynq:{q}:active", 0, -1)[0].decode()
     resp = api.post(f"{API}/queues/q/tasks/{tid}/delete", headers=AUTH)
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "conflict"
-    resp = api.post(f"{API}/queues/q/states/pending/batch", headers=AUTH, data="[1]", content_type="application/json")
+    resp = api.post(
+        f"{API}/queues/q/states/pending/batch",
+        headers=AUTH,
+        data="[1]",
+        content_type="application/json",
+    )
     assert resp.status_code == 400 and "JSON object" in resp.get_json()["error"]["message"]
 
 
@@ -95,13 +100,21 @@ def test_write_guards(api, tapp, r, redis_url):
 
 
 def test_task_actions_enqueue_edit_reschedule(api, r):
-    resp = api.post(f"{API}/queues/q/tasks", headers=AUTH, json={"type": "email", "payload": '{"a": 1}', "format": "json", "max_retry": 2})
+    resp = api.post(
+        f"{API}/queues/q/tasks",
+        headers=AUTH,
+        json={"type": "email", "payload": '{"a": 1}', "format": "json", "max_retry": 2},
+    )
     assert resp.status_code == 201
     tid = resp.get_json()["id"]
     assert state_of(r, "q", tid) == "pending"
-    resp = api.post(f"{API}/queues/q/tasks/{tid}/payload", headers=AUTH, json={"payload_b64": "AAE="})
+    resp = api.post(
+        f"{API}/queues/q/tasks/{tid}/payload", headers=AUTH, json={"payload_b64": "AAE="}
+    )
     assert resp.status_code == 200 and resp.get_json()["payload_b64"] == "AAE="
-    resp = api.post(f"{API}/queues/q/tasks/{tid}/reschedule", headers=AUTH, json={"process_in": 600})
+    resp = api.post(
+        f"{API}/queues/q/tasks/{tid}/reschedule", headers=AUTH, json={"process_in": 600}
+    )
     assert resp.get_json()["state"] == "scheduled"
     assert api.post(f"{API}/queues/q/tasks/{tid}/run", headers=AUTH).status_code == 200
     assert state_of(r, "q", tid) == "pending"
@@ -110,20 +123,38 @@ def test_task_actions_enqueue_edit_reschedule(api, r):
     assert state_of(r, "q", tid) is None
     assert api.post(f"{API}/queues/q/tasks", headers=AUTH, json={"type": ""}).status_code == 400
     api.post(f"{API}/queues/q/tasks", headers=AUTH, json={"type": "t", "task_id": "x"})
-    assert api.post(f"{API}/queues/q/tasks", headers=AUTH, json={"type": "t", "task_id": "x"}).status_code == 409
+    assert (
+        api.post(
+            f"{API}/queues/q/tasks", headers=AUTH, json={"type": "t", "task_id": "x"}
+        ).status_code
+        == 409
+    )
 
 
 def test_batch_all_and_bulk(api, r):
     ids = [seed_task(r, "q", "retry", type="a") for _ in range(3)]
     others = [seed_task(r, "q", "retry", type="b") for _ in range(4)]
-    resp = api.post(f"{API}/queues/q/states/retry/batch", headers=AUTH, json={"action": "archive", "ids": ids[:1]})
+    resp = api.post(
+        f"{API}/queues/q/states/retry/batch",
+        headers=AUTH,
+        json={"action": "archive", "ids": ids[:1]},
+    )
     assert resp.get_json() == {"action": "archive", "done": 1, "errors": {}}
-    out = api.post(f"{API}/queues/q/states/retry/bulk", headers=AUTH, json={"action": "delete", "type": "a"}).get_json()
+    out = api.post(
+        f"{API}/queues/q/states/retry/bulk", headers=AUTH, json={"action": "delete", "type": "a"}
+    ).get_json()
     assert out["done"] == 2 and out["finished"]
     assert all(state_of(r, "q", t) == "retry" for t in others)
-    out = api.post(f"{API}/queues/q/states/retry/all", headers=AUTH, json={"action": "run"}).get_json()
+    out = api.post(
+        f"{API}/queues/q/states/retry/all", headers=AUTH, json={"action": "run"}
+    ).get_json()
     assert out["done"] == 4
-    assert api.post(f"{API}/queues/q/states/pending/all", headers=AUTH, json={"action": "run"}).status_code == 400
+    assert (
+        api.post(
+            f"{API}/queues/q/states/pending/all", headers=AUTH, json={"action": "run"}
+        ).status_code
+        == 400
+    )
     assert api.post(f"{API}/queues/q/delete", headers=AUTH).status_code == 409
     assert api.post(f"{API}/queues/q/delete?force=1", headers=AUTH).get_json()["deleted"] is True
 
@@ -137,7 +168,10 @@ def test_openapi_document_is_valid_and_complete(api, tapp):
         pytest.skip("openapi-spec-validator not installed")
     validate(json.loads(json.dumps(doc)))
     for rule in tapp.url_map.iter_rules():
-        if not rule.endpoint.startswith("api.") or rule.endpoint in ("api.not_found", "api.not_found_write"):
+        if not rule.endpoint.startswith("api.") or rule.endpoint in (
+            "api.not_found",
+            "api.not_found_write",
+        ):
             continue
         path = re.sub(r"<(?:[^:<>]+:)?(\w+)>", r"{\1}", rule.rule.split("/api", 1)[1])
         path = re.sub(r"<any\([^)]*\):(\w+)>", r"{\1}", path)

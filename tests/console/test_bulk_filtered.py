@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from console import create_app
+from pyasynq.console import create_app
 from tests.console.conftest import ROOT, make_config
 from tests.support.states import seed_task, state_of
 
@@ -30,7 +30,10 @@ def test_confirm_states_the_count_then_steps_delete_every_match(tiny_app, r):
     client = tiny_app.test_client()
     html = client.get(f"{ROOT}/queues/q?state=retry&type=drop").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    resp = client.post(f"{ROOT}/queues/q/retry/bulk", data={"csrf_token": token, "action": "delete", "type": "drop"})
+    resp = client.post(
+        f"{ROOT}/queues/q/retry/bulk",
+        data={"csrf_token": token, "action": "delete", "type": "drop"},
+    )
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
     assert "At least" in page and "matched in the first 7 read (of 20)" in page
@@ -39,7 +42,9 @@ def test_confirm_states_the_count_then_steps_delete_every_match(tiny_app, r):
     assert fields["type"] == "drop" and fields["confirmed"] == "1" and fields["cursor"] == "0"
     steps = 0
     while True:
-        resp = client.post(f"{ROOT}/queues/q/retry/bulk/step", data=fields, headers={"HX-Request": "true"})
+        resp = client.post(
+            f"{ROOT}/queues/q/retry/bulk/step", data=fields, headers={"HX-Request": "true"}
+        )
         assert resp.status_code == 200
         frag = resp.get_data(as_text=True)
         steps += 1
@@ -72,9 +77,19 @@ def test_refusals(client, csrf, r, config):
     seed_task(r, "q", "pending")
     base = f"{ROOT}/queues/q/pending/bulk"
     assert client.post(base, data={"action": "delete"}).status_code == 400  # no CSRF
-    assert client.post(base, data={"csrf_token": csrf, "action": "run"}).status_code == 400  # not for pending
-    assert client.post(base + "/step", data={"csrf_token": csrf, "action": "delete"}).status_code == 400  # unconfirmed
-    assert client.post(f"{ROOT}/queues/nope/pending/bulk", data={"csrf_token": csrf, "action": "delete"}).status_code == 404
+    assert (
+        client.post(base, data={"csrf_token": csrf, "action": "run"}).status_code == 400
+    )  # not for pending
+    assert (
+        client.post(base + "/step", data={"csrf_token": csrf, "action": "delete"}).status_code
+        == 400
+    )  # unconfirmed
+    assert (
+        client.post(
+            f"{ROOT}/queues/nope/pending/bulk", data={"csrf_token": csrf, "action": "delete"}
+        ).status_code
+        == 404
+    )
     assert r.llen("asynq:{q}:pending") == 1
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.config import ConsoleConfig
+from pyasynq.console.config import ConsoleConfig
 
 
 def upper_formatter(task_type: str, data: bytes) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from console import create_app
-from engine import Task
-from engine.inspector import Inspector
-from engine.inspector_actions import EntryNotFoundError
-from engine.scheduler import Scheduler
+from pyasynq import Task
+from pyasynq.console import create_app
+from pyasynq.inspector import Inspector
+from pyasynq.inspector_actions import EntryNotFoundError
+from pyasynq.scheduler import Scheduler
 from tests.console.conftest import ROOT, make_config
 
 
@@ -29,7 +29,12 @@ def test_inspector_run_now_pause_resume(sched, redis_url, r, clock):
     eid = entry_id(sched)
     with Inspector(redis_url) as insp:
         info = insp.run_scheduler_entry(eid)
-        assert (info.type, info.queue, info.max_retry, info.payload) == ("report", "low", 2, b'{"k": 1}')
+        assert (info.type, info.queue, info.max_retry, info.payload) == (
+            "report",
+            "low",
+            2,
+            b'{"k": 1}',
+        )
         assert info.id != "fixed"
         assert [e.task_id for e in insp.list_scheduler_enqueue_events(eid)] == [info.id]
         assert insp.pause_scheduler_entry(eid) is True
@@ -51,8 +56,10 @@ def test_console_buttons(sched, client, csrf, r):
     resp = client.post(f"{ROOT}/schedulers/{eid}/pause", data={"csrf_token": csrf})
     assert resp.status_code == 303
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
-    main = page[page.find("<main"):]
-    assert "Paused entry" in main and "data-entry-paused" in main and ">Resume<" in main, main[:3000]
+    main = page[page.find("<main") :]
+    assert "Paused entry" in main and "data-entry-paused" in main and ">Resume<" in main, main[
+        :3000
+    ]
     resp = client.post(f"{ROOT}/schedulers/{eid}/run", data={"csrf_token": csrf})
     assert "Enqueued task" in client.get(resp.headers["Location"]).get_data(as_text=True)
     assert r.llen("asynq:{low}:pending") == 1
@@ -68,9 +75,15 @@ def test_api_and_read_only(sched, redis_url, r):
     app = create_app(make_config(redis_url, api_token="t"))
     api = app.test_client()
     h = {"Authorization": "Bearer t"}
-    assert api.post(f"{ROOT}/api/scheduler/entries/{eid}/pause", headers=h).get_json()["paused"] is True
+    assert (
+        api.post(f"{ROOT}/api/scheduler/entries/{eid}/pause", headers=h).get_json()["paused"]
+        is True
+    )
     assert api.get(f"{ROOT}/api/scheduler/entries").get_json()["entries"][0]["paused"] is True
-    assert api.post(f"{ROOT}/api/scheduler/entries/{eid}/run", headers=h).get_json()["task"]["type"] == "report"
+    assert (
+        api.post(f"{ROOT}/api/scheduler/entries/{eid}/run", headers=h).get_json()["task"]["type"]
+        == "report"
+    )
     assert len(api.get(f"{ROOT}/api/scheduler/entries/{eid}/history").get_json()["events"]) == 1
     assert api.post(f"{ROOT}/api/scheduler/entries/nope/run", headers=h).status_code == 404
     app.extensions["pyasynq"].close()

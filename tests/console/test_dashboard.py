@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from engine import Task
-from engine.clock import utc_day
+from pyasynq import Task
+from pyasynq.clock import utc_day
 from tests.console.conftest import ROOT
 from tests.support.states import bump_daily, seed_task
 
@@ -95,7 +95,7 @@ def test_fragment_polls_itself(client, producer):
 
 
 def test_poll_interval_zero_disables_polling(redis_url, producer):
-    from console import create_app
+    from pyasynq.console import create_app
     from tests.console.conftest import make_config
 
     producer.enqueue(Task("a", b"{}"), queue="default")

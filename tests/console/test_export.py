@@ -6,8 +6,8 @@ import csv
 import io
 import json
 
-from console import create_app
-from engine import Client, Task
+from pyasynq import Client, Task
+from pyasynq.console import create_app
 from tests.console.conftest import ROOT, make_config
 from tests.support.states import seed_task
 
@@ -37,9 +37,13 @@ def test_export_limit_and_scan_chunks(redis_url, r):
         c.enqueue_many([Task("t", str(i).encode()) for i in range(250)])
     app = create_app(make_config(redis_url, export_limit=100, scan_limit=40))
     client = app.test_client()
-    doc = json.loads(client.get(f"{ROOT}/queues/default/pending/export.json").get_data(as_text=True))
+    doc = json.loads(
+        client.get(f"{ROOT}/queues/default/pending/export.json").get_data(as_text=True)
+    )
     assert doc["count"] == 100 and doc.get("truncated") is True
-    rows = client.get(f"{ROOT}/queues/default/pending/export.csv").get_data(as_text=True).splitlines()
+    rows = (
+        client.get(f"{ROOT}/queues/default/pending/export.csv").get_data(as_text=True).splitlines()
+    )
     assert len(rows) == 101
     app.extensions["pyasynq"].close()
 

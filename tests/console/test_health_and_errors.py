@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from console import create_app
+from pyasynq.console import create_app
 from tests.console.conftest import ROOT, assert_no_traceback, make_config
 
 
@@ -27,7 +27,13 @@ def test_health_503_when_redis_is_down(dead_redis_url):
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/queues/default", "/queues/default/tasks/abc", "/_fragments/dashboard", "/_fragments/queues/default"],
+    [
+        "/",
+        "/queues/default",
+        "/queues/default/tasks/abc",
+        "/_fragments/dashboard",
+        "/_fragments/queues/default",
+    ],
 )
 def test_redis_down_is_a_503_page(dead_redis_url, path):
     app = create_app(make_config(dead_redis_url))

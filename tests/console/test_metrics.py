@@ -10,12 +10,12 @@ import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
-from console import create_app, mount
-from console.config import ConsoleConfig
-from engine import Client, Inspector, Task
-from engine.broker.broker import Broker
-from engine.clock import ManualClock
-from engine.components.throughput import ThroughputRecorder
+from pyasynq import Client, Inspector, Task
+from pyasynq.broker.broker import Broker
+from pyasynq.clock import ManualClock
+from pyasynq.components.throughput import ThroughputRecorder
+from pyasynq.console import create_app, mount
+from pyasynq.console.config import ConsoleConfig
 from tests.console.conftest import ROOT, assert_no_traceback, make_config
 from tests.console.ops_support import running_server, wait_for
 
@@ -53,7 +53,15 @@ def test_prometheus_endpoint_with_a_running_server(client, redis_url):
     with running_server(redis_url) as (server, _):
         s = parse(client.get(f"{ROOT}/metrics").get_data(as_text=True))
         assert s[("asynq_servers", ())] == 1
-        assert s[("asynq_server_active_workers", (("host", server.host), ("server", server.server_id)))] == 1
+        assert (
+            s[
+                (
+                    "asynq_server_active_workers",
+                    (("host", server.host), ("server", server.server_id)),
+                )
+            ]
+            == 1
+        )
         assert s[("asynq_tasks_enqueued_total", (("queue", "critical"), ("state", "active")))] == 1
 
 
@@ -85,7 +93,9 @@ def pinned(redis_url):
 
 
 def chart(html: str, canvas: str) -> dict:
-    match = re.search(rf'<div hidden data-chart="{canvas}" data-series=\'(.*?)\'></div>', html, re.S)
+    match = re.search(
+        rf'<div hidden data-chart="{canvas}" data-series=\'(.*?)\'></div>', html, re.S
+    )
     assert match, canvas
     return json.loads(html_unescape(match.group(1)))
 
@@ -127,20 +137,31 @@ def test_throughput_bad_input(client, producer, query, status):
 def test_queue_page_insights_count_types_of_the_state(pinned, redis_url):
     c, _, _ = pinned
     with Client(redis_url) as client:
-        client.enqueue_many([(Task("email" if i % 3 else "<sms>"), {"queue": "default"}) for i in range(30)])
+        client.enqueue_many(
+            [(Task("email" if i % 3 else "<sms>"), {"queue": "default"}) for i in range(30)]
+        )
         client.enqueue(Task("later"), queue="default", process_in=60)
     page = c.get(f"{ROOT}/queues/default?state=pending").get_data(as_text=True)
-    assert 'id="queue-insights"' in page and "/_fragments/queues/default/insights?state=pending" in page
+    assert (
+        'id="queue-insights"' in page
+        and "/_fragments/queues/default/insights?state=pending" in page
+    )
     assert "js/throughput.js" in page
     html = c.get(f"{ROOT}/_fragments/queues/default/insights?state=pending").get_data(as_text=True)
-    counts = dict(re.findall(r'<tr data-type="([^"]+)"><td>[^<]*</td><td class="num">(\d+)</td>', html))
+    counts = dict(
+        re.findall(r'<tr data-type="([^"]+)"><td>[^<]*</td><td class="num">(\d+)</td>', html)
+    )
     assert counts == {"email": "20", "&lt;sms&gt;": "10", "a": "1"}  # "a" came with the fixture
     assert list(counts) == ["email", "&lt;sms&gt;", "a"]  # most frequent first
     assert "All 31 pending tasks" in html
     assert "data-poll" in html
-    sched = c.get(f"{ROOT}/_fragments/queues/default/insights?state=scheduled").get_data(as_text=True)
+    sched = c.get(f"{ROOT}/_fragments/queues/default/insights?state=scheduled").get_data(
+        as_text=True
+    )
     assert 'data-type="later"' in sched
-    agg = c.get(f"{ROOT}/_fragments/queues/default/insights?state=aggregating").get_data(as_text=True)
+    agg = c.get(f"{ROOT}/_fragments/queues/default/insights?state=aggregating").get_data(
+        as_text=True
+    )
     assert "Choose a group" in agg
     assert c.get(f"{ROOT}/_fragments/queues/default/insights?state=bogus").status_code == 400
     assert c.get(f"{ROOT}/_fragments/queues/nope/insights").status_code == 404

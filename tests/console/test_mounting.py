@@ -7,7 +7,7 @@ import re
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from console import create_app, mount
+from pyasynq.console import create_app, mount
 from tests.console.conftest import make_config
 
 
@@ -16,7 +16,7 @@ def links(html: str) -> list[str]:
 
 
 def test_standalone_serves_under_root_path(client, producer):
-    from engine import Task
+    from pyasynq import Task
 
     producer.enqueue(Task("t", b"x"), queue="default")
     resp = client.get("/monitoring/")
@@ -39,7 +39,7 @@ def test_site_root(redis_url):
 
 
 def test_mounted_in_a_host_app_at_two_prefixes(redis_url, producer):
-    from engine import Task
+    from pyasynq import Task
 
     producer.enqueue(Task("t", b"x"), queue="q one")
     host = Flask("host")
@@ -70,7 +70,10 @@ def test_mounted_in_a_host_app_at_two_prefixes(redis_url, producer):
     assert resp.status_code == 303
     assert resp.headers["Location"] == "/ops/queues/"
     assert "paused" in client.get("/ops/queues/").get_data(as_text=True)
-    assert client.post("/admin/jobs/queues/q%20one/unpause", data={"csrf_token": token}).status_code == 403
+    assert (
+        client.post("/admin/jobs/queues/q%20one/unpause", data={"csrf_token": token}).status_code
+        == 403
+    )
 
 
 def test_mount_helper(redis_url):

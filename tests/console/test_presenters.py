@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime, timedelta
 
-from console.presenters import (
+from pyasynq.console.presenters import (
     default_view,
     duration,
     format_data,

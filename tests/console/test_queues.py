@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from engine import Task
+from pyasynq import Task
 from tests.console.conftest import ROOT
 from tests.support.states import seed_many, seed_task
 
@@ -36,7 +36,10 @@ def every_state(r):
     ids = {}
     for state in COLUMNS:
         ids[state] = seed_task(
-            r, "default", state, group="g1" if state == "aggregating" else "",
+            r,
+            "default",
+            state,
+            group="g1" if state == "aggregating" else "",
             result=b'{"ok": true}' if state == "completed" else None,
         )
     return ids
@@ -44,7 +47,11 @@ def every_state(r):
 
 def headers(html: str) -> list[str]:
     thead = re.search(r'<table class="table tasks".*?<thead>(.*?)</thead>', html, re.S).group(1)
-    return [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", thead, re.S) if re.sub(r"<[^>]+>", "", h).strip()]
+    return [
+        re.sub(r"<[^>]+>", "", h).strip()
+        for h in re.findall(r"<th[^>]*>(.*?)</th>", thead, re.S)
+        if re.sub(r"<[^>]+>", "", h).strip()
+    ]
 
 
 @pytest.mark.parametrize("state", list(COLUMNS))
@@ -60,7 +67,9 @@ def test_each_state_has_asynqmon_columns_and_actions(client, every_state, state)
     assert sorted(batch) == sorted(ROW_BUTTONS[state])
     # Every tab shows its count.
     for s in COLUMNS:
-        assert re.search(rf'data-state="{s}"[^>]*>\s*{s.capitalize()} <span class="count">1</span>', html), s
+        assert re.search(
+            rf'data-state="{s}"[^>]*>\s*{s.capitalize()} <span class="count">1</span>', html
+        ), s
 
 
 def test_default_state_is_active(client, every_state):
@@ -175,11 +184,14 @@ def test_goto_task_by_id(client, r):
     assert resp.status_code == 303
     assert resp.headers["Location"] == f"{ROOT}/queues/default/tasks/{task_id}"
     assert client.get(f"{ROOT}/queues/default/goto?id=").status_code == 400
-    assert client.get(f"{ROOT}/queues/default/goto?id=missing", follow_redirects=True).status_code == 404
+    assert (
+        client.get(f"{ROOT}/queues/default/goto?id=missing", follow_redirects=True).status_code
+        == 404
+    )
 
 
 def test_payloads_are_escaped_in_tables(client, producer):
-    producer.enqueue(Task("x<i>", b'<script>alert(1)</script>'), queue="default")
+    producer.enqueue(Task("x<i>", b"<script>alert(1)</script>"), queue="default")
     html = client.get(f"{ROOT}/queues/default?state=pending").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -188,7 +200,9 @@ def test_payloads_are_escaped_in_tables(client, producer):
 
 def test_queue_fragment_is_polled(client, producer):
     producer.enqueue(Task("a", b"{}"), queue="default")
-    html = client.get(f"{ROOT}/_fragments/queues/default?state=pending&size=10").get_data(as_text=True)
+    html = client.get(f"{ROOT}/_fragments/queues/default?state=pending&size=10").get_data(
+        as_text=True
+    )
     assert html.lstrip().startswith('<div id="queue-body"')
     assert "hx-trigger=" in html and "<html" not in html
     assert f"{ROOT}/_fragments/queues/default?state=pending" in html

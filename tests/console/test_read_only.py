@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from console import create_app
+from pyasynq.console import create_app
 from tests.console.conftest import ROOT, make_config
 from tests.support.states import seed_task
 
@@ -18,8 +18,10 @@ def config(redis_url):
 
 @pytest.fixture
 def seeded(r):
-    return {s: seed_task(r, "default", s, group="g" if s == "aggregating" else "") for s in
-            ("active", "pending", "aggregating", "scheduled", "retry", "archived", "completed")}
+    return {
+        s: seed_task(r, "default", s, group="g" if s == "aggregating" else "")
+        for s in ("active", "pending", "aggregating", "scheduled", "retry", "archived", "completed")
+    }
 
 
 def test_no_controls_are_rendered(client, seeded):
@@ -58,7 +60,11 @@ def test_reading_still_works(client, seeded):
 
 
 def test_read_only_from_env(redis_url):
-    from console.config import ConsoleConfig
+    from pyasynq.console.config import ConsoleConfig
 
-    app = create_app(ConsoleConfig.from_env({"REDIS_URL": redis_url, "CONSOLE_READ_ONLY": "1", "SECRET_KEY": "k"}))
+    app = create_app(
+        ConsoleConfig.from_env(
+            {"REDIS_URL": redis_url, "CONSOLE_READ_ONLY": "1", "SECRET_KEY": "k"}
+        )
+    )
     assert app.test_client().post(f"{ROOT}/queues/default/pause").status_code == 403

@@ -7,8 +7,8 @@ import re
 import pytest
 import redis
 
-from console import create_app
-from engine import Client, Inspector, Task
+from pyasynq import Client, Inspector, Task
+from pyasynq.console import create_app
 from tests.console.conftest import ROOT, assert_no_traceback, make_config
 from tests.console.ops_support import wait_for
 from tests.support.redis_cluster import RedisClusterDeployment
@@ -76,7 +76,10 @@ def test_cluster_nodes_and_queue_locations(cluster):
     insp.close()
     # the console's recorder, the throughput page and type counts work on a cluster too
     insp = Inspector(cluster.url)
-    wait_for(lambda: all(insp.broker.throughput_samples(q, 0) for q in queues), what="samples on every node")
+    wait_for(
+        lambda: all(insp.broker.throughput_samples(q, 0) for q in queues),
+        what="samples on every node",
+    )
     insp.close()
     assert c.get(f"{ROOT}/throughput").status_code == 200
     assert c.get(f"{ROOT}/_fragments/queues/low/insights?state=pending").status_code == 200

@@ -5,24 +5,24 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 
 import pytest
 
-from console import create_app
-from engine import Inspector, ManualClock, Task
-from engine.scheduler import Scheduler
+from pyasynq import Inspector, ManualClock, Task
+from pyasynq.console import create_app
+from pyasynq.scheduler import Scheduler
 from tests.console.conftest import ROOT, assert_no_traceback, make_config
+from tests.support.go_captures import GO_DIR
 from tests.support.loader import load_dump
-
-GO_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "interop" / "go-asynq-0.26.0"
 
 
 @pytest.fixture
 def scheduler(redis_url):
     clock = ManualClock(time.time() // 60 * 60)
     s = Scheduler(redis_url, clock=clock)
-    report = s.register("@every 1m", Task("report:daily", b'{"kind": "<b>full</b>"}'), queue="low", max_retry=2)
+    report = s.register(
+        "@every 1m", Task("report:daily", b'{"kind": "<b>full</b>"}'), queue="low", max_retry=2
+    )
     ping = s.register("*/5 * * * *", Task("ping"))
     ids = []
     for _ in range(25):
@@ -47,7 +47,9 @@ def test_every_entry_with_its_options_and_history_size(client, scheduler):
     assert '<code class="option">Queue(&#34;low&#34;)</code>' in r and "MaxRetry(2)" in r
     assert "&lt;b&gt;full&lt;/b&gt;" in r and "<b>full</b>" not in r
     assert f'href="/monitoring/schedulers/{report}">25</a>' in r
-    assert "No options" in rows[ping] and f"href=\"/monitoring/schedulers/{ping}\">5</a>" in rows[ping]
+    assert (
+        "No options" in rows[ping] and f'href="/monitoring/schedulers/{ping}">5</a>' in rows[ping]
+    )
     assert r.count("<time") >= 4  # next and previous, relative and absolute
     frag = client.get(f"{ROOT}/_fragments/schedulers").get_data(as_text=True)
     assert 'id="schedulers-body"' in frag and "data-poll" in frag
@@ -65,7 +67,9 @@ def test_entry_history_is_paged_through_all_events(client, scheduler):
     assert 'rel="prev"' in html3 and 'rel="next"' not in html3
     beyond = client.get(f"{ROOT}/schedulers/{report}?size=10&page=9").get_data(as_text=True)
     assert "No events on page 9" in beyond
-    frag = client.get(f"{ROOT}/_fragments/schedulers/{report}?size=10&page=2").get_data(as_text=True)
+    frag = client.get(f"{ROOT}/_fragments/schedulers/{report}?size=10&page=2").get_data(
+        as_text=True
+    )
     assert re.findall(r'<tr data-task-id="([^"]+)">', frag) == ids[10:20]
     # every event's task exists in the entry's queue
     assert client.get(f"{ROOT}/queues/low/tasks/{ids[0]}").status_code == 200
@@ -94,7 +98,6 @@ def test_read_only_console_shows_them_too(redis_url, scheduler):
     app.extensions["pyasynq"].close()
 
 
-@pytest.mark.skipif(not GO_DIR.is_dir(), reason="Go interop captures not found")
 def test_go_scheduler_entries(redis_url, r):
     captured_at = load_dump(r, json.loads((GO_DIR / "live.redis.json").read_text()))
     go = json.loads((GO_DIR / "live.inspect.json").read_text())
@@ -106,5 +109,7 @@ def test_go_scheduler_entries(redis_url, r):
     for e in go["scheduler_entries"]:
         assert f'data-entry-id="{e["id"]}"' in html
         page = c.get(f"{ROOT}/schedulers/{e['id']}?size=100").get_data(as_text=True)
-        assert re.findall(r'<tr data-task-id="([^"]+)">', page) == [ev["task_id"] for ev in e["enqueue_events"]]
+        assert re.findall(r'<tr data-task-id="([^"]+)">', page) == [
+            ev["task_id"] for ev in e["enqueue_events"]
+        ]
     insp.close()

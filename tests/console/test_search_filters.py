@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from engine import Client, Task
+from pyasynq import Client, Task
 from tests.console.conftest import ROOT, assert_no_traceback, make_config
 from tests.support.states import seed_task
 
@@ -16,7 +16,9 @@ def ids_in(html):
 
 
 def test_filter_by_type_error_payload_and_json_path(client, r):
-    a = seed_task(r, "q", "retry", type="email:send", payload=b'{"user": {"id": 42}}', error="SMTP timeout")
+    a = seed_task(
+        r, "q", "retry", type="email:send", payload=b'{"user": {"id": 42}}', error="SMTP timeout"
+    )
     b = seed_task(r, "q", "retry", type="email:digest", payload=b'{"user": {"id": 7}}', error="bad")
     c = seed_task(r, "q", "retry", type="sms", payload=b"hello <world>", error="timeout")
 
@@ -35,7 +37,9 @@ def test_filter_by_type_error_payload_and_json_path(client, r):
 
 def test_filtered_page_keeps_filter_in_links_and_escapes(client, r):
     seed_task(r, "q", "archived", type="t")
-    html = client.get(f'{ROOT}/queues/q?state=archived&payload=%22%3E%3Cscript%3E').get_data(as_text=True)
+    html = client.get(f"{ROOT}/queues/q?state=archived&payload=%22%3E%3Cscript%3E").get_data(
+        as_text=True
+    )
     assert "<script>" not in html and "&#34;&gt;&lt;script&gt;" in html
     assert "export.csv?payload=" in html and "data-search-progress" in html or "No matches" in html
     assert_no_traceback(html)
@@ -54,7 +58,9 @@ def test_time_range(client, r):
     now = 1_800_000_000
     old = seed_task(r, "q", "archived", score=now - 86400, now=now)
     new = seed_task(r, "q", "archived", score=now - 60, now=now)
-    html = client.get(f"{ROOT}/queues/q?state=archived&since=2027-01-15T07:00:00").get_data(as_text=True)
+    html = client.get(f"{ROOT}/queues/q?state=archived&since=2027-01-15T07:00:00").get_data(
+        as_text=True
+    )
     assert ids_in(html) == [new]
     html = client.get(f"{ROOT}/queues/q?state=archived&until={now - 3600}").get_data(as_text=True)
     assert ids_in(html) == [old]
@@ -62,7 +68,7 @@ def test_time_range(client, r):
 
 @pytest.fixture
 def small_scan_app(redis_url):
-    from console import create_app
+    from pyasynq.console import create_app
 
     app = create_app(make_config(redis_url, scan_limit=1000))
     app.config["TESTING"] = True
@@ -73,7 +79,12 @@ def small_scan_app(redis_url):
 def test_20000_tasks_scan_at_most_scan_limit_and_offer_to_continue(small_scan_app, redis_url, r):
     with Client(redis_url) as c:
         for start in range(0, 20_000, 1000):
-            c.enqueue_many([Task("needle" if i == 19_999 else "hay", b"{}") for i in range(start, start + 1000)])
+            c.enqueue_many(
+                [
+                    Task("needle" if i == 19_999 else "hay", b"{}")
+                    for i in range(start, start + 1000)
+                ]
+            )
     client = small_scan_app.test_client()
     r.config_resetstat()
     html = client.get(f"{ROOT}/queues/default?state=pending&type=needle").get_data(as_text=True)

@@ -8,12 +8,12 @@ import re
 import pytest
 from werkzeug.security import generate_password_hash
 
-from console import create_app
-from console.auth import User, parse_users
-from console.config import ConsoleConfig
-from console.security import CSP
-from engine import Task
-from engine.broker import keys
+from pyasynq import Task
+from pyasynq.broker import keys
+from pyasynq.console import create_app
+from pyasynq.console.auth import User, parse_users
+from pyasynq.console.config import ConsoleConfig
+from pyasynq.console.security import CSP
 from tests.console.conftest import ROOT, assert_no_traceback, make_config
 
 FAST_HASH = "pbkdf2:sha256:1000"
@@ -64,7 +64,7 @@ def test_every_response_carries_the_protective_headers(client):
 
 
 def test_templates_have_no_inline_script_or_style():
-    from console.paths import templates_dir
+    from pyasynq.console.paths import templates_dir
 
     for path in templates_dir().glob("*.html"):
         text = re.sub(r"\{#.*?#\}", "", path.read_text(), flags=re.S)  # Jinja comments
@@ -98,7 +98,8 @@ def test_every_state_changing_route_is_post_and_needs_csrf(app, producer):
     producer.enqueue(Task("t"), queue="q1", task_id="t1")
     client = app.test_client()
     changing = [
-        rule for rule in app.url_map.iter_rules()
+        rule
+        for rule in app.url_map.iter_rules()
         if rule.methods and rule.methods - {"GET", "HEAD", "OPTIONS"}
     ]
     assert changing, "no state-changing routes found"
@@ -106,8 +107,16 @@ def test_every_state_changing_route_is_post_and_needs_csrf(app, producer):
         assert "GET" not in rule.methods or rule.endpoint == "auth.login", rule
         # state changes are POST only (the API's catch-all just answers unknown writes with 404)
         assert rule.methods <= {"POST", "OPTIONS"} or rule.endpoint in (
-            "auth.login", "api.not_found_write"), (rule.rule, rule.methods)
-        url = ROOT + re.sub(r"<[^>]*?:?(\w+)>", lambda m: {"state": "pending", "verb": "delete-all", "action": "delete"}.get(m.group(1), "q1"), rule.rule)
+            "auth.login",
+            "api.not_found_write",
+        ), (rule.rule, rule.methods)
+        url = ROOT + re.sub(
+            r"<[^>]*?:?(\w+)>",
+            lambda m: {"state": "pending", "verb": "delete-all", "action": "delete"}.get(
+                m.group(1), "q1"
+            ),
+            rule.rule,
+        )
         for method in sorted(rule.methods - {"GET", "HEAD", "OPTIONS"}):
             resp = client.open(url, method=method)
             # the JSON API answers a write without its CSRF header or Bearer token with 403
@@ -120,8 +129,13 @@ def test_every_state_changing_route_is_post_and_needs_csrf(app, producer):
 
 def test_get_never_changes_state(client, producer):
     producer.enqueue(Task("t"), queue="q1", task_id="t1")
-    for path in ("/queues/q1/pause", "/queues/q1/delete", "/queues/q1/pending/delete-all",
-                 "/queues/q1/tasks/t1/delete", "/logout"):
+    for path in (
+        "/queues/q1/pause",
+        "/queues/q1/delete",
+        "/queues/q1/pending/delete-all",
+        "/queues/q1/tasks/t1/delete",
+        "/logout",
+    ):
         assert client.get(ROOT + path).status_code in (404, 405), path
     assert producer.broker.redis.exists("asynq:{q1}:t:t1")
 
@@ -155,7 +169,9 @@ def test_viewer_reads_but_cannot_act_and_sees_no_controls(make_app, producer):
     operator = basic("alice", "op-pass")
     html = client.get(ROOT + "/", headers=operator).get_data(as_text=True)
     assert "/queues/q1/pause" in html
-    resp = client.post(ROOT + "/queues/q1/pause", headers={**operator, "X-CSRF-Token": hx_token(html)})
+    resp = client.post(
+        ROOT + "/queues/q1/pause", headers={**operator, "X-CSRF-Token": hx_token(html)}
+    )
     assert resp.status_code == 303 and producer.broker.redis.exists(keys.paused("q1"))
 
 
@@ -164,13 +180,24 @@ def test_form_login_logout_and_safe_next(make_app):
     resp = client.get(ROOT + "/audit")
     assert resp.status_code == 303 and "/login" in resp.headers["Location"]
     login_page = client.get(ROOT + "/login?next=https://evil.example/")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', login_page.get_data(as_text=True)).group(1)
-    bad = client.post(ROOT + "/login", data={"csrf_token": token, "username": "alice", "password": "no"})
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', login_page.get_data(as_text=True)
+    ).group(1)
+    bad = client.post(
+        ROOT + "/login", data={"csrf_token": token, "username": "alice", "password": "no"}
+    )
     assert bad.status_code == 401 and "Wrong user name or password" in bad.get_data(as_text=True)
     no_csrf = client.post(ROOT + "/login", data={"username": "alice", "password": "op-pass"})
     assert no_csrf.status_code == 400
-    good = client.post(ROOT + "/login", data={"csrf_token": token, "username": "alice", "password": "op-pass",
-                                              "next": "https://evil.example/"})
+    good = client.post(
+        ROOT + "/login",
+        data={
+            "csrf_token": token,
+            "username": "alice",
+            "password": "op-pass",
+            "next": "https://evil.example/",
+        },
+    )
     assert good.status_code == 303 and good.headers["Location"].endswith(ROOT + "/")
     home = client.get(ROOT + "/")
     assert home.status_code == 200 and 'id="logout-button"' in home.get_data(as_text=True)
@@ -183,25 +210,32 @@ def test_form_login_logout_and_safe_next(make_app):
 
 def test_repeated_wrong_passwords_are_throttled_per_user_and_address(make_app):
     client = make_app(auth="form", users=USERS).test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"',
-                      client.get(ROOT + "/login").get_data(as_text=True)).group(1)
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get(ROOT + "/login").get_data(as_text=True)
+    ).group(1)
 
     def attempt(name: str, password: str):
-        return client.post(ROOT + "/login", data={"csrf_token": token, "username": name, "password": password})
+        return client.post(
+            ROOT + "/login", data={"csrf_token": token, "username": name, "password": password}
+        )
 
     assert [attempt("alice", "guess").status_code for _ in range(5)] == [401] * 5
     blocked = attempt("alice", "op-pass")  # even the right password waits out the window
-    assert blocked.status_code == 429 and "Too many failed sign-ins" in blocked.get_data(as_text=True)
+    assert blocked.status_code == 429 and "Too many failed sign-ins" in blocked.get_data(
+        as_text=True
+    )
     assert_no_traceback(blocked.get_data(as_text=True))
     assert attempt("bob", "view-pass").status_code == 303  # other users are not locked out
 
     basic_client = make_app(auth="basic", users=USERS).test_client()
-    codes = [basic_client.get(ROOT + "/", headers=basic("alice", "x")).status_code for _ in range(6)]
+    codes = [
+        basic_client.get(ROOT + "/", headers=basic("alice", "x")).status_code for _ in range(6)
+    ]
     assert codes == [401] * 5 + [429]
 
 
 def test_login_throttle_window_and_memory_bound():
-    from console.auth import LoginThrottle
+    from pyasynq.console.auth import LoginThrottle
 
     now = [0.0]
     throttle = LoginThrottle(limit=2, window=60, max_keys=3, clock=lambda: now[0])
@@ -243,13 +277,21 @@ def test_host_hook_decides_who_the_user_is(make_app):
     page = client.get(ROOT + "/", headers={"X-Host-Role": "viewer"})
     assert page.status_code == 200 and "host-viewer" in page.get_data(as_text=True)
     token = hx_token(page.get_data(as_text=True))
-    assert client.post(ROOT + "/queues/x/pause", headers={"X-Host-Role": "viewer", "X-CSRF-Token": token}).status_code == 403
+    assert (
+        client.post(
+            ROOT + "/queues/x/pause", headers={"X-Host-Role": "viewer", "X-CSRF-Token": token}
+        ).status_code
+        == 403
+    )
 
 
 def test_read_only_mode_beats_the_operator_role(make_app):
     client = make_app(auth="basic", users=USERS, read_only=True).test_client()
     html = client.get(ROOT + "/", headers=basic("alice", "op-pass")).get_data(as_text=True)
-    resp = client.post(ROOT + "/queues/x/pause", headers={**basic("alice", "op-pass"), "X-CSRF-Token": hx_token(html)})
+    resp = client.post(
+        ROOT + "/queues/x/pause",
+        headers={**basic("alice", "op-pass"), "X-CSRF-Token": hx_token(html)},
+    )
     assert resp.status_code == 403 and "read-only" in resp.get_data(as_text=True)
 
 
@@ -263,7 +305,9 @@ def test_user_configuration_is_validated():
         ConsoleConfig(auth="basic")
     with pytest.raises(ValueError, match="auth must be"):
         ConsoleConfig(auth="ldap")
-    env = ConsoleConfig.from_env({"CONSOLE_AUTH": "form", "CONSOLE_USERS": USERS, "CONSOLE_TRUST_PROXY": "1"})
+    env = ConsoleConfig.from_env(
+        {"CONSOLE_AUTH": "form", "CONSOLE_USERS": USERS, "CONSOLE_TRUST_PROXY": "1"}
+    )
     assert env.auth == "form" and len(env.users) == 2 and env.trust_proxy
     assert "op-pass" not in repr(env) and "pbkdf2" not in repr(env)
 
@@ -279,14 +323,29 @@ def test_actions_are_audited_with_who_what_where_and_how_many(make_app, producer
     h = {**alice, "X-CSRF-Token": token}
     assert client.post(ROOT + "/queues/q1/pause", headers=h).status_code == 303
     # the first POST of a bulk action only asks for confirmation: not logged
-    assert client.post(ROOT + "/queues/q1/pending/batch", headers=h, data={"action": "delete", "ids": ids[:2]}).status_code == 200
-    assert client.post(ROOT + "/queues/q1/pending/batch", headers=h,
-                       data={"action": "delete", "ids": ids[:2], "confirmed": "1"}).status_code == 303
-    client.post(ROOT + "/queues/q1/pause", headers={**basic("bob", "view-pass"), "X-CSRF-Token": token})
+    assert (
+        client.post(
+            ROOT + "/queues/q1/pending/batch", headers=h, data={"action": "delete", "ids": ids[:2]}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            ROOT + "/queues/q1/pending/batch",
+            headers=h,
+            data={"action": "delete", "ids": ids[:2], "confirmed": "1"},
+        ).status_code
+        == 303
+    )
+    client.post(
+        ROOT + "/queues/q1/pause", headers={**basic("bob", "view-pass"), "X-CSRF-Token": token}
+    )
     data = client.get(ROOT + "/api/audit", headers=alice).get_json()
     assert data["total"] == 3
     denied, deleted, paused = data["entries"]
-    assert paused["user"] == "alice" and paused["action"] == "pause queue" and paused["queue"] == "q1"
+    assert (
+        paused["user"] == "alice" and paused["action"] == "pause queue" and paused["queue"] == "q1"
+    )
     assert deleted["action"] == "delete selected pending" and deleted["count"] == 2
     assert sorted(deleted["task_ids"]) == sorted(ids[:2]) and deleted["remote_addr"] == "127.0.0.1"
     assert denied["user"] == "bob" and denied["status"] == 403
@@ -296,8 +355,8 @@ def test_actions_are_audited_with_who_what_where_and_how_many(make_app, producer
 
 
 def test_audit_log_is_bounded(redis_url):
-    from engine.audit import AuditLog
-    from engine.broker.broker import Broker
+    from pyasynq.audit import AuditLog
+    from pyasynq.broker.broker import Broker
 
     broker = Broker(redis_url)
     log = AuditLog(broker, max_entries=5)
@@ -313,7 +372,10 @@ def test_api_token_client_acts_as_operator_under_basic_auth(make_app, producer):
     producer.enqueue(Task("t"), queue="q1")
     client = make_app(auth="basic", users=USERS, api_token="s3cret-token").test_client()
     bearer = {"Authorization": "Bearer s3cret-token"}
-    assert client.get(ROOT + "/api/queues", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert (
+        client.get(ROOT + "/api/queues", headers={"Authorization": "Bearer wrong"}).status_code
+        == 401
+    )
     assert client.get(ROOT + "/api/queues", headers=bearer).status_code == 200
     assert client.get(ROOT + "/", headers=bearer).status_code == 401  # pages still need a user
     assert client.post(ROOT + "/api/queues/q1/pause", headers=bearer).status_code < 300

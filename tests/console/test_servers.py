@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import pytest
-
-from console import create_app
-from engine import Inspector, ManualClock
-from engine.broker.broker import Broker
-from engine.broker.codec import encode, set_timestamp
-from engine.broker.proto import ServerInfo, WorkerInfo
+from pyasynq import Inspector, ManualClock
+from pyasynq.broker.broker import Broker
+from pyasynq.broker.codec import encode, set_timestamp
+from pyasynq.broker.proto import ServerInfo, WorkerInfo
+from pyasynq.console import create_app
 from tests.console.conftest import ROOT, assert_no_traceback, make_config
 from tests.console.ops_support import running_server
+from tests.support.go_captures import GO_DIR
 from tests.support.loader import load_dump
-
-GO_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "interop" / "go-asynq-0.26.0"
 
 
 def test_no_servers(client):
@@ -28,15 +24,23 @@ def test_no_servers(client):
 def test_a_running_server_and_its_active_task(client, redis_url):
     with running_server(redis_url) as (server, task_id):
         html = client.get(f"{ROOT}/servers").get_data(as_text=True)
-        block = re.search(rf'<article class="card server" data-server-id="{server.server_id}">(.*?)</article>', html, re.S)
+        block = re.search(
+            rf'<article class="card server" data-server-id="{server.server_id}">(.*?)</article>',
+            html,
+            re.S,
+        )
         assert block, html
         body = block.group(1)
         assert f"{server.host}:{server.pid}" in body
         assert server.server_id in body
         assert "badge-status-active" in body
         assert "0 / 4" not in body and "1 / 4" in body  # busy / concurrency
-        assert re.search(r'data-queue="critical">critical</a>&nbsp;<span class="muted">6</span>', body)
-        assert body.index('data-queue="critical"') < body.index('data-queue="default"')  # by priority
+        assert re.search(
+            r'data-queue="critical">critical</a>&nbsp;<span class="muted">6</span>', body
+        )
+        assert body.index('data-queue="critical"') < body.index(
+            'data-queue="default"'
+        )  # by priority
         assert "Strict priority</dt><dd>no" in body
         row = re.search(rf'<tr data-task-id="{task_id}">(.*?)</tr>', body, re.S).group(1)
         assert f'href="/monitoring/queues/critical/tasks/{task_id}"' in row
@@ -54,10 +58,19 @@ def test_names_are_escaped(client, redis_url):
     info = ServerInfo(host="<b>h</b>", pid=1, server_id="s1", concurrency=2, status="active")
     info.queues.update({"<i>q</i>": 1})
     set_timestamp(info.start_time, broker.now() - 3600)
-    w = WorkerInfo(host="<b>h</b>", pid=1, server_id="s1", task_id="t1", task_type="<script>x</script>",
-                   task_payload=b"<img src=x>", queue="<i>q</i>")
+    w = WorkerInfo(
+        host="<b>h</b>",
+        pid=1,
+        server_id="s1",
+        task_id="t1",
+        task_type="<script>x</script>",
+        task_payload=b"<img src=x>",
+        queue="<i>q</i>",
+    )
     set_timestamp(w.start_time, broker.now())
-    broker.write_server_state("<b>h</b>", 1, "s1", encode(info), {"t1": encode(w)}, 60, now=broker.now())
+    broker.write_server_state(
+        "<b>h</b>", 1, "s1", encode(info), {"t1": encode(w)}, 60, now=broker.now()
+    )
     html = client.get(f"{ROOT}/servers").get_data(as_text=True)
     assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert "<img src=x>" not in html
@@ -73,7 +86,6 @@ def test_redis_down_is_503(dead_redis_url):
     assert_no_traceback(resp.get_data(as_text=True))
 
 
-@pytest.mark.skipif(not GO_DIR.is_dir(), reason="Go interop captures not found")
 def test_go_servers_show_the_same_way(redis_url, r):
     import json
 
@@ -85,7 +97,7 @@ def test_go_servers_show_the_same_way(redis_url, r):
     assert go["servers"], "the live capture has running Go servers"
     for s in go["servers"]:
         assert f'data-server-id="{s["id"]}"' in html
-        assert f'{s["host"]}:{s["pid"]}' in html
+        assert f"{s['host']}:{s['pid']}" in html
         for w in s["active_workers"]:
             assert f'href="/monitoring/queues/{w["queue"]}/tasks/{w["task_id"]}"' in html
     insp.close()

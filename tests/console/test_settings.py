@@ -17,7 +17,7 @@ def test_settings_page_controls(client):
 
 
 def test_refresh_choice_hidden_when_polling_is_off(redis_url):
-    from console import create_app
+    from pyasynq.console import create_app
     from tests.console.conftest import make_config
 
     app = create_app(make_config(redis_url, poll_interval=0, record_throughput=False))
@@ -29,7 +29,9 @@ def test_every_page_loads_the_preferences_without_inline_script(client):
     html = client.get(f"{ROOT}/").get_data(as_text=True)
     head = html.split("</head>")[0]
     # theme.js runs before the stylesheet and is not deferred, so a dark choice never flashes
-    assert re.search(r'<script src="/monitoring/static/js/theme.js"></script>\s*<link rel="stylesheet"', head)
+    assert re.search(
+        r'<script src="/monitoring/static/js/theme.js"></script>\s*<link rel="stylesheet"', head
+    )
     assert '<script src="/monitoring/static/js/prefs.js" defer></script>' in head
     assert "<span data-tz-label>UTC</span>" in html
     for script in re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S):

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from console import create_app
-from engine import Task
+from pyasynq import Task
+from pyasynq.console import create_app
 from tests.console.conftest import ROOT, make_config
 from tests.support.states import seed_task
 
@@ -23,10 +23,21 @@ def field(html: str, name: str) -> str:
 def test_every_field_is_shown(client, r):
     now = time.time()
     task_id = seed_task(
-        r, "default", "retry", type="report:build", payload=b'{"id": 7, "name": "<b>x</b>"}',
-        headers={"trace-id": "abc123", "tenant": "<acme>"}, max_retry=9, retried=2,
-        error="timeout talking to <db>", last_failed_at=int(now) - 30, timeout=90,
-        deadline=int(now) + 7200, retention=600, group="g7", score=now + 300,
+        r,
+        "default",
+        "retry",
+        type="report:build",
+        payload=b'{"id": 7, "name": "<b>x</b>"}',
+        headers={"trace-id": "abc123", "tenant": "<acme>"},
+        max_retry=9,
+        retried=2,
+        error="timeout talking to <db>",
+        last_failed_at=int(now) - 30,
+        timeout=90,
+        deadline=int(now) + 7200,
+        retention=600,
+        group="g7",
+        score=now + 300,
     )
     resp = client.get(f"{ROOT}/queues/default/tasks/{task_id}")
     assert resp.status_code == 200
@@ -44,9 +55,15 @@ def test_every_field_is_shown(client, r):
     assert "in 1h" in field(html, "Deadline") or "in 2h" in field(html, "Deadline")
     assert field(html, "Retention") == "10m"
     assert "trace-id" in html and "abc123" in html and "&lt;acme&gt;" in html
-    assert '&#34;name&#34;: &#34;&lt;b&gt;x&lt;/b&gt;&#34;' in html  # pretty JSON, escaped
+    assert "&#34;name&#34;: &#34;&lt;b&gt;x&lt;/b&gt;&#34;" in html  # pretty JSON, escaped
     assert "<b>x</b>" not in html
-    assert sorted(re.findall(r'/tasks/[^/"]+/(\w+)"', html)) == ["archive", "delete", "payload", "reschedule", "run"]
+    assert sorted(re.findall(r'/tasks/[^/"]+/(\w+)"', html)) == [
+        "archive",
+        "delete",
+        "payload",
+        "reschedule",
+        "run",
+    ]
 
 
 def test_completed_task_shows_result_and_ttl(client, r):
@@ -87,7 +104,9 @@ def test_empty_payload_and_no_result(client, producer):
 
 
 def test_user_formatters_replace_the_default(redis_url, r):
-    task_id = seed_task(r, "default", "completed", type="img", payload=b"\x89PNG", result=b"\x01\x02")
+    task_id = seed_task(
+        r, "default", "completed", type="img", payload=b"\x89PNG", result=b"\x01\x02"
+    )
     config = make_config(
         redis_url,
         payload_formatter=lambda t, d: f"<{t} image of {len(d)} bytes>",

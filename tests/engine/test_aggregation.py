@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 
-from engine import Client, Task
-from engine.broker.broker import Broker
-from engine.broker.codec import decode_task
-from engine.components.aggregator import Aggregator
+from pyasynq import Client, Task
+from pyasynq.broker.broker import Broker
+from pyasynq.broker.codec import decode_task
+from pyasynq.components.aggregator import Aggregator
 
 
 @pytest.fixture
@@ -25,13 +25,17 @@ def client(broker):
 
 
 def join(group: str, tasks: list[Task]) -> Task:
-    return Task("batch:" + group, b",".join(t.payload or b"" for t in tasks), headers={"n": str(len(tasks))})
+    return Task(
+        "batch:" + group, b",".join(t.payload or b"" for t in tasks), headers={"n": str(len(tasks))}
+    )
 
 
 def add(client, clock, n, *, group="g", queue="default", step=1.0):
     ids = []
     for i in range(n):
-        ids.append(client.enqueue(Task("email", f"p{len(ids)}-{i}".encode()), group=group, queue=queue).id)
+        ids.append(
+            client.enqueue(Task("email", f"p{len(ids)}-{i}".encode()), group=group, queue=queue).id
+        )
         clock.advance(step)
     return ids
 
@@ -111,8 +115,9 @@ def test_group_in_other_queue_forced_into_its_queue(broker, client, clock, r):
     def elsewhere(group, tasks):
         return Task("agg", b"x", queue="critical")
 
-    agg = Aggregator(broker, ["low"], grace_period=1, max_delay=0, max_size=2, aggregate=elsewhere,
-                     clock=clock)
+    agg = Aggregator(
+        broker, ["low"], grace_period=1, max_delay=0, max_size=2, aggregate=elsewhere, clock=clock
+    )
     (info,) = agg.tick()
     assert info.queue == "low"
     assert [m.type for m in pending_messages(r, "low")] == ["agg"]
@@ -177,8 +182,7 @@ def test_aggregator_thread_runs(broker, client, clock, r):
 
 def test_grace_period_minimum():
     with pytest.raises(ValueError):
-        Aggregator(object(), ["default"], grace_period=0.5, max_delay=0, max_size=0,
-                   aggregate=join)
+        Aggregator(object(), ["default"], grace_period=0.5, max_delay=0, max_size=0, aggregate=join)
 
 
 def test_slow_aggregator_past_deadline_does_not_enqueue(broker, client, clock, r):

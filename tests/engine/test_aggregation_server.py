@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
-from engine import Client, Task
-
-server_mod = pytest.importorskip("engine.server")
+import pyasynq.server as server_mod
+from pyasynq import Client, Task
 
 
 def test_server_aggregates_group_by_size(redis_url, r):
@@ -24,8 +21,12 @@ def test_server_aggregates_group_by_size(redis_url, r):
         return Task("digest", b"|".join(t.payload for t in tasks))
 
     server = server_mod.Server(
-        redis_url, concurrency=1, group_grace_period=1, group_max_size=3,
-        group_aggregator=aggregate, shutdown_timeout=1,
+        redis_url,
+        concurrency=1,
+        group_grace_period=1,
+        group_max_size=3,
+        group_aggregator=aggregate,
+        shutdown_timeout=1,
     )
     with Client(redis_url) as client:
         for i in range(3):

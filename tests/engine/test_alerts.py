@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from engine.alerts import (
+from pyasynq.alerts import (
     AlertManager,
     ArchivedAbove,
     FailedRateAbove,
@@ -18,7 +18,7 @@ from engine.alerts import (
     load_config,
     rule_from_dict,
 )
-from engine.inspector import Inspector
+from pyasynq.inspector import Inspector
 from tests.support.states import seed_task
 
 
@@ -34,7 +34,13 @@ class Hook:
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 status = hook.statuses.pop(0) if hook.statuses else 200
-                hook.bodies.append({"status": status, "json": json.loads(body), "type": self.headers["Content-Type"]})
+                hook.bodies.append(
+                    {
+                        "status": status,
+                        "json": json.loads(body),
+                        "type": self.headers["Content-Type"],
+                    }
+                )
                 self.send_response(status)
                 self.end_headers()
 
@@ -67,7 +73,9 @@ def insp(redis_url):
 
 def test_fires_once_resolves_and_records(insp, r, hook, clock):
     seed_task(r, "q", "archived")
-    mgr = AlertManager(insp, [ArchivedAbove("q", 1)], hook.url, clock=clock.now, sleep=lambda s: None)
+    mgr = AlertManager(
+        insp, [ArchivedAbove("q", 1)], hook.url, clock=clock.now, sleep=lambda s: None
+    )
     assert mgr.check_once() == []
     seed_task(r, "q", "archived")
     (event,) = mgr.check_once()
@@ -79,13 +87,17 @@ def test_fires_once_resolves_and_records(insp, r, hook, clock):
     (resolved,) = mgr.check_once()
     assert resolved["status"] == "resolved"
     stored = [json.loads(x) for x in r.lrange("pyasynq:alerts:events", 0, -1)]
-    assert [e["status"] for e in stored] == ["resolved", "firing"] and stored[1]["delivered"] is True
+    assert [e["status"] for e in stored] == ["resolved", "firing"] and stored[1][
+        "delivered"
+    ] is True
 
 
 def test_retry_after_500(insp, r, hook, clock):
     hook.statuses = [500, 503]
     sleeps = []
-    mgr = AlertManager(insp, [NoServerAlive()], hook.url, clock=clock.now, sleep=sleeps.append, backoff=0.1)
+    mgr = AlertManager(
+        insp, [NoServerAlive()], hook.url, clock=clock.now, sleep=sleeps.append, backoff=0.1
+    )
     (event,) = mgr.check_once()
     assert [b["status"] for b in hook.bodies] == [500, 503, 200]
     assert sleeps == [0.1, 0.2] and event["delivered"] is True
@@ -93,19 +105,27 @@ def test_retry_after_500(insp, r, hook, clock):
 
 def test_gives_up_after_retries_and_on_4xx(insp, hook, clock):
     hook.statuses = [500] * 10
-    mgr = AlertManager(insp, [NoServerAlive()], hook.url, clock=clock.now, sleep=lambda s: None, retries=2)
+    mgr = AlertManager(
+        insp, [NoServerAlive()], hook.url, clock=clock.now, sleep=lambda s: None, retries=2
+    )
     assert mgr.check_once()[0]["delivered"] is False and len(hook.bodies) == 3
     hook.statuses, hook.bodies = [404], []
     assert mgr.send({"x": 1}) is False and len(hook.bodies) == 1
 
 
 def test_other_rules(insp, r, clock, redis_url):
-    from engine import Client, Task
+    from pyasynq import Client, Task
 
     with Client(redis_url) as c:
         c.enqueue(Task("t"), queue="q")
-    r.hset("asynq:{q}:t:" + r.lrange("asynq:{q}:pending", 0, -1)[0].decode(), "pending_since", str(int((clock.now() - 120) * 1e9)))
-    assert LatencyAbove("q", 60).evaluate(insp, clock.now()).firing is False  # Inspector uses the system clock
+    r.hset(
+        "asynq:{q}:t:" + r.lrange("asynq:{q}:pending", 0, -1)[0].decode(),
+        "pending_since",
+        str(int((clock.now() - 120) * 1e9)),
+    )
+    assert (
+        LatencyAbove("q", 60).evaluate(insp, clock.now()).firing is False
+    )  # Inspector uses the system clock
     r.set("asynq:{q}:paused", int(clock.now()) - 600)
     assert PausedLongerThan("q", 300).evaluate(insp, clock.now()).firing is True
     assert PausedLongerThan("q", 900).evaluate(insp, clock.now()).firing is False
@@ -117,7 +137,9 @@ def test_other_rules(insp, r, clock, redis_url):
 
 def test_load_rules_from_yaml_and_json(tmp_path):
     y = tmp_path / "rules.yaml"
-    y.write_text("webhook: http://127.0.0.1:9/x\ninterval: 5\nrules:\n  - {kind: archived_above, queue: q, n: 3}\n  - {kind: no_server_alive}\n")
+    y.write_text(
+        "webhook: http://127.0.0.1:9/x\ninterval: 5\nrules:\n  - {kind: archived_above, queue: q, n: 3}\n  - {kind: no_server_alive}\n"
+    )
     cfg = load_config(y)
     assert cfg.webhook == "http://127.0.0.1:9/x" and cfg.interval == 5
     assert cfg.rules == [ArchivedAbove("q", 3), NoServerAlive()]
@@ -133,12 +155,24 @@ def test_load_rules_from_yaml_and_json(tmp_path):
 def test_background_thread_and_cli(redis_url, r, hook, tmp_path):
     from click.testing import CliRunner
 
-    from engine.cli import main
+    from pyasynq.cli import main
 
     seed_task(r, "q", "archived")
     rules = tmp_path / "rules.yaml"
     rules.write_text("rules:\n  - {kind: archived_above, queue: q, n: 0}\n")
-    result = CliRunner().invoke(main, ["alerts", "--rules", str(rules), "--webhook", hook.url, "--once", "--redis-url", redis_url])
+    result = CliRunner().invoke(
+        main,
+        [
+            "alerts",
+            "--rules",
+            str(rules),
+            "--webhook",
+            hook.url,
+            "--once",
+            "--redis-url",
+            redis_url,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)[0]["status"] == "firing"
     assert hook.bodies[0]["json"]["rule"] == "archived_above(queue=q,n=0)"
@@ -155,12 +189,14 @@ def test_background_thread_and_cli(redis_url, r, hook, tmp_path):
 
 
 def test_console_page_and_api(redis_url, r, hook, tmp_path):
-    from console import create_app
+    from pyasynq.console import create_app
     from tests.console.conftest import ROOT, make_config
 
     seed_task(r, "q", "archived")
     rules = tmp_path / "rules.yaml"
-    rules.write_text(f"webhook: {hook.url}\ninterval: 0.05\nrules:\n  - {{kind: archived_above, queue: q, n: 0}}\n")
+    rules.write_text(
+        f"webhook: {hook.url}\ninterval: 0.05\nrules:\n  - {{kind: archived_above, queue: q, n: 0}}\n"
+    )
     app = create_app(make_config(redis_url, alerts_file=str(rules)))
     try:
         import time
@@ -173,7 +209,9 @@ def test_console_page_and_api(redis_url, r, hook, tmp_path):
         assert 'data-rule="archived_above(queue=q,n=0)"' in html and "firing" in html
         assert 'data-status="firing"' in html
         doc = client.get(f"{ROOT}/api/alerts").get_json()
-        assert doc["checking"] and doc["rules"][0]["firing"] and doc["events"][0]["status"] == "firing"
+        assert (
+            doc["checking"] and doc["rules"][0]["firing"] and doc["events"][0]["status"] == "firing"
+        )
     finally:
         app.extensions["pyasynq_alerts"].close()
         app.extensions["pyasynq"].close()

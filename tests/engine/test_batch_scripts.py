@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from engine.broker import keys
-from engine.broker.base import MAX_INT64, STATS_TTL
-from engine.broker.broker import Broker, NewTask
-from engine.broker.worker import TaskNotActiveError
-from engine.clock import utc_day
+from pyasynq.broker import keys
+from pyasynq.broker.base import MAX_INT64, STATS_TTL
+from pyasynq.broker.broker import Broker, NewTask
+from pyasynq.broker.worker import TaskNotActiveError
+from pyasynq.clock import utc_day
 
 Q = "default"
 
@@ -112,7 +112,9 @@ def test_dequeue_many_equals_that_many_dequeues(broker, r, clock, count):
         put_pending(r, Q, ["a", "b", "c"])
         put_active(r, Q, ["z"], lease=1_799_999_999)
 
-    state, single, batch = both(r, build, lambda: go_dequeues(broker, Q, count), lambda: many(broker, Q, count))
+    state, single, batch = both(
+        r, build, lambda: go_dequeues(broker, Q, count), lambda: many(broker, Q, count)
+    )
     assert single == batch == [f"msg-{t}".encode() for t in ["a", "b", "c"][:count]]
     taken = min(count, 3)
     lease = float(int(clock.now()) + 30)
@@ -130,7 +132,9 @@ def test_dequeue_many_on_a_paused_queue_changes_nothing(broker, r):
     r.flushall()
     build()
     before = snapshot(r)
-    state, single, batch = both(r, build, lambda: go_dequeues(broker, Q, 2), lambda: many(broker, Q, 2))
+    state, single, batch = both(
+        r, build, lambda: go_dequeues(broker, Q, 2), lambda: many(broker, Q, 2)
+    )
     assert single == batch == []
     assert state == before
 
@@ -139,7 +143,9 @@ def test_dequeue_many_on_an_empty_queue_writes_nothing(broker, r):
     def build():
         put_active(r, Q, ["z"])
 
-    state, single, batch = both(r, build, lambda: go_dequeues(broker, Q, 3), lambda: many(broker, Q, 3))
+    state, single, batch = both(
+        r, build, lambda: go_dequeues(broker, Q, 3), lambda: many(broker, Q, 3)
+    )
     assert single == batch == []
     assert keys.lease(Q).encode() in state and keys.pending(Q).encode() not in state
 
@@ -152,7 +158,9 @@ def test_dequeue_many_with_a_missing_task_hash_leaves_go_s_stub(broker, r, clock
         put_pending(r, Q, ["a", "gone", "c"])
         r.delete(keys.task_key(Q, "gone"))
 
-    state, single, batch = both(r, build, lambda: go_dequeues(broker, Q, 3), lambda: many(broker, Q, 3))
+    state, single, batch = both(
+        r, build, lambda: go_dequeues(broker, Q, 3), lambda: many(broker, Q, 3)
+    )
     assert single == batch == [b"msg-a", b"msg-c"]
     assert state[keys.task_key(Q, "gone").encode()] == ("hash", [(b"state", b"active")], -1)
     assert state[keys.active(Q).encode()][1] == [b"c", b"gone", b"a"]
@@ -211,7 +219,9 @@ def test_done_many_equals_one_done_per_task(broker, r, clock):
     def build():
         put_active(r, Q, ["a", "b", "c", "d"])
 
-    state, s, b = both(r, build, lambda: go_dones(broker, Q, tasks), lambda: broker.done_many(Q, tasks))
+    state, s, b = both(
+        r, build, lambda: go_dones(broker, Q, tasks), lambda: broker.done_many(Q, tasks)
+    )
     assert s == b == [True, True, True]
     daily = keys.processed_daily(Q, utc_day(clock.now())).encode()
     assert state[daily] == ("string", b"3", int(clock.now()) + STATS_TTL)
@@ -232,7 +242,9 @@ def test_done_many_first_increment_sets_expireat_and_later_ones_keep_it(broker, 
         r.set(keys.processed_total(Q), 41)
 
     state, _, _ = both(
-        r, build, lambda: go_dones(broker, Q, [("a", ""), ("b", "")]),
+        r,
+        build,
+        lambda: go_dones(broker, Q, [("a", ""), ("b", "")]),
         lambda: broker.done_many(Q, [("a", ""), ("b", "")]),
     )
     assert state[daily.encode()] == ("string", b"7", 1_800_000_500)
@@ -245,7 +257,9 @@ def test_done_many_total_wraps_at_max_int64(broker, r):
         r.set(keys.processed_total(Q), MAX_INT64)
 
     state, _, _ = both(
-        r, build, lambda: go_dones(broker, Q, [("a", ""), ("b", "")]),
+        r,
+        build,
+        lambda: go_dones(broker, Q, [("a", ""), ("b", "")]),
         lambda: broker.done_many(Q, [("a", ""), ("b", "")]),
     )
     assert state[keys.processed_total(Q).encode()][1] == b"2"
@@ -261,8 +275,17 @@ def test_done_many_not_found_cases_keep_done_lua_partial_writes(broker, r, clock
         r.zrem(keys.lease(Q), "nolease")
         r.delete(keys.task_key(Q, "nohash"))
 
-    tasks = [("ok1", ""), ("missing", ""), ("nolease", ""), ("nohash", ""), ("ok2", ""), ("ok1", "")]
-    state, s, b = both(r, build, lambda: go_dones(broker, Q, tasks), lambda: broker.done_many(Q, tasks))
+    tasks = [
+        ("ok1", ""),
+        ("missing", ""),
+        ("nolease", ""),
+        ("nohash", ""),
+        ("ok2", ""),
+        ("ok1", ""),
+    ]
+    state, s, b = both(
+        r, build, lambda: go_dones(broker, Q, tasks), lambda: broker.done_many(Q, tasks)
+    )
     assert s == b == [True, False, False, False, True, False]
     assert keys.active(Q).encode() not in state  # every id left active
     assert keys.lease(Q).encode() not in state
@@ -275,7 +298,9 @@ def test_done_many_only_failures_writes_no_counter(broker, r, clock):
         put_active(r, Q, ["a"])
 
     state, s, b = both(
-        r, build, lambda: go_dones(broker, Q, [("x", ""), ("y", "")]),
+        r,
+        build,
+        lambda: go_dones(broker, Q, [("x", ""), ("y", "")]),
         lambda: broker.done_many(Q, [("x", ""), ("y", "")]),
     )
     assert s == b == [False, False]
@@ -293,7 +318,9 @@ def test_done_many_releases_only_locks_still_held_by_the_task(broker, r, clock):
         r.set(other, "someone-else", exat=1_800_000_900)  # lock re-taken by another task
 
     tasks = [("a", mine), ("b", other), ("c", expired), ("d", "")]
-    state, s, b = both(r, build, lambda: go_dones(broker, Q, tasks), lambda: broker.done_many(Q, tasks))
+    state, s, b = both(
+        r, build, lambda: go_dones(broker, Q, tasks), lambda: broker.done_many(Q, tasks)
+    )
     assert s == b == [True, True, True, True]
     assert mine.encode() not in state
     assert state[other.encode()] == ("string", b"someone-else", 1_800_000_900)
@@ -340,7 +367,12 @@ def test_enqueue_batch_equals_one_enqueue_per_task(broker, r, clock):
     """Taken ids (already in Redis, or twice in the batch) answer 0 and write nothing, in
     order; several queues and chunks go through one ``create_tasks`` call."""
     now_ns = int(clock.now() * 1e9)
-    tasks = [(Q, f"t{i}") for i in range(1200)] + [("other", "o1"), (Q, "old"), (Q, "t5"), ("other", "o2")]
+    tasks = [(Q, f"t{i}") for i in range(1200)] + [
+        ("other", "o1"),
+        (Q, "old"),
+        (Q, "t5"),
+        ("other", "o2"),
+    ]
 
     def build():
         put_pending(r, Q, ["old"])
@@ -367,8 +399,10 @@ def test_enqueue_batch_script_directly(broker, r, clock):
         r.hset(keys.task_key(Q, "taken"), "msg", b"x")
 
     def single():
-        return [int(broker.run("enqueue", [keys.task_key(Q, t), keys.pending(Q)], [m, t, now_ns]))
-                for t, m in pairs]
+        return [
+            int(broker.run("enqueue", [keys.task_key(Q, t), keys.pending(Q)], [m, t, now_ns]))
+            for t, m in pairs
+        ]
 
     def batch():
         args: list[Any] = [keys.task_key_prefix(Q), now_ns, keys.WAKE_CHANNEL, Q]
@@ -402,15 +436,16 @@ def test_enqueue_many_bulk_path_equals_general_path(redis_url, r, clock, monkeyp
     import itertools
     import uuid
 
-    from engine import Client, Task
-    from engine import client as client_mod
+    from pyasynq import Client, Task
+    from pyasynq import client as client_mod
 
     plain = [Task("a", b"x" * 200), Task("b"), Task("a", b"")] * 400
 
     def ids():
         counter = itertools.count()
         return lambda n=None: (
-            [str(uuid.UUID(int=next(counter), version=4)) for _ in range(n)] if n is not None
+            [str(uuid.UUID(int=next(counter), version=4)) for _ in range(n)]
+            if n is not None
             else str(uuid.UUID(int=next(counter), version=4))
         )
 
@@ -431,7 +466,7 @@ def test_enqueue_many_bulk_path_equals_general_path(redis_url, r, clock, monkeyp
 def test_new_task_ids_are_uuid4():
     import uuid
 
-    from engine.client import new_task_ids
+    from pyasynq.client import new_task_ids
 
     got = new_task_ids(500)
     assert len(set(got)) == 500

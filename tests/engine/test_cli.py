@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from engine import Client, Inspector, Task
-from engine.cli import main
+from pyasynq import Client, Inspector, Task
+from pyasynq.cli import main
+from tests.support.go_captures import GO_DIR
 from tests.support.loader import load_dump
 from tests.support.redis_server import free_port
-
-GO_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "interop" / "go-asynq-0.26.0"
 
 
 @pytest.fixture
@@ -29,8 +27,6 @@ def run(redis_url):
 
 @pytest.fixture
 def go_state(r):
-    if not GO_DIR.is_dir():
-        pytest.skip(f"Go interop captures not found at {GO_DIR}")
     load_dump(r, GO_DIR / "at-rest.redis.json")
 
 
@@ -78,7 +74,9 @@ def test_task_inspect_custom_id(run, go_state):
     result = run("task", "inspect", "--queue", "default", "--id", "interop-custom-id-1")
     assert result.exit_code == 0
     assert "Type:    interop:echo" in result.output and "Retried: 0/25" in result.output
-    as_json = json.loads(run("task", "inspect", "-q", "default", "-i", "interop-custom-id-1", "--json").output)
+    as_json = json.loads(
+        run("task", "inspect", "-q", "default", "-i", "interop-custom-id-1", "--json").output
+    )
     assert as_json["payload"] == "p-custom-id" and as_json["state"] == "pending"
 
 
@@ -87,8 +85,13 @@ def test_stats_totals_match_go_cli(run, go_state):
     assert result.exit_code == 0
     data = json.loads(result.output)
     assert data["states"] == {
-        "active": 0, "pending": 12, "aggregating": 2, "scheduled": 1,
-        "retry": 1, "archived": 3, "completed": 1,
+        "active": 0,
+        "pending": 12,
+        "aggregating": 2,
+        "scheduled": 1,
+        "retry": 1,
+        "archived": 3,
+        "completed": 1,
     }
     assert data["queues"]["paused"] == {"size": 1, "paused": True}
     text = run("stats").output
@@ -105,7 +108,9 @@ def test_unknown_queue_and_task_exit_1_with_one_line(run, redis_url):
 
 
 def test_redis_down_exits_3():
-    result = CliRunner().invoke(main, ["queue", "ls", "--redis-url", f"redis://127.0.0.1:{free_port()}/0"])
+    result = CliRunner().invoke(
+        main, ["queue", "ls", "--redis-url", f"redis://127.0.0.1:{free_port()}/0"]
+    )
     assert result.exit_code == 3
     assert result.output.startswith("error: cannot reach Redis at")
 
@@ -119,10 +124,16 @@ def test_actions_change_state(run, redis_url, r):
     again = run("queue", "pause", "default")
     assert again.exit_code == 1 and "already paused" in again.output
     assert run("queue", "unpause", "default").exit_code == 0
-    assert run("task", "archive", "-q", "default", "-i", a.id).output.strip() == f"Task archived: {a.id}"
+    assert (
+        run("task", "archive", "-q", "default", "-i", a.id).output.strip()
+        == f"Task archived: {a.id}"
+    )
     assert r.hget(f"asynq:{{default}}:t:{a.id}", "state") == b"archived"
     assert run("task", "runall", "-q", "default", "-s", "scheduled").output.strip() == "1 tasks ran"
-    assert run("task", "deleteall", "-q", "default", "-s", "archived").output.strip() == "1 tasks deleted"
+    assert (
+        run("task", "deleteall", "-q", "default", "-s", "archived").output.strip()
+        == "1 tasks deleted"
+    )
     refused = run("queue", "remove", "default")
     assert refused.exit_code == 1 and "not empty" in refused.output
     assert run("queue", "remove", "default", "--force").exit_code == 0
@@ -130,8 +141,23 @@ def test_actions_change_state(run, redis_url, r):
 
 
 def test_task_enqueue_with_options(run, r):
-    result = run("task", "enqueue", "-t", "email:send", "-p", '{"to":"a"}', "-q", "critical",
-                 "--max-retry", "3", "--header", "k=v", "--process-in", "60", "--json")
+    result = run(
+        "task",
+        "enqueue",
+        "-t",
+        "email:send",
+        "-p",
+        '{"to":"a"}',
+        "-q",
+        "critical",
+        "--max-retry",
+        "3",
+        "--header",
+        "k=v",
+        "--process-in",
+        "60",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     info = json.loads(result.output)
     assert info["state"] == "scheduled" and info["max_retry"] == 3 and info["headers"] == {"k": "v"}
@@ -146,7 +172,7 @@ def test_history_json_today_first(run, redis_url, r):
     Client(redis_url).enqueue(Task("t"))
     import time
 
-    from engine.clock import utc_day
+    from pyasynq.clock import utc_day
 
     r.set(f"asynq:{{default}}:processed:{utc_day(time.time())}", 5)
     data = json.loads(run("queue", "history", "default", "--days", "3", "--json").output)

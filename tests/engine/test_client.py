@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis as redis_lib
 
-from engine import BrokerError, Client, DuplicateTaskError, Task, TaskIDConflictError, TaskState
-from engine.broker.codec import decode_task
+from pyasynq import BrokerError, Client, DuplicateTaskError, Task, TaskIDConflictError, TaskState
+from pyasynq.broker.codec import decode_task
 
 PAYLOAD = b'{"to":"a"}'
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from engine import Client, Inspector, Task
-from engine.exporter import QueueMetricsCollector
+from pyasynq import Client, Inspector, Task
+from pyasynq.exporter import QueueMetricsCollector
 from tests.support.redis_server import free_port
 
 
@@ -44,7 +44,9 @@ def test_asynq_metric_names_and_labels(redis_url, r):
     assert ("asynq_queue_memory_usage_approx_bytes", (("queue", "critical"),)) in s
     assert s[("asynq_servers", ())] == 0
     # Go's exporter has no aggregating state label
-    assert not any(k[0] == "asynq_tasks_enqueued_total" and ("state", "aggregating") in k[1] for k in s)
+    assert not any(
+        k[0] == "asynq_tasks_enqueued_total" and ("state", "aggregating") in k[1] for k in s
+    )
 
 
 def test_redis_down_reports_up_zero_instead_of_failing():

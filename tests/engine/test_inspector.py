@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine import (
+from pyasynq import (
     Client,
     Inspector,
     QueueNotEmptyError,
@@ -17,9 +17,9 @@ from engine import (
     QueueStateError,
     Task,
 )
-from engine.broker.broker import Broker
-from engine.broker.codec import encode
-from engine.broker.proto import TaskMessage
+from pyasynq.broker.broker import Broker
+from pyasynq.broker.codec import encode
+from pyasynq.broker.proto import TaskMessage
 
 NOW = 1_800_000_000
 
@@ -218,8 +218,8 @@ def test_delete_queue_force_refuses_active(insp, r):
 
 
 def test_servers_join_workers_and_prune_stale(insp, r):
-    from engine.broker.codec import set_timestamp
-    from engine.broker.proto import ServerInfo, WorkerInfo
+    from pyasynq.broker.codec import set_timestamp
+    from pyasynq.broker.proto import ServerInfo, WorkerInfo
 
     def server(sid, pid):
         s = ServerInfo(host="h", pid=pid, server_id=sid, concurrency=4, status="active")
@@ -254,8 +254,8 @@ def test_servers_join_workers_and_prune_stale(insp, r):
 
 
 def test_scheduler_entries_and_events(insp, r):
-    from engine.broker.codec import set_timestamp
-    from engine.broker.proto import SchedulerEnqueueEvent, SchedulerEntry
+    from pyasynq.broker.codec import set_timestamp
+    from pyasynq.broker.proto import SchedulerEnqueueEvent, SchedulerEntry
 
     e = SchedulerEntry(id="e1", spec="@every 2s", task_type="tick", task_payload=b"p")
     e.enqueue_options.append('Queue("low")')
@@ -297,7 +297,7 @@ def test_accepts_a_broker_and_leaves_it_open(redis_url, clock, client):
 
 
 def test_cluster_commands_fail_clearly_without_cluster_mode(insp):
-    from engine import BrokerError
+    from pyasynq import BrokerError
 
     with pytest.raises(BrokerError, match="cluster"):
         insp.cluster_nodes("default")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine import (
+from pyasynq import (
     Client,
     Inspector,
     QueueNotFoundError,
@@ -16,7 +16,7 @@ from engine import (
     TaskState,
     TaskStateError,
 )
-from engine.broker.codec import CorruptMessageError, decode_task
+from pyasynq.broker.codec import CorruptMessageError, decode_task
 from tests.engine.test_inspector import NOW, put
 
 H = "asynq:{default}:t:"

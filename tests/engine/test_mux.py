@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from engine import HandlerNotFoundError, ServeMux, Task
-from engine.mux import as_handler, maybe_await
+from pyasynq import HandlerNotFoundError, ServeMux, Task
+from pyasynq.mux import as_handler, maybe_await
 
 
 def call(mux, type_):
@@ -68,7 +68,9 @@ def test_middleware_order_first_is_outermost():
                 ctx.append(f"{name}>")
                 nxt(ctx, task)
                 ctx.append(f"<{name}")
+
             return h
+
         return wrap
 
     mux.use(mw("1"), mw("2"))
@@ -87,6 +89,7 @@ def test_async_handler_and_async_middleware():
         async def wrapped(ctx, task):
             ctx.append("mw")
             await maybe_await(nxt(ctx, task))
+
         return wrapped
 
     mux.use(amw)

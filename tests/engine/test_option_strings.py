@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.option_strings import (
+from pyasynq.option_strings import (
     format_go_duration,
     format_option,
     format_options,
@@ -44,8 +44,19 @@ def test_go_duration_format(seconds, text):
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("0", 0), ("0s", 0), ("30s", 30), ("1m30s", 90), ("1h", 3600), ("1.5h", 5400),
-     ("300ms", 0.3), ("2h45m", 9900), ("-1m", -60), ("1µs", 1e-6), ("1us", 1e-6)],
+    [
+        ("0", 0),
+        ("0s", 0),
+        ("30s", 30),
+        ("1m30s", 90),
+        ("1h", 3600),
+        ("1.5h", 5400),
+        ("300ms", 0.3),
+        ("2h45m", 9900),
+        ("-1m", -60),
+        ("1µs", 1e-6),
+        ("1us", 1e-6),
+    ],
 )
 def test_go_duration_parse(text, seconds):
     assert parse_go_duration(text) == pytest.approx(seconds)
@@ -94,8 +105,9 @@ def test_option_forms_match_go():
 
 
 def test_parse_go_compatible_drops_taskid_and_group():
-    parsed = parse_options(['TaskID("x")', 'Group("g")', "MaxRetry(3)", "Bogus(1)", "garbage"],
-                           go_compatible=True)
+    parsed = parse_options(
+        ['TaskID("x")', 'Group("g")', "MaxRetry(3)", "Bogus(1)", "garbage"], go_compatible=True
+    )
     assert parsed == {"max_retry": 3}
 
 

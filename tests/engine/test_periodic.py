@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from engine import Task
-from engine.broker.codec import decode
-from engine.broker.proto import SchedulerEntry
-from engine.periodic import PeriodicTaskConfig, PeriodicTaskManager, config_from_mapping
+from pyasynq import Task
+from pyasynq.broker.codec import decode
+from pyasynq.broker.proto import SchedulerEntry
+from pyasynq.periodic import PeriodicTaskConfig, PeriodicTaskManager, config_from_mapping
 
 
 def registered(mgr):
@@ -32,7 +32,12 @@ def test_config_hash_is_gos():
 def test_callable_provider_add_change_remove(redis_url, clock, r):
     configs = [
         PeriodicTaskConfig("@every 1m", Task("a", b"1")),
-        {"cronspec": "0 * * * *", "task_type": "b", "payload": {"x": 1}, "options": {"queue": "low"}},
+        {
+            "cronspec": "0 * * * *",
+            "task_type": "b",
+            "payload": {"x": 1},
+            "options": {"queue": "low"},
+        },
     ]
     mgr = PeriodicTaskManager(redis_url, provider=lambda: configs, clock=clock)
     try:
@@ -53,8 +58,10 @@ def test_callable_provider_add_change_remove(redis_url, clock, r):
         clock.advance(120)
         assert [res.error for res in mgr.scheduler.tick()] == [None]
         mgr.scheduler.heartbeat()
-        stored = [decode(SchedulerEntry, e) for e in
-                  r.lrange(f"asynq:schedulers:{{{mgr.scheduler.id}}}", 0, -1)]
+        stored = [
+            decode(SchedulerEntry, e)
+            for e in r.lrange(f"asynq:schedulers:{{{mgr.scheduler.id}}}", 0, -1)
+        ]
         assert sorted(e.spec for e in stored) == ["@daily", "@every 2m"]
     finally:
         mgr.shutdown()
@@ -103,12 +110,14 @@ def test_yaml_file_provider_resyncs_in_background(redis_url, clock, tmp_path):
         "    payload: daily\n"
         "    options: {queue: low, timeout: 30m, max_retry: 3}\n"
     )
-    mgr = PeriodicTaskManager(redis_url, provider=str(path), sync_interval=0.05, clock=clock,
-                              poll_interval=0.02)
+    mgr = PeriodicTaskManager(
+        redis_url, provider=str(path), sync_interval=0.05, clock=clock, poll_interval=0.02
+    )
     mgr.start()
     try:
         assert registered(mgr) == {
-            ("*/5 * * * *", "report", ('Queue("low")', "Timeout(30m0s)", "MaxRetry(3)"))}
+            ("*/5 * * * *", "report", ('Queue("low")', "Timeout(30m0s)", "MaxRetry(3)"))
+        }
         path.write_text("configs:\n  - {cronspec: '@daily', task_type: other}\n")
         deadline = time.time() + 3
         while time.time() < deadline and registered(mgr) != {("@daily", "other", ())}:
@@ -128,11 +137,17 @@ def test_json_file_provider(redis_url, clock, tmp_path):
 
 
 def test_config_from_mapping_times():
-    cfg = config_from_mapping({"cronspec": "@daily", "task_type": "t",
-                               "options": {"deadline": "2026-01-01T00:00:00+00:00"}})
+    cfg = config_from_mapping(
+        {
+            "cronspec": "@daily",
+            "task_type": "t",
+            "options": {"deadline": "2026-01-01T00:00:00+00:00"},
+        }
+    )
     assert cfg.option_strings() == ["Deadline(Thu Jan  1 00:00:00 UTC 2026)"]
     with pytest.raises(ValueError):
-        config_from_mapping({"cronspec": "@daily", "task_type": "t",
-                             "options": {"deadline": "2026-01-01T00:00:00"}})
+        config_from_mapping(
+            {"cronspec": "@daily", "task_type": "t", "options": {"deadline": "2026-01-01T00:00:00"}}
+        )
     with pytest.raises(ValueError):
         config_from_mapping({"task_type": "t"})

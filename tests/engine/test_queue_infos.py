@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import Client, Inspector, QueueNotFoundError, Task
-from engine.broker.broker import Broker
+from pyasynq import Client, Inspector, QueueNotFoundError, Task
+from pyasynq.broker.broker import Broker
 from tests.engine.test_inspector import NOW, put
 from tests.support import reference_lua
 
@@ -70,7 +70,11 @@ def test_get_queue_infos_equals_get_queue_info(insp, r, redis_url, clock):
     queues = fill(r, redis_url, clock)
     assert insp.get_queue_infos(queues) == [insp.get_queue_info(q) for q in queues]
     assert insp.get_queue_infos([]) == []
-    assert [i.queue for i in insp.get_queue_infos(["paused", "big", "paused"])] == ["paused", "big", "paused"]
+    assert [i.queue for i in insp.get_queue_infos(["paused", "big", "paused"])] == [
+        "paused",
+        "big",
+        "paused",
+    ]
 
 
 def test_get_queue_infos_unknown_queue(insp, r, redis_url, clock):
@@ -103,7 +107,11 @@ def test_histories_equal_history(insp, r, redis_url, clock):
         got = insp.histories(queues, days)
         assert list(got) == queues
         assert got == {q: insp.history(q, days) for q in queues}
-    assert [(d.processed, d.failed) for d in insp.histories(["big"], 3)["big"]] == [(0, 0), (0, 2), (7, 0)]
+    assert [(d.processed, d.failed) for d in insp.histories(["big"], 3)["big"]] == [
+        (0, 0),
+        (0, 2),
+        (7, 0),
+    ]
     assert insp.histories([], 7) == {}
     with pytest.raises(ValueError):
         insp.histories(queues, 0)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import TaskNotFoundError, TaskStateError
-from engine.inspector import Inspector
+from pyasynq.errors import TaskNotFoundError, TaskStateError
+from pyasynq.inspector import Inspector
 from tests.support.states import seed_task, state_of
 
 AT = 1_900_000_000
@@ -56,7 +56,7 @@ def test_missing_task(insp, r):
 
 def test_rescheduled_task_is_forwarded_by_the_server_logic(insp, r, redis_url):
     """After the move, the forwarder (our broker op, same as Go's) makes it pending at its time."""
-    from engine.broker.broker import Broker
+    from pyasynq.broker.broker import Broker
 
     tid = seed_task(r, "q", "archived")
     insp.reschedule_task("q", tid, 1000)  # in the past: due now

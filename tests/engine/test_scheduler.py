@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import Task
-from engine.broker.codec import GO_ZERO_TIME, decode, decode_task
-from engine.broker.proto import SchedulerEnqueueEvent, SchedulerEntry
-from engine.errors import BrokerError
-from engine.scheduler import Scheduler
+from pyasynq import Task
+from pyasynq.broker.codec import GO_ZERO_TIME, decode, decode_task
+from pyasynq.broker.proto import SchedulerEnqueueEvent, SchedulerEntry
+from pyasynq.errors import BrokerError
+from pyasynq.scheduler import Scheduler
 
 NY = ZoneInfo("America/New_York")
 
@@ -33,7 +33,9 @@ def history(r, entry_id):
 
 
 def entries_in_redis(r, scheduler_id):
-    return [decode(SchedulerEntry, e) for e in r.lrange(f"asynq:schedulers:{{{scheduler_id}}}", 0, -1)]
+    return [
+        decode(SchedulerEntry, e) for e in r.lrange(f"asynq:schedulers:{{{scheduler_id}}}", 0, -1)
+    ]
 
 
 def test_scheduler_id_and_entry_ids(sched):
@@ -83,7 +85,7 @@ def test_every_and_multiple_entries(sched, clock):
 
 
 def test_dst_runs_in_named_zone(redis_url):
-    from engine.clock import ManualClock
+    from pyasynq.clock import ManualClock
 
     clock = ManualClock(datetime(2026, 3, 7, 12, 0, tzinfo=NY))
     s = Scheduler(redis_url, clock=clock, location="America/New_York")
@@ -101,8 +103,10 @@ def test_dst_runs_in_named_zone(redis_url):
         fired = []
         while clock.now() < datetime(2026, 11, 1, 4, 30, tzinfo=NY).timestamp():
             clock.advance(300)
-            fired += [(x.entry_id == hourly,
-                       datetime.fromtimestamp(x.due, NY).strftime("%H:%M %Z")) for x in s.tick()]
+            fired += [
+                (x.entry_id == hourly, datetime.fromtimestamp(x.due, NY).strftime("%H:%M %Z"))
+                for x in s.tick()
+            ]
         assert s.entry(nightly_id).runs == 1
         nightly = [t for is_hourly, t in fired if not is_hourly]
         assert nightly == ["01:30 EDT"]  # 01:30 happens twice that night; it ran once
@@ -115,14 +119,20 @@ def test_dst_runs_in_named_zone(redis_url):
 
 def test_heartbeat_writes_entries_as_spec(sched, clock, r):
     t0 = clock.now()
-    eid = sched.register("*/5 * * * *", Task("report", b"{}"), queue="low", timeout=1800,
-                         unique=3600)
+    eid = sched.register(
+        "*/5 * * * *", Task("report", b"{}"), queue="low", timeout=1800, unique=3600
+    )
     sched.heartbeat()
     key = f"asynq:schedulers:{{{sched.id}}}"
     assert r.zscore("asynq:schedulers", key) == t0 + 20
     assert 0 < r.ttl(key) <= 20
     (entry,) = entries_in_redis(r, sched.id)
-    assert (entry.id, entry.spec, entry.task_type, entry.task_payload) == (eid, "*/5 * * * *", "report", b"{}")
+    assert (entry.id, entry.spec, entry.task_type, entry.task_payload) == (
+        eid,
+        "*/5 * * * *",
+        "report",
+        b"{}",
+    )
     assert list(entry.enqueue_options) == ['Queue("low")', "Timeout(30m0s)", "Unique(1h0m0s)"]
     assert entry.next_enqueue_time.seconds == int(t0) + 300
     assert entry.HasField("prev_enqueue_time")
@@ -257,7 +267,9 @@ def test_run_blocks_until_stopped(redis_url, clock):
 def test_entry_times_as_datetimes(sched, clock):
     eid = sched.register("@hourly", Task("t"))
     entry = sched.entry(eid)
-    assert entry.next_enqueue_at == datetime.fromtimestamp(1_800_000_000 + 3600 - 1_800_000_000 % 3600, UTC)
+    assert entry.next_enqueue_at == datetime.fromtimestamp(
+        1_800_000_000 + 3600 - 1_800_000_000 % 3600, UTC
+    )
     assert entry.prev_enqueue_at is None
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from engine.cli import main
-from engine.cli.scheduler import materialize
-from engine.scheduler import Scheduler
+from pyasynq.cli import main
+from pyasynq.cli.scheduler import materialize
+from pyasynq.scheduler import Scheduler
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,20 +36,24 @@ def test_bad_target_is_refused():
 
 
 def test_runs_user_scheduler_until_sigterm(redis_url, r, tmp_path):
-    (tmp_path / "myjobs.py").write_text(textwrap.dedent("""
-        from engine import Task
-        from engine.scheduler import Scheduler
+    (tmp_path / "myjobs.py").write_text(
+        textwrap.dedent("""
+        from pyasynq import Task
+        from pyasynq.scheduler import Scheduler
 
         def build(redis_url):
             s = Scheduler(redis_url, heartbeat_interval=0.2, poll_interval=0.05)
             s.register("@every 1s", Task("tick"))
             return s
-    """))
+    """)
+    )
     env = {**os.environ, "REDIS_URL": redis_url, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from engine.cli import main; main()",
-                       "scheduler", "myjobs:build"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-c", "from pyasynq.cli import main; main()", "scheduler", "myjobs:build"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.time() + 8

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
-from engine import Task
-from engine.scheduler import Scheduler
-
-inspector_mod = pytest.importorskip("engine.inspector")
+import pyasynq.inspector as inspector_mod
+from pyasynq import Task
+from pyasynq.scheduler import Scheduler
 
 
 def test_inspector_lists_entries_and_history(redis_url, clock):
@@ -21,7 +18,11 @@ def test_inspector_lists_entries_and_history(redis_url, clock):
         s.heartbeat()
         (entry,) = insp.scheduler_entries()
         assert (entry.id, entry.spec, entry.task_type, entry.task_payload) == (
-            eid, "@every 1m", "report", b"{}")
+            eid,
+            "@every 1m",
+            "report",
+            b"{}",
+        )
         assert entry.options == ['Queue("low")', "MaxRetry(2)"]
         assert entry.next_enqueue_at == datetime.fromtimestamp(t0 + 60, UTC)
         assert entry.prev_enqueue_at is None  # Go's zero time reads as "never"
@@ -38,7 +39,9 @@ def test_inspector_lists_entries_and_history(redis_url, clock):
         events = insp.list_scheduler_enqueue_events(eid)
         assert [e.task_id for e in events] == ids[::-1]  # newest first
         assert events[0].enqueued_at == datetime.fromtimestamp(t0 + 180, UTC)
-        assert [e.task_id for e in insp.list_scheduler_enqueue_events(eid, page_size=2, page=2)] == [ids[0]]
+        assert [
+            e.task_id for e in insp.list_scheduler_enqueue_events(eid, page_size=2, page=2)
+        ] == [ids[0]]
     finally:
         s.shutdown()
     assert insp.scheduler_entries() == []

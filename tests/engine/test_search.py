@@ -1,13 +1,13 @@
-"""engine.search against a real Redis: filters, cursors, and the bound on work per call."""
+"""pyasynq.search against a real Redis: filters, cursors, and the bound on work per call."""
 
 from __future__ import annotations
 
 import pytest
 
-from engine import Client, Task
-from engine.errors import QueueNotFoundError
-from engine.inspector import Inspector
-from engine.search import TaskFilter, iter_matches, parse_json_path, search
+from pyasynq import Client, Task
+from pyasynq.errors import QueueNotFoundError
+from pyasynq.inspector import Inspector
+from pyasynq.search import TaskFilter, iter_matches, parse_json_path, search
 from tests.support.states import seed_task
 
 
@@ -27,8 +27,15 @@ def fill(redis_url, n, make):
 
 def test_filter_params_round_trip():
     f = TaskFilter.from_params(
-        {"type": "email:*", "error": "smtp", "payload": "ada", "jpath": "$.user.id", "jval": "42",
-         "since": "2024-05-01T00:00:00", "until": "1714600000"}
+        {
+            "type": "email:*",
+            "error": "smtp",
+            "payload": "ada",
+            "jpath": "$.user.id",
+            "jval": "42",
+            "since": "2024-05-01T00:00:00",
+            "until": "1714600000",
+        }
     )
     assert f.since == 1714521600.0 and f.until == 1714600000.0
     assert TaskFilter.from_params(f.to_params()) == f
@@ -103,7 +110,9 @@ def test_page_size_stops_early_and_cursor_continues(insp, redis_url):
     assert len(first.tasks) == 10 and not first.exhausted
     assert first.next_cursor == 19  # stopped right after the 10th match
     assert [t.payload for t in first.tasks] == [str(i).encode() for i in range(0, 20, 2)]
-    rest = search(insp, "default", "pending", TaskFilter(type="even"), cursor=first.next_cursor, page_size=100)
+    rest = search(
+        insp, "default", "pending", TaskFilter(type="even"), cursor=first.next_cursor, page_size=100
+    )
     assert rest.exhausted and len(rest.tasks) == 15
 
 
@@ -119,7 +128,9 @@ def test_bounded_work_on_20000_tasks(insp, redis_url, r):
     # continuing 19 more times finds the needle at the very end
     found, cursor, steps = [], page.next_cursor, 1
     while cursor is not None:
-        nxt = search(insp, "default", "pending", TaskFilter(type="needle"), cursor=cursor, scan_limit=1000)
+        nxt = search(
+            insp, "default", "pending", TaskFilter(type="needle"), cursor=cursor, scan_limit=1000
+        )
         assert nxt.scanned <= 1000
         found += nxt.tasks
         cursor, steps = nxt.next_cursor, steps + 1
@@ -130,7 +141,9 @@ def test_iter_matches_respects_max_scanned(insp, redis_url):
     fill(redis_url, 300, lambda i: Task("t", str(i).encode()))
     got = [t for t, _ in iter_matches(insp, "default", "pending", scan_limit=100) if t]
     assert len(got) == 300
-    got = [t for t, _ in iter_matches(insp, "default", "pending", scan_limit=100, max_scanned=150) if t]
+    got = [
+        t for t, _ in iter_matches(insp, "default", "pending", scan_limit=100, max_scanned=150) if t
+    ]
     assert len(got) == 150
 
 

@@ -10,13 +10,13 @@ from collections import Counter
 
 import pytest
 
-from engine import Client, Inspector, RevokeTask, ServeMux, Server, SkipRetry, Task
-from engine.broker import keys
-from engine.broker.codec import decode, decode_task
-from engine.broker.proto import ServerInfo
-from engine.clock import utc_day
-from engine.errors import ServerClosedError
-from engine.queues import QueueOrder
+from pyasynq import Client, Inspector, RevokeTask, ServeMux, Server, SkipRetry, Task
+from pyasynq.broker import keys
+from pyasynq.broker.codec import decode, decode_task
+from pyasynq.broker.proto import ServerInfo
+from pyasynq.clock import utc_day
+from pyasynq.errors import ServerClosedError
+from pyasynq.queues import QueueOrder
 from tests.support.worker_util import fast_server, wait_for
 
 Q = "default"
@@ -114,10 +114,21 @@ def test_skip_retry_revoke_not_found_and_is_failure(redis_url, r, clock, client,
     s2 = client.enqueue(Task("revoke"), retention=100)
     s3 = client.enqueue(Task("soft"))
     s4 = client.enqueue(Task("unknown:type"))
-    start(servers, redis_url, clock, mux, retry_delay_func=lambda n, e, t: 60,
-          is_failure=lambda e: not isinstance(e, TimeoutError))
-    wait_for(lambda: r.zcard(keys.retry(Q)) == 2 and r.zcard(keys.archived(Q)) == 1
-             and r.llen(keys.active(Q)) == 0)
+    start(
+        servers,
+        redis_url,
+        clock,
+        mux,
+        retry_delay_func=lambda n, e, t: 60,
+        is_failure=lambda e: not isinstance(e, TimeoutError),
+    )
+    wait_for(
+        lambda: (
+            r.zcard(keys.retry(Q)) == 2
+            and r.zcard(keys.archived(Q)) == 1
+            and r.llen(keys.active(Q)) == 0
+        )
+    )
     assert r.zrange(keys.archived(Q), 0, -1) == [s1.id.encode()]
     assert msg_of(r, s1.id).error_msg == "no point"
     assert not r.exists(keys.task_key(Q, s2.id)) and r.zcard(keys.completed(Q)) == 0
@@ -160,7 +171,9 @@ def test_deadline_cancels_and_frees_slot_even_if_handler_never_returns(
 
     stuck = client.enqueue(Task("stuck"), timeout=5)
     quick = client.enqueue(Task("quick"), retention=60)
-    s = start(servers, redis_url, clock, handler, concurrency=1, retry_delay_func=lambda n, e, t: 100)
+    s = start(
+        servers, redis_url, clock, handler, concurrency=1, retry_delay_func=lambda n, e, t: 100
+    )
     try:
         assert started.wait(5)
         time.sleep(0.2)
@@ -227,7 +240,12 @@ def test_heartbeat_extends_lease_and_lists_server(redis_url, r, clock, client, s
         srv = wait_for(lambda: [x for x in insp.servers() if x.active_workers])
         assert len(srv) == 1
         info = srv[0]
-        assert (info.id, info.pid, info.concurrency, info.status) == (s.server_id, s.pid, 3, "active")
+        assert (info.id, info.pid, info.concurrency, info.status) == (
+            s.server_id,
+            s.pid,
+            3,
+            "active",
+        )
         assert info.queues == {Q: 2, "other": 1}
         w = info.active_workers[0]
         assert (w.task_id, w.task_type, w.task_payload, w.queue) == (t.id, "hb", b"pp", Q)
@@ -251,8 +269,15 @@ def test_lease_lost_skips_writes_then_recoverer_retries(redis_url, r, clock, cli
         ctx.wait(30)
 
     t = client.enqueue(Task("a"), timeout=3600)
-    s = start(servers, redis_url, clock, handler, heartbeat_interval=1000, recoverer_interval=1000,
-              retry_delay_func=lambda n, e, t: 100)
+    s = start(
+        servers,
+        redis_url,
+        clock,
+        handler,
+        heartbeat_interval=1000,
+        recoverer_interval=1000,
+        retry_delay_func=lambda n, e, t: 100,
+    )
     wait_for(lambda: ctxs)
     clock.advance(31)  # no heartbeat extended the lease
     wait_for(lambda: ctxs[0].cancelled)
@@ -270,7 +295,7 @@ def test_lease_lost_skips_writes_then_recoverer_retries(redis_url, r, clock, cli
 
 def test_recoverer_archives_when_retries_exhausted(redis_url, r, clock, client, servers):
     t = client.enqueue(Task("a"), max_retry=0)
-    from engine.broker.broker import Broker
+    from pyasynq.broker.broker import Broker
 
     Broker(redis_url, clock=clock).dequeue([Q])  # a worker that then died
     clock.advance(61)
@@ -331,8 +356,15 @@ def test_strict_priority_and_paused_queue(redis_url, r, clock, client, servers):
         client.enqueue(Task("t", f"crit{i}".encode()), queue="critical")
     client.enqueue(Task("t", b"paused"), queue="paused")
     r.set(keys.paused("paused"), int(clock.now()))
-    start(servers, redis_url, clock, lambda ctx, task: order.append(task.payload), concurrency=1,
-          queues={"critical": 6, "low": 1, "paused": 9}, strict_priority=True)
+    start(
+        servers,
+        redis_url,
+        clock,
+        lambda ctx, task: order.append(task.payload),
+        concurrency=1,
+        queues={"critical": 6, "low": 1, "paused": 9},
+        strict_priority=True,
+    )
     wait_for(lambda: len(order) == 6)
     assert [p[:3] for p in order] == [b"cri"] * 3 + [b"low"] * 3
     time.sleep(0.3)
@@ -374,7 +406,7 @@ def test_idle_worker_picks_up_within_a_second_and_polls_little(redis_url, r, cli
 
 
 def test_syncer_retries_failed_write(redis_url, r, clock, client, servers):
-    from engine.errors import BrokerError
+    from pyasynq.errors import BrokerError
 
     s = start(servers, redis_url, clock, lambda ctx, task: None)
     calls = []
@@ -394,8 +426,14 @@ def test_syncer_retries_failed_write(redis_url, r, clock, client, servers):
 
 def test_health_check_and_options(redis_url, clock, servers):
     results = []
-    start(servers, redis_url, clock, lambda c, t: None, health_check_func=results.append,
-          health_check_interval=0.05)
+    start(
+        servers,
+        redis_url,
+        clock,
+        lambda c, t: None,
+        health_check_func=results.append,
+        health_check_interval=0.05,
+    )
     wait_for(lambda: len(results) >= 2)
     assert results[0] is None
     with pytest.raises(ValueError):
@@ -419,9 +457,17 @@ def test_group_aggregator_hook_and_error_handler(redis_url, r, clock, client, se
 
     for i in range(3):
         client.enqueue(Task("item", str(i).encode()), group="g")
-    s = start(servers, redis_url, clock, handler, group_aggregator=aggregate, group_max_size=3,
-              group_grace_period=1, retry_delay_func=lambda n, e, t: 100,
-              error_handler=lambda ctx, task, err: errors.append((task.type, str(err))))
+    s = start(
+        servers,
+        redis_url,
+        clock,
+        handler,
+        group_aggregator=aggregate,
+        group_max_size=3,
+        group_grace_period=1,
+        retry_delay_func=lambda n, e, t: 100,
+        error_handler=lambda ctx, task, err: errors.append((task.type, str(err))),
+    )
     assert s.aggregator is not None
     wait_for(lambda: got, timeout=15)
     assert got[0][0] == "batch" and sorted(got[0][1].split(b",")) == [b"0", b"1", b"2"]

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from engine import Client, ManualClock, Task
-from engine.broker import keys
+from pyasynq import Client, ManualClock, Task
+from pyasynq.broker import keys
 from tests.support.worker_util import fast_server, wait_for
 
 Q = "default"
@@ -21,9 +21,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def spawn_worker(redis_url, *args):
     env = {**os.environ, "PYTHONPATH": ROOT}
     return subprocess.Popen(
-        [sys.executable, "-m", "engine.supervisor", "tests.support.worker_handlers:mux",
-         "--redis-url", redis_url, *args],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "pyasynq.supervisor",
+            "tests.support.worker_handlers:mux",
+            "--redis-url",
+            redis_url,
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -40,7 +50,7 @@ def test_sigkill_mid_task_loses_nothing(redis_url, r):
     # Another server, whose clock is past lease (30 s) + recoverer cutoff (30 s), recovers them.
     clock = ManualClock(time.time() + 61)
     srv = fast_server(redis_url, clock=clock, retry_delay_func=lambda n, e, t: 0, concurrency=4)
-    from engine import ServeMux
+    from pyasynq import ServeMux
 
     mux = ServeMux()
     mux.handle("slow", lambda ctx, task: task.result_writer.write(b"recovered"))

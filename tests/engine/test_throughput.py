@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine import Client, Inspector, ServeMux, Server, Task
-from engine.broker.broker import Broker
-from engine.clock import ManualClock
-from engine.components.throughput import ThroughputRecorder
-from engine.inspector_metrics import minute_points
+from pyasynq import Client, Inspector, ServeMux, Server, Task
+from pyasynq.broker.broker import Broker
+from pyasynq.clock import ManualClock
+from pyasynq.components.throughput import ThroughputRecorder
+from pyasynq.inspector_metrics import minute_points
 
 T0 = 1_800_000_000 - 1_800_000_000 % 60  # a minute boundary
 
@@ -93,7 +93,7 @@ def test_bad_arguments_and_unknown_queue(redis_url, mclock):
         insp.throughput("default", minutes=0)
     with pytest.raises(ValueError):
         insp.throughput("default", minutes=100_000)
-    from engine.errors import QueueNotFoundError
+    from pyasynq.errors import QueueNotFoundError
 
     with pytest.raises(QueueNotFoundError):
         insp.throughput("nope")
@@ -104,14 +104,20 @@ def test_minute_points_pure():
     s = [(0, 0, 0), (60, 5, 1), (240, 11, 1)]
     pts = minute_points(s, 0, 300)
     assert [(int(p.minute.timestamp()), p.processed, p.failed) for p in pts] == [
-        (0, 5, 1), (60, 2, 0), (120, 2, 0), (180, 2, 0)]
+        (0, 5, 1),
+        (60, 2, 0),
+        (120, 2, 0),
+        (180, 2, 0),
+    ]
     assert minute_points(s, 120, 180)[0].processed == 2
 
 
 def test_redis_down_is_logged_once(caplog):
     from tests.support.redis_server import free_port
 
-    rec = ThroughputRecorder(Broker(f"redis://127.0.0.1:{free_port()}/0"), clock=ManualClock(T0), interval=1)
+    rec = ThroughputRecorder(
+        Broker(f"redis://127.0.0.1:{free_port()}/0"), clock=ManualClock(T0), interval=1
+    )
     rec.run_once()
     rec.run_once()
     assert sum("cannot sample" in m for m in caplog.messages) == 1
@@ -120,8 +126,13 @@ def test_redis_down_is_logged_once(caplog):
 def test_a_running_server_records_throughput(redis_url, r):
     mux = ServeMux()
     mux.handle_func("ok", lambda ctx, task: None)
-    server = Server(redis_url, concurrency=2, queues={"default": 1}, heartbeat_interval=1,
-                    throughput_interval=0.2)
+    server = Server(
+        redis_url,
+        concurrency=2,
+        queues={"default": 1},
+        heartbeat_interval=1,
+        throughput_interval=0.2,
+    )
     with Client(redis_url) as client:
         client.enqueue(Task("ok"), queue="default")
     server.start(mux)

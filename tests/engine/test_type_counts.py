@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import Client, Inspector, Task
-from engine.broker import keys
+from pyasynq import Client, Inspector, Task
+from pyasynq.broker import keys
 from tests.support.states import seed_task
 
 
@@ -46,8 +46,8 @@ def test_large_state_is_sampled_and_says_so(redis_url, r):
 
 
 def test_missing_hash_and_fields_before_type(redis_url, r):
-    from engine.broker.codec import encode
-    from engine.broker.proto import TaskMessage
+    from pyasynq.broker.codec import encode
+    from pyasynq.broker.proto import TaskMessage
 
     r.sadd(keys.ALL_QUEUES, "q")
     r.lpush(keys.pending("q"), "ghost")  # id without a task hash

@@ -6,14 +6,14 @@ import time
 
 import pytest
 
-from engine import Client, Task
-from engine.broker import keys
-from engine.broker.base import MAX_INT64, STATS_TTL
-from engine.broker.broker import Broker
-from engine.broker.codec import decode, decode_task
-from engine.broker.proto import ServerInfo
-from engine.broker.worker import TaskNotActiveError
-from engine.clock import utc_day
+from pyasynq import Client, Task
+from pyasynq.broker import keys
+from pyasynq.broker.base import MAX_INT64, STATS_TTL
+from pyasynq.broker.broker import Broker
+from pyasynq.broker.codec import decode, decode_task
+from pyasynq.broker.proto import ServerInfo
+from pyasynq.broker.worker import TaskNotActiveError
+from pyasynq.clock import utc_day
 
 Q = "default"
 
@@ -125,13 +125,21 @@ def test_retry(broker, client, r, clock, is_failure):
     h = r.hgetall(keys.task_key(Q, info.id))
     stored = decode_task(h[b"msg"])
     assert h[b"state"] == b"retry"
-    assert (stored.retried, stored.error_msg, stored.last_failed_at) == (int(is_failure), "boom", now)
+    assert (stored.retried, stored.error_msg, stored.last_failed_at) == (
+        int(is_failure),
+        "boom",
+        now,
+    )
     assert msg.retried == 0  # the caller's message is untouched
     assert r.exists(msg.unique_key)  # retry keeps the lock
     day = utc_day(now)
     expected = b"1" if is_failure else None
-    for key in (keys.processed_daily(Q, day), keys.failed_daily(Q, day),
-                keys.processed_total(Q), keys.failed_total(Q)):
+    for key in (
+        keys.processed_daily(Q, day),
+        keys.failed_daily(Q, day),
+        keys.processed_total(Q),
+        keys.failed_total(Q),
+    ):
         assert r.get(key) == expected
 
 

@@ -11,9 +11,9 @@ import sys
 import click
 import pytest
 
-from engine import Client, Task
-from engine.broker import keys
-from engine.cli.worker import load_handler, parse_queues
+from pyasynq import Client, Task
+from pyasynq.broker import keys
+from pyasynq.cli.worker import load_handler, parse_queues
 from tests.support.worker_util import wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -53,28 +53,53 @@ def server_pids(r) -> set[int]:
 
 def test_supervisor_restarts_dead_child_and_forwards_sigterm(redis_url, r):
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from engine.cli import main; main()", "worker",
-         "tests.support.worker_handlers:mux", "--redis-url", redis_url, "--concurrency", "2",
-         "--queues", "critical=6,default=3,low=1", "--processes", "2", "--shutdown-timeout", "1"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-c",
+            "from pyasynq.cli import main; main()",
+            "worker",
+            "tests.support.worker_handlers:mux",
+            "--redis-url",
+            redis_url,
+            "--concurrency",
+            "2",
+            "--queues",
+            "critical=6,default=3,low=1",
+            "--processes",
+            "2",
+            "--shutdown-timeout",
+            "1",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     seen: set[int] = set()
     victim = -1
     try:
-        first = wait_for(lambda: (p if len(p := server_pids(r)) == 2 else None), timeout=20)
+        first = wait_for(lambda: p if len(p := server_pids(r)) == 2 else None, timeout=20)
         seen |= first
         victim = min(first)
         os.kill(victim, signal.SIGKILL)
         wait_for(lambda: server_pids(r) - first, timeout=20)
         seen |= server_pids(r)
         client = Client(redis_url)
-        ids = [client.enqueue(Task("quick"), retention=60, queue=q).id
-               for q in ("critical", "default", "low") for _ in range(4)]
-        wait_for(lambda: sum(r.zcard(keys.completed(q)) for q in ("critical", "default", "low")) == 12,
-                 timeout=20)
-        workers = {int(r.hget(keys.task_key(q, i), "result")) for q in ("critical", "default", "low")
-                   for i in ids if r.exists(keys.task_key(q, i))}
+        ids = [
+            client.enqueue(Task("quick"), retention=60, queue=q).id
+            for q in ("critical", "default", "low")
+            for _ in range(4)
+        ]
+        wait_for(
+            lambda: sum(r.zcard(keys.completed(q)) for q in ("critical", "default", "low")) == 12,
+            timeout=20,
+        )
+        workers = {
+            int(r.hget(keys.task_key(q, i), "result"))
+            for q in ("critical", "default", "low")
+            for i in ids
+            if r.exists(keys.task_key(q, i))
+        }
         assert victim not in workers and workers <= seen
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0

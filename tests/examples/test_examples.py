@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from engine import Client, Inspector, ManualClock, Server, Task, TaskState
-from engine.broker.codec import decode_task, encode
-from examples import dead_letters, handlers, producer, scheduler, tasks, webhook_sink
-from examples.worker import aggregate, retry_delay
+from pyasynq import Client, Inspector, ManualClock, Server, Task, TaskState
+from pyasynq.broker.codec import decode_task, encode
+from pyasynq.examples import dead_letters, handlers, producer, scheduler, tasks, webhook_sink
+from pyasynq.examples.worker import aggregate, retry_delay
 from tests.support.worker_util import wait_for
 
 
@@ -21,8 +21,14 @@ def test_showcase_uses_every_enqueue_option(redis_url):
     states = {i.state for i in infos}
     assert {TaskState.PENDING, TaskState.SCHEDULED, TaskState.AGGREGATING} <= states
     by_type = {i.type for i in infos}
-    assert by_type >= {tasks.EMAIL_DELIVERY, tasks.IMAGE_RESIZE, tasks.REPORT_GENERATE,
-                       tasks.DATA_SYNC, tasks.WEBHOOK_DELIVERY, tasks.ANALYTICS_EVENT}
+    assert by_type >= {
+        tasks.EMAIL_DELIVERY,
+        tasks.IMAGE_RESIZE,
+        tasks.REPORT_GENERATE,
+        tasks.DATA_SYNC,
+        tasks.WEBHOOK_DELIVERY,
+        tasks.ANALYTICS_EVENT,
+    }
     assert any(i.unique_key for i in infos)
     assert any(i.id.startswith("report-initech-q4-") for i in infos)
     assert any(i.retention.total_seconds() == 86400 for i in infos)
@@ -39,15 +45,26 @@ def test_handlers_through_a_real_server(redis_url, monkeypatch):
     bad_email = client.enqueue(tasks.email("not-an-address", "welcome"))
     image = client.enqueue(tasks.image_resize("img-1", 32, 32), retention=600)
     broken = client.enqueue(Task(tasks.REPORT_GENERATE, b"{not json"), queue="low")
-    server = Server(redis_url, concurrency=4, queues={"critical": 6, "default": 3, "low": 1},
-                    retry_delay_func=retry_delay, heartbeat_interval=1)
+    server = Server(
+        redis_url,
+        concurrency=4,
+        queues={"critical": 6, "default": 3, "low": 1},
+        retry_delay_func=retry_delay,
+        heartbeat_interval=1,
+    )
     server.start(handlers.mux)
     insp = Inspector(redis_url)
     try:
-        wait_for(lambda: insp.get_queue_info("default").completed == 2
-                   and insp.get_queue_info("default").archived == 1
-                   and insp.get_queue_info("critical").archived == 1
-                   and insp.get_queue_info("low").archived == 1, timeout=20, what="outcomes")
+        wait_for(
+            lambda: (
+                insp.get_queue_info("default").completed == 2
+                and insp.get_queue_info("default").archived == 1
+                and insp.get_queue_info("critical").archived == 1
+                and insp.get_queue_info("low").archived == 1
+            ),
+            timeout=20,
+            what="outcomes",
+        )
     finally:
         server.shutdown()
         sink.shutdown()
@@ -64,7 +81,9 @@ def test_retry_delay_and_aggregate():
     assert retry_delay(0, RuntimeError(), email) == 5
     assert retry_delay(3, RuntimeError(), tasks.data_sync("crm")) == 80
     assert retry_delay(20, RuntimeError(), tasks.data_sync("crm")) == 600
-    batch = aggregate("user:ada", [tasks.analytics_event("ada", "view"), tasks.analytics_event("ada", "buy")])
+    batch = aggregate(
+        "user:ada", [tasks.analytics_event("ada", "view"), tasks.analytics_event("ada", "buy")]
+    )
     assert batch.type == tasks.ANALYTICS_BATCH
     assert [e["event"] for e in batch.json()["events"]] == ["view", "buy"]
 
@@ -105,7 +124,7 @@ def test_console_mounted_in_the_host_app(redis_url, monkeypatch):
     Client(redis_url).enqueue(Task("t"), queue="q")
     import importlib
 
-    import examples.host_app as host_app
+    import pyasynq.examples.host_app as host_app
 
     importlib.reload(host_app)
     client = host_app.app.test_client()

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from engine.embedded_redis import RedisServer
+from pyasynq.embedded_redis import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 FULL = os.environ.get("PYASYNQ_FAULTS", "").lower() == "full"
@@ -36,10 +36,24 @@ class Profile:
     fuzz_examples: int
 
 
-SHORT = Profile(crash_tasks=600, crash_min_kill_seconds=15, crash_task_ms=300, outage_tasks=300,
-                outage_seconds=3.5, shutdown_tasks=40, fuzz_examples=60)
-FULLP = Profile(crash_tasks=5000, crash_min_kill_seconds=60, crash_task_ms=150, outage_tasks=2000,
-                outage_seconds=10, shutdown_tasks=120, fuzz_examples=400)
+SHORT = Profile(
+    crash_tasks=600,
+    crash_min_kill_seconds=15,
+    crash_task_ms=300,
+    outage_tasks=300,
+    outage_seconds=3.5,
+    shutdown_tasks=40,
+    fuzz_examples=60,
+)
+FULLP = Profile(
+    crash_tasks=5000,
+    crash_min_kill_seconds=60,
+    crash_task_ms=150,
+    outage_tasks=2000,
+    outage_seconds=10,
+    shutdown_tasks=120,
+    fuzz_examples=400,
+)
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +97,11 @@ def spawn(*args: str, log: Path | None = None) -> subprocess.Popen:
     err = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
     return subprocess.Popen(
         [sys.executable, "-m", "tests.faults.runner", *args],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=err,
+        start_new_session=True,
     )
 
 
@@ -99,7 +117,9 @@ def runs(runs_dir: Path) -> Counter[str]:
 
 def ticks(runs_dir: Path) -> int:
     return sum(
-        1 for path in runs_dir.glob("runs-*.log") for line in path.read_text().splitlines()
+        1
+        for path in runs_dir.glob("runs-*.log")
+        for line in path.read_text().splitlines()
         if line.startswith("tick ")
     )
 

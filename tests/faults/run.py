@@ -21,12 +21,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "reliability.md"
 COLUMNS = ["scenario", "tasks", "kills", "outages", "inputs", "lost", "run_twice", "duration"]
-HEADERS = ["scenario", "tasks", "kills / SIGTERMs", "outages", "inputs tried", "lost", "run twice", "duration (s)"]
+HEADERS = [
+    "scenario",
+    "tasks",
+    "kills / SIGTERMs",
+    "outages",
+    "inputs tried",
+    "lost",
+    "run twice",
+    "duration (s)",
+]
 
 
 def machine() -> str:
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    redis = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()
+    redis = subprocess.run(
+        ["redis-server", "--version"], capture_output=True, text=True
+    ).stdout.split()
     version = next((w[2:] for w in redis if w.startswith("v=")), "?")
     return f"{platform.system()} {platform.machine()}, {cpus} CPUs, Python {platform.python_version()}, Redis {version}"
 
@@ -43,7 +54,10 @@ def extra(rows: list[dict]) -> str:
     for row in rows:
         more = {k: v for k, v in row.items() if k not in COLUMNS and k != "mode"}
         if more:
-            notes.append(f"- {row['scenario']}: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in more.items()))
+            notes.append(
+                f"- {row['scenario']}: "
+                + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in more.items())
+            )
     return "\n".join(notes)
 
 
@@ -51,18 +65,20 @@ def write_doc(rows: list[dict], mode: str, status: int, seconds: float) -> None:
     template = DOC.read_text() if DOC.exists() else ""
     start, end = "<!-- faults:begin -->", "<!-- faults:end -->"
     today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    block = "\n".join([
-        start,
-        f"Measured {today} on {machine()}; mode **{mode}**; pytest exit status {status}; "
-        f"{seconds:.0f} s in all.",
-        "",
-        table(rows),
-        "",
-        "Details:",
-        "",
-        extra(rows),
-        end,
-    ])
+    block = "\n".join(
+        [
+            start,
+            f"Measured {today} on {machine()}; mode **{mode}**; pytest exit status {status}; "
+            f"{seconds:.0f} s in all.",
+            "",
+            table(rows),
+            "",
+            "Details:",
+            "",
+            extra(rows),
+            end,
+        ]
+    )
     if start in template and end in template:
         before, rest = template.split(start, 1)
         after = rest.split(end, 1)[1]
@@ -74,7 +90,9 @@ def write_doc(rows: list[dict], mode: str, status: int, seconds: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m tests.faults.run")
-    parser.add_argument("--short", action="store_true", help="the CI variant instead of the full one")
+    parser.add_argument(
+        "--short", action="store_true", help="the CI variant instead of the full one"
+    )
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/reliability.md")
     args, extra_args = parser.parse_known_args(argv)
     mode = "short" if args.short else "full"
@@ -83,8 +101,19 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "PYASYNQ_FAULTS": mode, "PYASYNQ_FAULTS_REPORT": report}
     started = dt.datetime.now()
     status = subprocess.call(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/faults",
-         "tests/browser/test_xss.py", *extra_args], cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/faults",
+            "tests/browser/test_xss.py",
+            *extra_args,
+        ],
+        cwd=ROOT,
+        env=env,
     )
     seconds = (dt.datetime.now() - started).total_seconds()
     rows = [json.loads(line) for line in Path(report).read_text().splitlines() if line.strip()]

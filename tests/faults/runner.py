@@ -20,7 +20,7 @@ import logging
 import os
 import sys
 
-from engine import Scheduler, ServeMux, Server, Task
+from pyasynq import Scheduler, ServeMux, Server, Task
 
 
 def make_mux(runs_dir: str) -> ServeMux:
@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> None:
     s = sub.add_parser("scheduler")
     s.add_argument("redis_url")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
+    )
     if args.kind == "worker":
         run_worker(args)
     else:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from console import create_app
-from console.config import ConsoleConfig
-from engine import Client, Inspector, Task
-from engine.broker import keys
-from engine.cli import main as cli
+from pyasynq import Client, Inspector, Task
+from pyasynq.broker import keys
+from pyasynq.cli import main as cli
+from pyasynq.console import create_app
+from pyasynq.console.config import ConsoleConfig
 from tests.console.conftest import assert_no_traceback
 
 ODD_QUEUES = ["ünïcødé-队列", "with space", "q" * 300, "<b>html</b>", "semi;colon", "a/b~c"]
@@ -31,17 +31,24 @@ def corrupt(redis_url, r):
     for name in ODD_QUEUES:
         client.enqueue(Task("odd", b"x"), queue=name, task_id="t1")
     client.close()
-    bad = {"bad-msg": {"msg": b"\xff\x00 not protobuf", "state": "pending"},
-           "no-msg": {"state": "pending"},
-           "odd-state": None,
-           "no-hash": None}
+    bad = {
+        "bad-msg": {"msg": b"\xff\x00 not protobuf", "state": "pending"},
+        "no-msg": {"state": "pending"},
+        "odd-state": None,
+        "no-hash": None,
+    }
     r.hset(keys.task_key(Q, "bad-msg"), mapping=bad["bad-msg"])
     r.hset(keys.task_key(Q, "no-msg"), mapping=bad["no-msg"])
     # a valid message with a state nobody knows
-    r.hset(keys.task_key(Q, "odd-state"), mapping={
-        "msg": r.hget(keys.task_key(Q, good[0]), "msg").replace(good[0].encode(), b"odd-state" + b"x" * (len(good[0]) - 9)),
-        "state": "frobnicated",
-    })
+    r.hset(
+        keys.task_key(Q, "odd-state"),
+        mapping={
+            "msg": r.hget(keys.task_key(Q, good[0]), "msg").replace(
+                good[0].encode(), b"odd-state" + b"x" * (len(good[0]) - 9)
+            ),
+            "state": "frobnicated",
+        },
+    )
     for tid in bad:
         r.lpush(keys.pending(Q), tid)
     r.sadd(keys.ALL_QUEUES, *RAW_QUEUES)
@@ -75,12 +82,20 @@ def test_cli_shows_what_it_can(redis_url, corrupt):
     runner = CliRunner()
     good, bad = corrupt
     env = {"REDIS_URL": redis_url}
-    for args in (["task", "ls", "--queue", Q, "--state", "pending"], ["queue", "ls"], ["stats"],
-                 ["queue", "inspect", Q], ["task", "inspect", "--queue", Q, "--id", "bad-msg"],
-                 ["task", "inspect", "--queue", Q, "--id", "no-hash"]):
+    for args in (
+        ["task", "ls", "--queue", Q, "--state", "pending"],
+        ["queue", "ls"],
+        ["stats"],
+        ["queue", "inspect", Q],
+        ["task", "inspect", "--queue", Q, "--id", "bad-msg"],
+        ["task", "inspect", "--queue", Q, "--id", "no-hash"],
+    ):
         result = runner.invoke(cli, args, env=env)
         assert "Traceback" not in result.output, (args, result.output)
-        assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            args,
+            result.exception,
+        )
     listing = runner.invoke(cli, ["task", "ls", "--queue", Q, "--state", "pending"], env=env).output
     assert all(g in listing for g in good) and "bad-msg" in listing
     for name in ODD_QUEUES:
@@ -105,9 +120,16 @@ def test_console_marks_undecodable_tasks_and_lists_the_rest(console, corrupt):
     assert "could not be decoded" in html and "bad-msg" in html
     for tid in bad:
         page = console.get(f"/monitoring/queues/{Q}/tasks/{tid}")
-        assert page.status_code < 500 and page.status_code in (200, 404, 422), (tid, page.status_code)
+        assert page.status_code < 500 and page.status_code in (200, 404, 422), (
+            tid,
+            page.status_code,
+        )
         assert_no_traceback(page.get_data(as_text=True))
-    for path in ("/monitoring/", "/monitoring/api/queues", f"/monitoring/api/queues/{Q}/tasks?state=pending"):
+    for path in (
+        "/monitoring/",
+        "/monitoring/api/queues",
+        f"/monitoring/api/queues/{Q}/tasks?state=pending",
+    ):
         resp = console.get(path)
         assert resp.status_code < 500, (path, resp.status_code)
 
@@ -132,5 +154,12 @@ def test_console_handles_odd_queue_names(console, corrupt):
 
 
 def test_report_inputs(report):
-    report(scenario="corrupt data and odd queue names (Inspector, CLI, console)", tasks=3, kills=0,
-           outages=0, inputs=4 + len(ODD_QUEUES) + len(RAW_QUEUES), lost=0, run_twice=0)
+    report(
+        scenario="corrupt data and odd queue names (Inspector, CLI, console)",
+        tasks=3,
+        kills=0,
+        outages=0,
+        inputs=4 + len(ODD_QUEUES) + len(RAW_QUEUES),
+        lost=0,
+        run_twice=0,
+    )

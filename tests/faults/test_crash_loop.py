@@ -13,8 +13,8 @@ import time
 
 import redis
 
-from engine import Client, Task
-from engine.broker import keys
+from pyasynq import Client, Task
+from pyasynq.broker import keys
 from tests.faults.conftest import runs, spawn
 
 Q = "default"
@@ -99,8 +99,14 @@ def test_crash_loop_loses_nothing(aof_redis, tmp_path, profile, report):
     lost = [i for i in ids if i not in completed]
     twice = sum(1 for i in ids if ran[i] >= 2)
     report(
-        scenario="crash loop (2 workers, SIGKILL every 1-3 s)", tasks=n, kills=kills, outages=0,
-        inputs=0, lost=len(lost), run_twice=twice, never_ran=sum(1 for i in ids if ran[i] == 0),
+        scenario="crash loop (2 workers, SIGKILL every 1-3 s)",
+        tasks=n,
+        kills=kills,
+        outages=0,
+        inputs=0,
+        lost=len(lost),
+        run_twice=twice,
+        never_ran=sum(1 for i in ids if ran[i] == 0),
         kill_seconds=round(kill_seconds, 1),
     )
     assert kills >= 5

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import Client, Task
-from engine.cli import main
+from pyasynq import Client, Task
+from pyasynq.cli import main
 
 FULL = os.environ.get("PYASYNQ_FAULTS", "").lower() == "full"
 EXAMPLES = 300 if FULL else 60
@@ -35,16 +35,44 @@ def leaf_commands() -> list[tuple[list[str], click.Command]]:
 
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
-values = st.one_of(text, st.sampled_from(["", "-1", "0", "1", "99999999999999999999", "default",
-                                          "q1", "t1", "pending", "archived", "aggregating",
-                                          "{x}", "a,b", "=", "1e9", "null", "--", "-"]))
+values = st.one_of(
+    text,
+    st.sampled_from(
+        [
+            "",
+            "-1",
+            "0",
+            "1",
+            "99999999999999999999",
+            "default",
+            "q1",
+            "t1",
+            "pending",
+            "archived",
+            "aggregating",
+            "{x}",
+            "a,b",
+            "=",
+            "1e9",
+            "null",
+            "--",
+            "-",
+        ]
+    ),
+)
 
 
 @st.composite
 def argv(draw):
     path, cmd = draw(st.sampled_from(leaf_commands()))
     args = list(path)
-    opts = [o for p in cmd.params if isinstance(p, click.Option) for o in p.opts if p.name != "redis_url"]
+    opts = [
+        o
+        for p in cmd.params
+        if isinstance(p, click.Option)
+        for o in p.opts
+        if p.name != "redis_url"
+    ]
     for _ in range(draw(st.integers(0, 5))):
         if opts and draw(st.booleans()):
             args.append(draw(st.sampled_from(opts)))
@@ -64,9 +92,19 @@ def test_cli_never_crashes(redis_server, args):
     result = CliRunner().invoke(main, args, env={"REDIS_URL": redis_server.url}, input="pw\npw\n")
     tried["n"] += 1
     assert "Traceback" not in result.output, (args, result.output)
-    assert result.exception is None or isinstance(result.exception, SystemExit), (args, repr(result.exception))
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        args,
+        repr(result.exception),
+    )
 
 
 def test_report_inputs(report):
-    report(scenario="bad input: CLI arguments (hypothesis)", tasks=0, kills=0, outages=0,
-           inputs=tried["n"], lost=0, run_twice=0)
+    report(
+        scenario="bad input: CLI arguments (hypothesis)",
+        tasks=0,
+        kills=0,
+        outages=0,
+        inputs=tried["n"],
+        lost=0,
+        run_twice=0,
+    )

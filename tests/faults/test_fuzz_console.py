@@ -16,27 +16,95 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console import create_app
-from console.config import ConsoleConfig
-from engine import Client, Task
+from pyasynq import Client, Task
+from pyasynq.console import create_app
+from pyasynq.console.config import ConsoleConfig
 
 FULL = os.environ.get("PYASYNQ_FAULTS", "").lower() == "full"
 EXAMPLES = 400 if FULL else 60
-QUERY_KEYS = ["state", "page", "size", "range", "group", "id", "q", "cursor", "fmt", "type",
-              "payload", "since", "until", "limit", "sort", "order", "next", "days", "format"]
-FORM_KEYS = ["action", "ids", "confirmed", "force", "next", "group", "queue", "payload", "type",
-             "task_id", "process_in", "process_at", "max_retry", "timeout", "retention", "unique",
-             "deadline", "username", "password", "cursor", "done"]
+QUERY_KEYS = [
+    "state",
+    "page",
+    "size",
+    "range",
+    "group",
+    "id",
+    "q",
+    "cursor",
+    "fmt",
+    "type",
+    "payload",
+    "since",
+    "until",
+    "limit",
+    "sort",
+    "order",
+    "next",
+    "days",
+    "format",
+]
+FORM_KEYS = [
+    "action",
+    "ids",
+    "confirmed",
+    "force",
+    "next",
+    "group",
+    "queue",
+    "payload",
+    "type",
+    "task_id",
+    "process_in",
+    "process_at",
+    "max_retry",
+    "timeout",
+    "retention",
+    "unique",
+    "deadline",
+    "username",
+    "password",
+    "cursor",
+    "done",
+]
 SKIP = {"static", "metrics.prometheus"}
 tried = {"n": 0}
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
-odd = st.one_of(text, st.sampled_from(["", " ", "..", ".", "~", "%", "%2F", "../..", "{x}", "\x00",
-                                       "<script>alert(1)</script>", "-1", "0", "9" * 30, "1e309",
-                                       "NaN", "default", "q1", "t1", "null", "[]", "{}"]))
+odd = st.one_of(
+    text,
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "..",
+            ".",
+            "~",
+            "%",
+            "%2F",
+            "../..",
+            "{x}",
+            "\x00",
+            "<script>alert(1)</script>",
+            "-1",
+            "0",
+            "9" * 30,
+            "1e309",
+            "NaN",
+            "default",
+            "q1",
+            "t1",
+            "null",
+            "[]",
+            "{}",
+        ]
+    ),
+)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | text,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(FORM_KEYS) | text, children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(FORM_KEYS) | text, children, max_size=5)
+    ),
     max_leaves=12,
 )
 
@@ -71,7 +139,9 @@ def build(app, rule, draw) -> str:
             choices = [c.strip().strip('"') for c in anys[arg].split(",")]
             values[arg] = draw(st.sampled_from(choices))
         else:
-            values[arg] = draw(odd.filter(lambda s: s.strip() != "")) if arg != "_rest" else draw(text) or "x"
+            values[arg] = (
+                draw(odd.filter(lambda s: s.strip() != "")) if arg != "_rest" else draw(text) or "x"
+            )
     adapter = app.url_map.bind("localhost", script_name="/monitoring")
     return adapter.build(rule.endpoint, values, force_external=False, append_unknown=False)
 
@@ -91,8 +161,12 @@ def test_get_routes_never_fail(fuzz_app, data):
     rule = data.draw(st.sampled_from([r for r in routes(fuzz_app) if "GET" in r.methods]))
     url = build(fuzz_app, rule, data.draw)
     query = data.draw(st.dictionaries(st.sampled_from(QUERY_KEYS) | text, odd, max_size=4))
-    headers = data.draw(st.sampled_from([{}, {"HX-Request": "true"}, {"Accept": "application/json"}]))
-    check(fuzz_app.test_client().get(url, query_string=query, headers=headers), f"GET {url} {query}")
+    headers = data.draw(
+        st.sampled_from([{}, {"HX-Request": "true"}, {"Accept": "application/json"}])
+    )
+    check(
+        fuzz_app.test_client().get(url, query_string=query, headers=headers), f"GET {url} {query}"
+    )
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -108,16 +182,31 @@ def test_state_changing_routes_never_fail(fuzz_app, data):
     headers = {"X-CSRF-Token": "fuzz-token"}
     if "/api/" in url and data.draw(st.booleans()):
         body = data.draw(json_values)
-        resp = client.open(url, method=method, data=json.dumps(body), headers=headers,
-                           content_type="application/json")
+        resp = client.open(
+            url,
+            method=method,
+            data=json.dumps(body),
+            headers=headers,
+            content_type="application/json",
+        )
     else:
-        form = data.draw(st.dictionaries(st.sampled_from(FORM_KEYS) | text,
-                                         odd | st.lists(odd, max_size=5), max_size=6))
+        form = data.draw(
+            st.dictionaries(
+                st.sampled_from(FORM_KEYS) | text, odd | st.lists(odd, max_size=5), max_size=6
+            )
+        )
         resp = client.open(url, method=method, data=form, headers=headers)
     check(resp, f"{method} {url}")
 
 
 def test_report_inputs(report):
     """Runs last in this module: how many requests the properties above sent."""
-    report(scenario="bad input: console routes (hypothesis)", tasks=0, kills=0, outages=0,
-           inputs=tried["n"], lost=0, run_twice=0)
+    report(
+        scenario="bad input: console routes (hypothesis)",
+        tasks=0,
+        kills=0,
+        outages=0,
+        inputs=tried["n"],
+        lost=0,
+        run_twice=0,
+    )

@@ -12,8 +12,8 @@ import time
 
 import redis
 
-from engine import Client, Task
-from engine.broker import keys
+from pyasynq import Client, Task
+from pyasynq.broker import keys
 from tests.faults.conftest import runs, spawn
 
 Q = "default"
@@ -38,8 +38,15 @@ def test_sigterm_under_load_finishes_or_requeues(aof_redis, tmp_path, profile, r
     client.close()
     logs = tmp_path / "logs"
     logs.mkdir()
-    args = ("worker", url, str(tmp_path), "--concurrency", "8",
-            "--shutdown-timeout", str(SHUTDOWN_TIMEOUT))
+    args = (
+        "worker",
+        url,
+        str(tmp_path),
+        "--concurrency",
+        "8",
+        "--shutdown-timeout",
+        str(SHUTDOWN_TIMEOUT),
+    )
     workers = [spawn(*args, log=logs / f"w{i}.log") for i in range(2)]
     terms, exit_times, codes = 0, [], []
     turn = 0
@@ -74,8 +81,13 @@ def test_sigterm_under_load_finishes_or_requeues(aof_redis, tmp_path, profile, r
     lost = sum(1 for i in ids if i not in completed)
     report(
         scenario=f"graceful shutdown (SIGTERM under load, timeout {SHUTDOWN_TIMEOUT:g} s)",
-        tasks=n, kills=terms, outages=0, inputs=0, lost=lost,
-        run_twice=sum(1 for i in ids if ran[i] >= 2), processed_counted=processed,
+        tasks=n,
+        kills=terms,
+        outages=0,
+        inputs=0,
+        lost=lost,
+        run_twice=sum(1 for i in ids if ran[i] >= 2),
+        processed_counted=processed,
         slowest_exit=round(max(exit_times, default=0), 2),
     )
     assert terms >= 2

@@ -12,9 +12,9 @@ import time
 
 import redis
 
-from console import create_app
-from console.config import ConsoleConfig
-from engine.broker import keys
+from pyasynq.broker import keys
+from pyasynq.console import create_app
+from pyasynq.console.config import ConsoleConfig
 from tests.faults.conftest import runs, spawn, stop, ticks
 from tests.faults.test_crash_loop import enqueue_all
 
@@ -33,8 +33,19 @@ def test_redis_outage_is_survived(aof_redis, tmp_path, profile, report):
     idset = set(ids)
     logs = tmp_path / "logs"
     logs.mkdir()
-    workers = [spawn("worker", url, str(tmp_path), "--concurrency", "4", "--lease", "5",
-                     log=logs / f"w{i}.log") for i in range(2)]
+    workers = [
+        spawn(
+            "worker",
+            url,
+            str(tmp_path),
+            "--concurrency",
+            "4",
+            "--lease",
+            "5",
+            log=logs / f"w{i}.log",
+        )
+        for i in range(2)
+    ]
     scheduler = spawn("scheduler", url, log=logs / "scheduler.log")
     app = create_app(ConsoleConfig(redis_url=url, secret_key="faults", poll_interval=0))
     console = app.test_client()
@@ -55,7 +66,9 @@ def test_redis_outage_is_survived(aof_redis, tmp_path, profile, report):
         body = page.get_data(as_text=True)
         assert "Redis unavailable" in body and "Traceback" not in body
         time.sleep(max(0.0, profile.outage_seconds - (time.monotonic() - down_at)))
-        assert all(p.poll() is None for p in [*workers, scheduler]), "a process died during the outage"
+        assert all(p.poll() is None for p in [*workers, scheduler]), (
+            "a process died during the outage"
+        )
         assert console.get("/monitoring/health").status_code == 503
         aof_redis.start()  # same port, same dir: the AOF brings the data back
         up_at = time.monotonic()
@@ -88,14 +101,21 @@ def test_redis_outage_is_survived(aof_redis, tmp_path, profile, report):
     lost = n - done
     report(
         scenario=f"Redis outage ({outage:.0f} s, AOF on, 2 workers + scheduler + console)",
-        tasks=n, kills=0, outages=1, inputs=0, lost=lost,
+        tasks=n,
+        kills=0,
+        outages=1,
+        inputs=0,
+        lost=lost,
         run_twice=sum(1 for i in ids if ran[i] >= 2),
-        resumed_after=round(progress_after or -1, 1), console_back_after=round(console_back, 2),
+        resumed_after=round(progress_after or -1, 1),
+        console_back_after=round(console_back, 2),
     )
     assert alive, "a worker or the scheduler exited after the outage"
     assert codes == [0, 0, 0], f"processes did not shut down cleanly: {codes}"
     assert lost == 0
-    assert ticks(tmp_path) > ticks_at_restart, "the scheduler did not enqueue again after the outage"
+    assert ticks(tmp_path) > ticks_at_restart, (
+        "the scheduler did not enqueue again after the outage"
+    )
     assert r.llen(keys.active(Q)) == 0
     assert not idset & {m.decode() for m in r.lrange(keys.pending(Q), 0, -1)}
     assert time.monotonic() - started < 200

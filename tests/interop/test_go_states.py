@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
 import pytest
 
-from engine import Inspector, ManualClock
+from pyasynq import Inspector, ManualClock
+from tests.support.go_captures import GO_DIR
 from tests.support.loader import load_dump
-
-GO_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "interop" / "go-asynq-0.26.0"
-
-pytestmark = pytest.mark.skipif(
-    not GO_DIR.is_dir(), reason=f"Go interop captures not found at {GO_DIR}"
-)
 
 STATES = ("pending", "active", "scheduled", "retry", "archived", "completed")
 MEMORY_TOLERANCE = 0.02  # Go's own estimate; same algorithm and Redis, so expect (near) equality

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from engine import Client, Inspector, Scheduler, ServeMux, Server, Task
+from pyasynq import Client, Inspector, Scheduler, ServeMux, Server, Task
 from tests.support.redis_cluster import RedisClusterDeployment
 from tests.support.worker_util import wait_for
 
@@ -80,19 +80,27 @@ def test_server_processes_with_retries_and_archive_across_nodes(cluster_url):
         client.enqueue(Task("flaky"), queue=q, retention=3600)
         client.enqueue(Task("doomed"), queue=q, max_retry=0)
     server = Server(
-        cluster_url, concurrency=4, queues=QUEUES, retry_delay_func=lambda n, e, t: 0,
-        delayed_task_check_interval=0.2, heartbeat_interval=1,
+        cluster_url,
+        concurrency=4,
+        queues=QUEUES,
+        retry_delay_func=lambda n, e, t: 0,
+        delayed_task_check_interval=0.2,
+        heartbeat_interval=1,
     )
     server.start(mux)
     insp = Inspector(cluster_url)
     try:
         wait_for(
             lambda: all(
-                (i := insp.get_queue_info(q)).completed == 1 and i.archived == 1
-                and i.pending == 0 and i.retry == 0 and i.active == 0
+                (i := insp.get_queue_info(q)).completed == 1
+                and i.archived == 1
+                and i.pending == 0
+                and i.retry == 0
+                and i.active == 0
                 for q in QUEUES
             ),
-            timeout=20, what="every queue drained",
+            timeout=20,
+            what="every queue drained",
         )
         wait_for(lambda: len(insp.servers()) == 1, timeout=20, what="server heartbeat")
     finally:
@@ -105,7 +113,7 @@ def test_server_processes_with_retries_and_archive_across_nodes(cluster_url):
 
 
 def test_scheduler_enqueues_into_cluster(cluster_url):
-    from engine import ManualClock
+    from pyasynq import ManualClock
 
     clock = ManualClock(1_800_000_000)
     scheduler = Scheduler(cluster_url, clock=clock)

@@ -8,9 +8,9 @@ import time
 import pytest
 import redis
 
-from console import create_app
-from console.config import ConsoleConfig
-from engine import Client, Inspector, ManualClock, Scheduler, ServeMux, Server, Task
+from pyasynq import Client, Inspector, ManualClock, Scheduler, ServeMux, Server, Task
+from pyasynq.console import create_app
+from pyasynq.console.config import ConsoleConfig
 from tests.support.redis_cluster import SentinelDeployment
 
 
@@ -49,8 +49,12 @@ def test_failover_mid_run_loses_no_acknowledged_task(sentinel):
     master = redis.Redis(port=sentinel.master.port)
     assert master.wait(1, 5000) == 1, "replica did not confirm the first batch"
     server = Server(
-        sentinel.url, concurrency=2, heartbeat_interval=1, delayed_task_check_interval=0.5,
-        recoverer_interval=1, syncer_interval=0.5,
+        sentinel.url,
+        concurrency=2,
+        heartbeat_interval=1,
+        delayed_task_check_interval=0.5,
+        recoverer_interval=1,
+        syncer_interval=0.5,
     )
     server.start(mux)
     console = create_app(ConsoleConfig(redis_url=sentinel.url, secret_key="t")).test_client()
@@ -63,7 +67,9 @@ def test_failover_mid_run_loses_no_acknowledged_task(sentinel):
         sentinel.kill_master()
         sentinel.wait_failover()
         # the console and the scheduler follow the failover too
-        wait_until(lambda: console.get("/monitoring/health").status_code == 200, what="console health")
+        wait_until(
+            lambda: console.get("/monitoring/health").status_code == 200, what="console health"
+        )
 
         def tick_processed() -> bool:
             clock.advance(11)  # each call is a new due instant; a failed enqueue fires again

@@ -16,7 +16,9 @@ def read_dump(path: str | Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text("utf-8"))
 
 
-def load_dump(client: Any, dump: dict[str, Any] | str | Path, *, ttl_margin_ms: int = 60_000) -> float:
+def load_dump(
+    client: Any, dump: dict[str, Any] | str | Path, *, ttl_margin_ms: int = 60_000
+) -> float:
     """Write every key of ``dump`` into ``client`` and return the capture time (Unix seconds).
 
     Key TTLs are restored relative to the capture: a key that had ``pttl_ms`` left at capture

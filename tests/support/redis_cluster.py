@@ -9,7 +9,7 @@ from pathlib import Path
 
 import redis
 
-from .redis_server import RedisServer, find_redis_server, free_cluster_port
+from tests.support.redis_server import RedisServer, find_redis_server, free_cluster_port
 
 
 def _redis_cli() -> str:
@@ -39,8 +39,15 @@ class RedisClusterDeployment:
 
     def __init__(self, masters: int = 3) -> None:
         self.nodes = [
-            RedisServer("--cluster-enabled", "yes", "--cluster-node-timeout", "2000",
-                        "--cluster-config-file", "nodes.conf", port=free_cluster_port())
+            RedisServer(
+                "--cluster-enabled",
+                "yes",
+                "--cluster-node-timeout",
+                "2000",
+                "--cluster-config-file",
+                "nodes.conf",
+                port=free_cluster_port(),
+            )
             for _ in range(masters)
         ]
 
@@ -61,8 +68,18 @@ class RedisClusterDeployment:
             node.start()
         addrs = [f"127.0.0.1:{n.port}" for n in self.nodes]
         subprocess.run(
-            [_redis_cli(), "--cluster", "create", *addrs, "--cluster-replicas", "0", "--cluster-yes"],
-            check=True, capture_output=True, timeout=60,
+            [
+                _redis_cli(),
+                "--cluster",
+                "create",
+                *addrs,
+                "--cluster-replicas",
+                "0",
+                "--cluster-yes",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
         )
 
         def ok() -> bool:
@@ -98,8 +115,12 @@ class SentinelDeployment:
         self.master.start()
         self.replica = RedisServer("--replicaof", "127.0.0.1", str(self.master.port)).start()
         _wait(
-            lambda: redis.Redis(port=self.replica.port).info("replication").get("master_link_status") == "up",
-            20, "replica link",
+            lambda: (
+                redis.Redis(port=self.replica.port).info("replication").get("master_link_status")
+                == "up"
+            ),
+            20,
+            "replica link",
         )
         self.sentinel = RedisServer()
         conf = Path(self.sentinel.dir) / "sentinel.conf"
@@ -111,18 +132,25 @@ class SentinelDeployment:
         )
         self.sentinel_proc = subprocess.Popen(
             [find_redis_server(), str(conf), "--sentinel"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         _wait(
-            lambda: redis.Redis(port=self.sentinel.port).execute_command(
-                "SENTINEL", "get-master-addr-by-name", self.master_name) is not None,
-            20, "sentinel",
+            lambda: (
+                redis.Redis(port=self.sentinel.port).execute_command(
+                    "SENTINEL", "get-master-addr-by-name", self.master_name
+                )
+                is not None
+            ),
+            20,
+            "sentinel",
         )
         return self
 
     def master_port(self) -> int:
         addr = redis.Redis(port=self.sentinel.port).execute_command(
-            "SENTINEL", "get-master-addr-by-name", self.master_name)
+            "SENTINEL", "get-master-addr-by-name", self.master_name
+        )
         return int(addr[1])
 
     def kill_master(self) -> None:

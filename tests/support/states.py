@@ -14,9 +14,9 @@ from typing import Any
 
 import redis
 
-from engine.broker import keys
-from engine.broker.codec import encode
-from engine.broker.proto import TaskMessage
+from pyasynq.broker import keys
+from pyasynq.broker.codec import encode
+from pyasynq.broker.proto import TaskMessage
 
 
 def seed_task(
@@ -85,7 +85,9 @@ def seed_task(
     if state in ("pending", "active"):
         pipe.lpush(keys.state_key(queue, state), task_id)
         if state == "active":
-            pipe.zadd(keys.lease(queue), {task_id: lease_expiry if lease_expiry is not None else now + 30})
+            pipe.zadd(
+                keys.lease(queue), {task_id: lease_expiry if lease_expiry is not None else now + 30}
+            )
     elif state == "aggregating":
         pipe.zadd(keys.group(queue, group or "default-group"), {task_id: score or now})
         pipe.sadd(keys.all_groups(queue), group or "default-group")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from engine import ServeMux
+from pyasynq import ServeMux
 
 mux = ServeMux()
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from engine import Server
+from pyasynq import Server
 
 
 def wait_for(
