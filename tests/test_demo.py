@@ -96,3 +96,52 @@ def test_demo_runs_live_tasks_and_stops_cleanly():
     time.sleep(0.5)
     alive = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not alive, f"left running: {[p.cmdline() for p in alive]}"
+
+
+def _start_demo(port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "pyasynq.cli", "demo", "--port", str(port), "--rate", "5"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait_healthy(proc: subprocess.Popen, base: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None, "the demo exited during startup"
+        try:
+            if '"ok"' in get(base + "/health"):
+                return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "console never answered"
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGKILL], ids=["SIGHUP", "SIGKILL"])
+def test_demo_leaves_nothing_behind_when_its_terminal_closes_or_it_is_killed(sig):
+    """A closed terminal (SIGHUP) or a SIGKILL of the demo: every child dies, no temp dir stays."""
+    port = free_port()
+    proc = _start_demo(port)
+    try:
+        _wait_healthy(proc, f"http://127.0.0.1:{port}/monitoring")
+        family = psutil.Process(proc.pid).children(recursive=True)
+        names = " ".join(" ".join(p.cmdline()) for p in family)
+        for part in ("redis-server", "pyasynq.examples.worker", "pyasynq.examples.scheduler",
+                     "pyasynq.examples.producer", "gunicorn"):  # fmt: skip
+            assert part in names, f"{part} not among the demo's processes: {names}"
+        redis = next(p for p in family if "redis-server" in " ".join(p.cmdline()))
+        redis_dir = redis.cwd()
+        proc.send_signal(sig)
+        proc.wait(45)
+        gone, alive = psutil.wait_procs(family, timeout=30)
+        alive = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+        assert not alive, f"left running after {sig.name}: {[p.cmdline() for p in alive]}"
+        assert not os.path.exists(redis_dir.removesuffix(" (deleted)")), "temp dir left behind"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
