@@ -198,9 +198,7 @@ class DashApp(App[None]):
     # -- keys (Go's keyEventHandler) -------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the help or a task's info is open, only its own keys and Ctrl+C work."""
-        if isinstance(self.screen, InfoBox) and action != "quit":
-            return False
-        return True
+        return action == "quit" or not isinstance(self.screen, InfoBox)
 
     def action_back(self) -> None:
         s = self.state
