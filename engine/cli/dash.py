@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 import click
 
-from pyasynq.cli._common import cli_clock, guarded, inspector
+from pyasynq.cli._common import cli_clock, fail, guarded, inspector
 from pyasynq.cli._connection import connection_options
 from pyasynq.cli._gofmt import GoDuration
 
@@ -40,6 +41,9 @@ def command(refresh: float, redis_url: str) -> None:
 
     insp = inspector(redis_url)
     insp.queues()  # Redis unreachable: exit 3 now, not a dashboard full of errors
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        insp.close()
+        fail("pyasynq dash needs a terminal (stdin and stdout are not one)")
     try:
         DashApp(insp, refresh=refresh, clock=cli_clock()).run()
     finally:

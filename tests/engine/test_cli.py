@@ -357,3 +357,54 @@ def test_version_and_help(run):
     assert bare.exit_code == 0 and "list (ls)" in bare.output and "resume (unpause)" in bare.output
     helped = CliRunner().invoke(main, ["help", "task", "list"])
     assert helped.exit_code == 0 and "--state" in helped.output
+
+
+@pytest.fixture
+def go_live(r, run):
+    """The capture taken while a Go server and scheduler ran; the CLI's clock at that moment."""
+    captured = load_dump(r, GO_DIR / "live.redis.json")
+    clock = ManualClock(captured)
+    return lambda *args: run(*args, clock=clock)
+
+
+def _rows(output: str) -> list[list[str]]:
+    return [re.split(r"\s{2,}", line.strip()) for line in output.splitlines()]
+
+
+def test_server_ls_is_gos_table(go_live):
+    go = json.loads((GO_DIR / "live.inspect.json").read_text())["servers"][0]
+    result = go_live("server", "list")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert all(line.endswith("  ") for line in lines)  # tabwriter's padding, as Go's
+    header, rule, row = _rows(result.output)
+    assert header == ["Host", "PID", "State", "Active Workers", "Queues", "Started"]
+    assert rule == ["----", "---", "-----", "--------------", "------", "-------"]
+    assert row[:5] == [go["host"], str(go["pid"]), "active", "2/2", "critical:6 low:1"]
+    assert re.fullmatch(r"1\ds ago", row[5])  # started ~12 s before the capture
+
+
+def test_cron_ls_and_history_are_gos_tables(go_live):
+    go = json.loads((GO_DIR / "live.inspect.json").read_text())["scheduler_entries"][0]
+    listing = go_live("cron", "ls")
+    assert listing.exit_code == 0, listing.output
+    header, _, row = _rows(listing.output)
+    assert header == ["EntryID", "Spec", "Type", "Payload", "Options", "Next", "Prev"]
+    assert row[:5] == [go["id"], "@every 2s", "interop:tick", "tick", '[Queue("low")]']
+    assert re.fullmatch(r"Now|In [0-2]s", row[5]) and re.fullmatch(r"[0-3]s ago", row[6])
+
+    history = go_live("cron", "history", go["id"], "--size", "2")
+    lines = history.output.split("\n")
+    assert lines[:3] == ["", f"Entry: {go['id']}", ""]
+    assert _rows("\n".join(lines[3:5])) == [["TaskID", "EnqueuedAt"], ["------", "----------"]]
+    events = go["enqueue_events"][:2]
+    for line, event in zip(lines[5:7], events, strict=True):
+        task_id, when = re.split(r"\s{2,}", line.strip())
+        assert task_id == event["task_id"]
+        from datetime import UTC, datetime
+
+        second = datetime.fromtimestamp(event["enqueued_at"], UTC).strftime("%Y-%m-%d %H:%M:%S")
+        assert re.fullmatch(re.escape(second) + r"(\.\d+)? \+0000 UTC", when)  # Go's Time.String
+    two = go_live("cron", "history", go["id"], "nope")
+    assert "\n=================================================\n\nEntry: nope\n\n" in two.output
+    assert "No scheduler enqueue events found for entry: nope" in two.output

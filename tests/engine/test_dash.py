@@ -177,3 +177,5 @@ def test_dash_command_checks_its_flags_and_redis(redis_url):
     assert bad.exit_code == 2
     down = CliRunner().invoke(main, ["dash", "-u", f"127.0.0.1:{free_port()}"])
     assert down.exit_code == 3 and "cannot reach Redis" in down.output
+    no_tty = CliRunner().invoke(main, ["dash", "--refresh", "2s", "--redis-url", redis_url])
+    assert no_tty.exit_code == 1 and "needs a terminal" in no_tty.output
