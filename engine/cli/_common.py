@@ -112,10 +112,17 @@ def guarded(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import RedisClusterException
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
         try:
             return func(*args, **kwargs)
         except BrokerError as exc:
             fail(str(exc), EXIT_REDIS)
+        except (RedisClusterException, RedisConnectionError, RedisTimeoutError) as exc:
+            # what the broker did not wrap (a cluster whose nodes cannot be reached at startup)
+            fail(f"cannot reach Redis: {exc}", EXIT_REDIS)
         except (AsynqError, ValueError) as exc:
             fail(str(exc), EXIT_REFUSED)
 

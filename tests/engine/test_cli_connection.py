@@ -174,3 +174,11 @@ def test_config_file_tls_keys_reach_the_url(home, tmp_path):
     toml = tmp_path / "asynq.toml"
     toml.write_text('uri = "h:1"\ndb = 5\ncluster_addrs = "a:1,b:2"\n')
     assert load_config(str(toml)) == {"uri": "h:1", "db": 5, "cluster_addrs": "a:1,b:2"}
+
+
+def test_unreachable_cluster_exits_3(home):
+    from tests.support.redis_server import free_port
+
+    addrs = f"127.0.0.1:{free_port()},127.0.0.1:{free_port()}"
+    result = cli("--cluster", "--cluster_addrs", addrs, "queue", "ls")
+    assert result.exit_code == 3 and "cannot reach Redis" in result.output, result.output
