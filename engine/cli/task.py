@@ -134,7 +134,9 @@ def list_tasks(
 @json_option
 @guarded
 def inspect(queue: str, task_id: str, redis_url: str, as_json: bool) -> None:
-    """Display detailed information on the specified task (--json: every field)."""
+    """Display detailed information on the specified task.
+
+    Go's lines; --json prints every field (payload, headers, result, ...)."""
     info = inspector(redis_url).get_task_info(queue, task_id)
     if as_json:
         print_json(info)
