@@ -159,6 +159,13 @@ def test_go_flags_give_the_settings_they_mean():
     )
     cluster = parse_url(go_url(ConnectionFlags(cluster=True, cluster_addrs="a:7000,b:7001")))
     assert (cluster.scheme, cluster.hosts) == ("redis-cluster", (("a", 7000), ("b", 7001)))
+    insecure = parse_url(
+        go_url(ConnectionFlags(uri="h:6380", tls_server="redis.example", insecure=True))
+    )
+    assert insecure.tls
+    options = getattr(insecure, "tls_options", None)  # the broker's TLS settings, where it has them
+    if options is not None:
+        assert (options.server_name, options.cert_reqs) == ("redis.example", "none")
 
 
 def test_config_file_tls_keys_reach_the_url(home, tmp_path):
