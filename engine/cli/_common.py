@@ -26,13 +26,14 @@ DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
 
 def redis_option(func: Callable) -> Callable:
-    """``--redis-url`` (env REDIS_URL); Go CLI style ``--uri host:port --db N --password P`` too."""
+    """``--redis-url`` (env REDIS_URL); Go CLI style ``--uri host:port --db N --password P`` too.
 
-    @click.option(
-        "--redis-url", "-r", envvar="REDIS_URL", default=None, help="Redis URL (env REDIS_URL)."
-    )
+    The root's Go flags and ``--config`` / ``~/.asynq.yaml`` apply as well
+    (``pyasynq.cli._connection.resolve`` has the precedence)."""
+
+    @click.option("--redis-url", "-r", default=None, help="Redis URL (env REDIS_URL).")
     @click.option("--uri", default=None, help="Redis host:port, as in Go's asynq CLI.")
-    @click.option("--db", type=int, default=None, help="Redis database number.")
+    @click.option("--db", type=click.IntRange(0), default=None, help="Redis database number.")
     @click.option("--password", default=None, help="Redis password.")
     @functools.wraps(func)
     def wrapper(
@@ -43,7 +44,10 @@ def redis_option(func: Callable) -> Callable:
         password: str | None,
         **kwargs: Any,
     ) -> Any:
-        kwargs["redis_url"] = resolve_url(redis_url, uri, db, password)
+        from pyasynq.cli._connection import ConnectionFlags, resolve
+
+        given = ConnectionFlags(redis_url=redis_url, uri=uri, db=db, password=password)
+        kwargs["redis_url"] = resolve(click.get_current_context(), given)
         return func(*args, **kwargs)
 
     return wrapper
@@ -108,10 +112,17 @@ def guarded(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import RedisClusterException
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
         try:
             return func(*args, **kwargs)
         except BrokerError as exc:
             fail(str(exc), EXIT_REDIS)
+        except (RedisClusterException, RedisConnectionError, RedisTimeoutError) as exc:
+            # what the broker did not wrap (a cluster whose nodes cannot be reached at startup)
+            fail(f"cannot reach Redis: {exc}", EXIT_REDIS)
         except (AsynqError, ValueError) as exc:
             fail(str(exc), EXIT_REFUSED)
 
@@ -121,7 +132,24 @@ def guarded(func: Callable) -> Callable:
 def inspector(redis_url: str) -> Any:
     from pyasynq.inspector import Inspector
 
-    return Inspector(redis_url)
+    return Inspector(redis_url, clock=cli_clock())
+
+
+def cli_clock() -> Any:
+    """The clock tests pin with ``main(obj={"clock": ManualClock(...)})``; else the wall clock."""
+    from pyasynq.clock import SYSTEM_CLOCK
+
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    clock = obj.get("clock") if isinstance(obj, dict) else None
+    return clock or SYSTEM_CLOCK
+
+
+def cli_now() -> datetime:
+    """Now, from ``cli_clock`` (UTC)."""
+    from datetime import UTC
+
+    return datetime.fromtimestamp(cli_clock().now(), UTC)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -1,93 +1,134 @@
-"""``pyasynq queue ls|inspect|history|pause|unpause|remove``."""
+"""``pyasynq queue list|inspect|history|pause|resume|remove`` (Go's ``asynq queue`` and aliases)."""
 
 from __future__ import annotations
 
 import click
 
 from pyasynq.cli._common import (
-    error_rate,
+    EXIT_REFUSED,
     guarded,
     inspector,
     json_option,
     print_json,
-    print_table,
-    redis_option,
 )
+from pyasynq.cli._connection import connection_options
+from pyasynq.cli._gofmt import error_rate, go_quote, heading, print_go_table
+from pyasynq.cli._group import GoGroup, aliased
+from pyasynq.errors import AsynqError, BrokerError, QueueNotEmptyError
+
+SEPARATOR = "================================================="
+STATES = ("active", "pending", "aggregating", "scheduled", "retry", "archived", "completed")
 
 
-@click.group("queue")
+@click.group("queue", cls=GoGroup)
 def command() -> None:
-    """Inspect and manage queues."""
+    """Manage queues."""
 
 
-@command.command("ls")
-@redis_option
+def _failed(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+
+
+def _finish(failures: int) -> None:
+    """Go goes on with the next queue after an error and exits 0; we go on too, then exit 1."""
+    if failures:
+        raise SystemExit(EXIT_REFUSED)
+
+
+@command.command("list")
+@aliased("ls")
+@connection_options
 @json_option
 @guarded
-def ls(redis_url: str, as_json: bool) -> None:
-    """List queue names."""
-    queues = inspector(redis_url).queues()
+def list_queues(redis_url: str, as_json: bool) -> None:
+    """List queues (sorted by name; Go prints Redis' set order).
+
+    With --cluster, a table of each queue's cluster key slot and nodes, as Go's."""
+    from pyasynq.broker.connection import parse_url
+
+    insp = inspector(redis_url)
+    queues = insp.queues()
     if as_json:
         print_json(queues)
-    else:
+        return
+    if parse_url(redis_url).scheme != "redis-cluster":
         for q in queues:
             click.echo(q)
+        return
+    rows = []
+    for q in queues:
+        nodes = " ".join(f"{{{n.id} {n.addr}}}" for n in insp.cluster_nodes(q))
+        rows.append([q, insp.cluster_key_slot(q), f"[{nodes}]"])
+    print_go_table(["Queue", "Cluster KeySlot", "Cluster Nodes"], rows)
 
 
 @command.command("inspect")
 @click.argument("queues", nargs=-1, required=True)
-@redis_option
+@connection_options
 @json_option
 @guarded
 def inspect(queues: tuple[str, ...], redis_url: str, as_json: bool) -> None:
-    """Show a queue's size, state counts and today's figures."""
+    """Display detailed information on one or more queues."""
     insp = inspector(redis_url)
-    infos = insp.get_queue_infos(queues)
     if as_json:
+        infos = insp.get_queue_infos(queues)
         print_json(infos if len(infos) > 1 else infos[0])
         return
-    for n, info in enumerate(infos):
+    failures = 0
+    for n, q in enumerate(queues):
         if n:
-            click.echo()
-        click.echo("Queue Info")
+            click.echo(f"\n{SEPARATOR}\n")
+        try:
+            info = insp.get_queue_info(q)
+        except BrokerError:
+            raise
+        except (AsynqError, ValueError) as exc:
+            _failed(str(exc))
+            failures += 1
+            continue
+        heading("Queue Info")
         click.echo(f"Name:   {info.queue}")
         click.echo(f"Size:   {info.size}")
         click.echo(f"Groups: {info.groups}")
-        click.echo(f"Paused: {str(info.paused).lower()}")
-        click.echo(f"Memory: {info.memory_usage} bytes")
-        click.echo(f"Latency: {info.latency.total_seconds():.3f}s")
+        click.echo(f"Paused: {str(info.paused).lower()}\n")
+        heading("Task Count by State")
+        print_go_table(STATES, [[getattr(info, s) for s in STATES]])
         click.echo()
-        click.echo("Task Count by State")
-        states = ("active", "pending", "aggregating", "scheduled", "retry", "archived", "completed")
-        print_table(states, [[getattr(info, s) for s in states]])
-        click.echo()
-        day = info.timestamp.strftime("%Y-%m-%d") if info.timestamp else "today"
-        click.echo(f"Daily Stats {day} UTC")
-        print_table(
+        heading(f"Daily Stats {info.timestamp.strftime('%Y-%m-%d')} UTC")
+        print_go_table(
             ["processed", "failed", "error rate"],
             [[info.processed, info.failed, error_rate(info.processed, info.failed)]],
         )
+    _finish(failures)
 
 
 @command.command("history")
 @click.argument("queues", nargs=-1, required=True)
-@click.option("--days", "-x", type=click.IntRange(1, 90), default=10, show_default=True)
-@redis_option
+@click.option("--days", "-x", type=click.IntRange(1, 90), default=10, show_default=True,
+              help="Show data from the last x days.")  # fmt: skip
+@connection_options
 @json_option
 @guarded
 def history(queues: tuple[str, ...], days: int, redis_url: str, as_json: bool) -> None:
-    """Show processed and failed counts per day (today first)."""
+    """Display historical aggregate data from one or more queues (today first)."""
     insp = inspector(redis_url)
-    result = {q: insp.history(q, days) for q in queues}
     if as_json:
-        print_json(result)
+        print_json({q: insp.history(q, days) for q in queues})
         return
-    for n, (q, stats) in enumerate(result.items()):
+    failures = 0
+    for n, q in enumerate(queues):
         if n:
-            click.echo()
-        click.echo(f"Queue: {q}")
-        click.echo()
-        print_table(
+            click.echo(f"\n{SEPARATOR}\n")
+        click.echo(f"Queue: {q}\n")
+        try:
+            stats = insp.history(q, days)
+        except BrokerError:
+            raise
+        except (AsynqError, ValueError) as exc:
+            _failed(str(exc))
+            failures += 1
+            continue
+        print_go_table(
             ["date (UTC)", "processed", "failed", "error rate"],
             [
                 [
@@ -99,40 +140,83 @@ def history(queues: tuple[str, ...], days: int, redis_url: str, as_json: bool) -
                 for s in stats
             ],
         )
+    _finish(failures)
 
 
 @command.command("pause")
 @click.argument("queues", nargs=-1, required=True)
-@redis_option
+@connection_options
 @guarded
 def pause(queues: tuple[str, ...], redis_url: str) -> None:
-    """Stop workers from taking tasks from these queues."""
+    """Pause one or more queues: workers stop taking their tasks.
+
+    A queue that does not exist is refused (exit 1); Go's asynq accepts it silently and
+    leaves a pause mark for a queue nobody uses.
+    """
     insp = inspector(redis_url)
+    known = set(insp.queues())
+    failures = 0
     for q in queues:
-        insp.pause_queue(q)
-        click.echo(f"Successfully paused queue {q!r}")
+        try:
+            if q not in known:
+                raise AsynqError(f"queue {go_quote(q)} does not exist")
+            insp.pause_queue(q)
+        except BrokerError:
+            raise
+        except (AsynqError, ValueError) as exc:
+            _failed(str(exc))
+            failures += 1
+            continue
+        click.echo(f"Successfully paused queue {go_quote(q)}")
+    _finish(failures)
 
 
-@command.command("unpause")
+@command.command("resume")
+@aliased("unpause")
 @click.argument("queues", nargs=-1, required=True)
-@redis_option
+@connection_options
 @guarded
-def unpause(queues: tuple[str, ...], redis_url: str) -> None:
-    """Let workers take tasks from these queues again."""
+def resume(queues: tuple[str, ...], redis_url: str) -> None:
+    """Resume (unpause) one or more queues."""
     insp = inspector(redis_url)
+    failures = 0
     for q in queues:
-        insp.unpause_queue(q)
-        click.echo(f"Successfully unpaused queue {q!r}")
+        try:
+            insp.unpause_queue(q)
+        except BrokerError:
+            raise
+        except (AsynqError, ValueError) as exc:
+            _failed(str(exc))
+            failures += 1
+            continue
+        click.echo(f"Successfully unpaused queue {go_quote(q)}")
+    _finish(failures)
 
 
 @command.command("remove")
+@aliased("rm", "delete")
 @click.argument("queues", nargs=-1, required=True)
-@click.option("--force", "-f", is_flag=True, help="Remove even if the queue has tasks.")
-@redis_option
+@click.option("--force", "-f", is_flag=True, help="Remove the queue regardless of its size.")
+@connection_options
 @guarded
 def remove(queues: tuple[str, ...], force: bool, redis_url: str) -> None:
-    """Delete queues (refused for a non-empty queue unless --force)."""
+    """Remove one or more queues (refused for a non-empty queue unless --force)."""
     insp = inspector(redis_url)
+    failures = 0
     for q in queues:
-        insp.delete_queue(q, force=force)
-        click.echo(f"Successfully removed queue {q!r}")
+        try:
+            insp.delete_queue(q, force=force)
+        except BrokerError:
+            raise
+        except QueueNotEmptyError as exc:
+            _failed(
+                f"{exc}\nIf you are sure you want to delete it, run 'pyasynq queue rm --force {q}'"
+            )
+            failures += 1
+            continue
+        except (AsynqError, ValueError) as exc:
+            _failed(str(exc))
+            failures += 1
+            continue
+        click.echo(f"Successfully removed queue {go_quote(q)}")
+    _finish(failures)

@@ -1,77 +1,123 @@
-"""``pyasynq stats``: task counts by state and by queue, today's figures and Redis info."""
+"""``pyasynq stats``: tasks by state and by queue, today's figures and Redis, as Go prints them."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 import click
 
-from pyasynq.cli._common import (
-    error_rate,
-    guarded,
-    inspector,
-    json_option,
-    print_json,
-    print_table,
-    redis_option,
-)
+from pyasynq.cli._common import cli_now, guarded, inspector
+from pyasynq.cli._connection import connection_options
+from pyasynq.cli._gofmt import error_rate, heading, print_go_table, tabwriter
 
 STATES = ("active", "pending", "aggregating", "scheduled", "retry", "archived", "completed")
 
 
+def go_json_time(value: datetime | None) -> str:
+    """Go's ``time.Time`` JSON (RFC 3339 with as many fraction digits as needed)."""
+    if value is None:
+        return "0001-01-01T00:00:00Z"
+    t = value.astimezone(UTC)
+    frac = f".{t.microsecond:06d}".rstrip("0") if t.microsecond else ""
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + frac + "Z"
+
+
+def _queue_json(i) -> dict:
+    """Go's ``rdb.Stats`` (no JSON tags: Go's field names; latency in nanoseconds)."""
+    return {
+        "Queue": i.queue,
+        "MemoryUsage": i.memory_usage,
+        "Paused": i.paused,
+        "Size": i.size,
+        "Groups": i.groups,
+        "Pending": i.pending,
+        "Active": i.active,
+        "Scheduled": i.scheduled,
+        "Retry": i.retry,
+        "Archived": i.archived,
+        "Completed": i.completed,
+        "Aggregating": i.aggregating,
+        "Processed": i.processed,
+        "Failed": i.failed,
+        "ProcessedTotal": i.processed_total,
+        "FailedTotal": i.failed_total,
+        "Latency": int(i.latency.total_seconds() * 1e9),
+        "Timestamp": go_json_time(i.timestamp),
+    }
+
+
 @click.command("stats")
-@redis_option
-@json_option
+@click.option("--json", "as_json", is_flag=True, help="Output stats in JSON format.")
+@connection_options
 @guarded
 def command(redis_url: str, as_json: bool) -> None:
-    """Show task counts by state and by queue, today's processed/failed, and Redis info."""
+    """View current state: tasks by state and by queue, today's figures and Redis info."""
+    from pyasynq.broker.connection import parse_url
+
     insp = inspector(redis_url)
     infos = insp.get_queue_infos(insp.queues(), skip_missing=True)  # one round trip for all
     totals = {s: sum(getattr(i, s) for i in infos) for s in STATES}
     processed = sum(i.processed for i in infos)
     failed = sum(i.failed for i in infos)
-    redis_info = insp.redis_info()
+    now = infos[-1].timestamp if infos else cli_now()
+    cluster = parse_url(redis_url).scheme == "redis-cluster"
+    redis_info = insp.redis_cluster_info() if cluster else insp.redis_info()
     if as_json:
-        print_json(
-            {
-                "states": totals,
-                "queues": {i.queue: {"size": i.size, "paused": i.paused} for i in infos},
-                "processed": processed,
-                "failed": failed,
-                "redis": {
-                    k: redis_info.get(k)
-                    for k in (
-                        "redis_version",
-                        "uptime_in_days",
-                        "connected_clients",
-                        "used_memory_human",
-                        "used_memory_peak_human",
-                    )
+        aggregate = {**totals, "processed": processed, "failed": failed}
+        aggregate["timestamp"] = go_json_time(now)
+        click.echo(
+            json.dumps(
+                {
+                    "aggregate": aggregate,
+                    "queues": [_queue_json(i) for i in infos] or None,
+                    "redis": redis_info,
                 },
-            }
+                separators=(",", ":"),
+                ensure_ascii=False,
+            )
         )
         return
-    click.echo("Task Count by State")
-    print_table(STATES, [[totals[s] for s in STATES]])
+    heading("Task Count by State")
+    width = max(9, *(len(str(totals[s])) for s in STATES))
+    for line in tabwriter([STATES, ["-" * width] * 7, [totals[s] for s in STATES]]):
+        click.echo(line)
     click.echo()
-    click.echo("Task Count by Queue")
-    print_table(
-        [f"{i.queue} (paused)" if i.paused else i.queue for i in infos], [[i.size for i in infos]]
-    )
+    heading("Task Count by Queue")
+    titles = [f"{i.queue} (paused)" if i.paused else i.queue for i in infos]
+    rule = "-" * max((len(t) for t in titles), default=0)
+    for line in tabwriter([titles, [rule] * len(titles), [i.size for i in infos]]) or ["", "", ""]:
+        click.echo(line)
     click.echo()
-    click.echo("Daily Stats (today, UTC)")
-    print_table(
+    heading(f"Daily Stats {now.strftime('%Y-%m-%d')} UTC")
+    print_go_table(
         ["processed", "failed", "error rate"], [[processed, failed, error_rate(processed, failed)]]
     )
     click.echo()
-    click.echo("Redis Info")
-    print_table(
-        ["version", "uptime", "connections", "memory usage", "peak memory usage"],
-        [
+    if cluster:
+        heading("Redis Cluster Info")
+        print_go_table(
+            ["State", "Known Nodes", "Cluster Size"],
             [
-                redis_info.get("redis_version", ""),
-                f"{redis_info.get('uptime_in_days', '0')} days",
-                redis_info.get("connected_clients", ""),
-                redis_info.get("used_memory_human", ""),
-                redis_info.get("used_memory_peak_human", ""),
-            ]
-        ],
-    )
+                [
+                    redis_info.get("cluster_state", "").upper(),
+                    redis_info.get("cluster_known_nodes", ""),
+                    redis_info.get("cluster_size", ""),
+                ]
+            ],
+        )
+    else:
+        heading("Redis Info")
+        print_go_table(
+            ["version", "uptime", "connections", "memory usage", "peak memory usage"],
+            [
+                [
+                    redis_info.get("redis_version", ""),
+                    f"{redis_info.get('uptime_in_days', '')} days",
+                    redis_info.get("connected_clients", ""),
+                    f"{redis_info.get('used_memory_human', '')}B",
+                    f"{redis_info.get('used_memory_peak_human', '')}B",
+                ]
+            ],
+        )
+    click.echo()
