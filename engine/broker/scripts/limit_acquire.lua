@@ -1,0 +1,97 @@
+-- limit_acquire: decide, atomically and for a batch of dequeued tasks, which may run under the
+-- pyasynq limits that apply to them (fleet-wide rate and concurrency limits; Go ignores these
+-- keys). Every key lives in the {limits} hash slot, so one call is one atomic decision.
+-- KEYS     every key named below by its index (limit state, stats, waiting and key-index keys)
+-- ARGV[1]  now, Unix seconds (float)
+-- ARGV[2]  hold expiry for concurrency slots, Unix seconds (now + hold lease)
+-- ARGV[3]  current minute (Unix seconds of its start) for the per-minute admitted counter
+-- ARGV[4]  number of tasks T; then per task:
+--            task id, number of limits L, then per limit 8 values:
+--            kind ("r" rate: sliding-window log | "c" concurrency: holders scored by lease
+--            expiry), state key index, stats key index, waiting key index (0: a queue-level
+--            limit, refused tasks go back to the head of pending), key-index key index (0: not
+--            a per-key limit), key value, limit N, period seconds (rate) or poll seconds
+--            (concurrency)
+-- returns one string per task: "1" admitted (every limit recorded), or
+--          "0 <retry_at> <limit position, 1-based> <p|s>" refused: nothing recorded; p = every
+--          refusing limit is queue-level (leave the task pending), s = schedule it at retry_at
+local now = tonumber(ARGV[1])
+local hold_expiry = ARGV[2]
+local minute = tonumber(ARGV[3])
+local out = {}
+local i = 5
+for t = 1, tonumber(ARGV[4]) do
+  local id = ARGV[i]
+  local nl = tonumber(ARGV[i + 1])
+  i = i + 2
+  local limits = {}
+  for l = 1, nl do
+    limits[l] = {
+      kind = ARGV[i], state = KEYS[tonumber(ARGV[i + 1])], stats = KEYS[tonumber(ARGV[i + 2])],
+      waiting = tonumber(ARGV[i + 3]), index = tonumber(ARGV[i + 4]), kv = ARGV[i + 5],
+      n = tonumber(ARGV[i + 6]), period = tonumber(ARGV[i + 7]),
+    }
+    i = i + 8
+  end
+  local retry_at, blocker, mode = 0, 0, "p"
+  for l, lim in ipairs(limits) do
+    local free = nil
+    if lim.kind == "r" then
+      redis.call("ZREMRANGEBYSCORE", lim.state, "-inf", now - lim.period)
+      local c = redis.call("ZCARD", lim.state)
+      if c >= lim.n then
+        local e = redis.call("ZRANGE", lim.state, c - lim.n, c - lim.n, "WITHSCORES")
+        free = tonumber(e[2]) + lim.period
+      end
+    else
+      redis.call("ZREMRANGEBYSCORE", lim.state, "-inf", now)
+      if not redis.call("ZSCORE", lim.state, id) and redis.call("ZCARD", lim.state) >= lim.n then
+        free = now + lim.period
+      end
+    end
+    if free then
+      if lim.waiting > 0 then
+        -- fair waiting line: a task already waiting comes back at the next free moment; a new
+        -- one queues behind the last waiter, spaced at the limit's pace (period / N)
+        local w = KEYS[lim.waiting]
+        redis.call("ZREMRANGEBYSCORE", w, "-inf", now - 300)  -- waiters whose task is gone
+        if redis.call("ZSCORE", w, id) == false then
+          local last = redis.call("ZRANGE", w, -1, -1, "WITHSCORES")
+          if last[2] then
+            free = math.max(free, tonumber(last[2]) + lim.period / lim.n)
+          end
+        end
+        redis.call("ZADD", w, free, id)
+        mode = "s"
+      end
+      redis.call("HINCRBY", lim.stats, "held", 1)
+      if free > retry_at then
+        retry_at = free
+        blocker = l
+      end
+    end
+  end
+  if blocker == 0 then
+    for _, lim in ipairs(limits) do
+      if lim.kind == "r" then
+        redis.call("ZADD", lim.state, now, id .. "@" .. ARGV[1])
+        redis.call("PEXPIRE", lim.state, math.ceil(lim.period * 1000) + 1000)
+      else
+        redis.call("ZADD", lim.state, hold_expiry, id)
+      end
+      if lim.waiting > 0 then
+        redis.call("ZREM", KEYS[lim.waiting], id)
+      end
+      if lim.index > 0 then
+        redis.call("ZADD", KEYS[lim.index], now, lim.kv)
+      end
+      redis.call("HINCRBY", lim.stats, "admitted", 1)
+      redis.call("HINCRBY", lim.stats, "m:" .. minute, 1)
+      redis.call("HDEL", lim.stats, "m:" .. (minute - 120))
+    end
+    out[t] = "1"
+  else
+    out[t] = "0 " .. string.format("%.3f", retry_at) .. " " .. blocker .. " " .. mode
+  end
+end
+return out

@@ -1,0 +1,64 @@
+"""LimitsSync: keeps a worker's view of the fleet's limits current and its limit slots alive.
+
+Every ``tick`` (real time) it looks at the injected clock and, when due,
+* reloads the limit definitions from Redis (every ``refresh_interval``: a change made from the
+  CLI, the console or code reaches every worker within that time),
+* renews the leases of the concurrency slots its running tasks hold (every third of a lease),
+* brings back tasks it scheduled on a limit as soon as their time comes (sub-second, where the
+  forwarder works in whole seconds every few seconds).
+With no limit in force a tick does nothing but compare times.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pyasynq.clock import Clock
+from pyasynq.components.periodic import Periodic
+from pyasynq.limiter import Limiter
+
+
+class LimitsSync(Periodic):
+    name = "limits"
+
+    def __init__(
+        self,
+        limiter: Limiter,
+        *,
+        refresh_interval: float,
+        clock: Clock,
+        tick: float = 0.05,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        super().__init__(tick, run_at_start=True, logger=logger)
+        if refresh_interval <= 0:
+            raise ValueError("limits refresh interval must be positive")
+        self.limiter = limiter
+        self.refresh_interval = refresh_interval
+        self.clock = clock
+        self._next_refresh = float("-inf")
+        self._next_extend = float("-inf")
+
+    def start(self) -> None:
+        """Load the limits before the processor's first fetch, then keep them fresh."""
+        try:
+            self.limiter.refresh()
+            self._next_refresh = self.clock.now() + self.refresh_interval
+        except Exception as exc:  # Redis away: the first tick tries again
+            self.log.warning("could not load limits: %s", exc)
+        super().start()
+
+    def run_once(self) -> None:
+        now = self.clock.now()
+        if now >= self._next_refresh:
+            self._next_refresh = now + self.refresh_interval
+            self.limiter.refresh()
+        if now >= self._next_extend:
+            self._next_extend = now + self.limiter.hold_lease / 3
+            self.limiter.extend(now)
+        self.limiter.forward_due(now)
+
+    def refresh_now(self) -> None:
+        """Reload at the next tick (tests; after this process changed a limit)."""
+        self._next_refresh = float("-inf")
+        self.trigger()
