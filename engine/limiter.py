@@ -155,6 +155,7 @@ class Limiter:
                     value or "",
                     lim.limit,
                     lim.period if rate else self.poll,
+                    0 if lim.queue_level else key_at(lkeys.tail_key(lim.name)),
                 )
         replies = self.broker.limit_acquire(script_keys, args)
         refused: set[int] = set()

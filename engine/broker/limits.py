@@ -7,6 +7,7 @@ call decides for a whole batch of tasks atomically; Go never reads these keys. T
 * ``pyasynq:{limits}:r:<name>[:<key>]``    zset: sliding-window log of admissions (score = time)
 * ``pyasynq:{limits}:c:<name>[:<key>]``    zset: concurrency holders (task id, score = lease end)
 * ``pyasynq:{limits}:w:<name>``            zset: tasks waiting (scheduled) on it, by return time
+* ``pyasynq:{limits}:t:<name>``            hash: key value -> last return time given a waiter
 * ``pyasynq:{limits}:k:<name>``            zset: key values seen by a per-key limit (last use)
 * ``pyasynq:{limits}:s:<name>``            hash: admitted/held totals, admitted per minute
 
@@ -38,6 +39,10 @@ def waiting_key(name: str) -> str:
     return f"{PREFIX}w:{name}"
 
 
+def tail_key(name: str) -> str:
+    return f"{PREFIX}t:{name}"
+
+
 def key_index(name: str) -> str:
     return f"{PREFIX}k:{name}"
 
@@ -64,7 +69,7 @@ class LimitOps(BrokerBase):
             existed = bool(self.redis.hdel(CONFIG, name))
             values = [to_str(v) for v in self.redis.zrange(key_index(name), 0, -1)]
             doomed = [rate_key(name), holders_key(name), waiting_key(name), key_index(name)]
-            doomed.append(stats_key(name))
+            doomed += [stats_key(name), tail_key(name)]
             for v in values:
                 doomed += [rate_key(name, v), holders_key(name, v)]
             for start in range(0, len(doomed), 500):  # one slot: multi-key DEL is allowed

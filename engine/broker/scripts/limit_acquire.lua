@@ -6,12 +6,12 @@
 -- ARGV[2]  hold expiry for concurrency slots, Unix seconds (now + hold lease)
 -- ARGV[3]  current minute (Unix seconds of its start) for the per-minute admitted counter
 -- ARGV[4]  number of tasks T; then per task:
---            task id, number of limits L, then per limit 8 values:
+--            task id, number of limits L, then per limit 9 values:
 --            kind ("r" rate: sliding-window log | "c" concurrency: holders scored by lease
 --            expiry), state key index, stats key index, waiting key index (0: a queue-level
 --            limit, refused tasks go back to the head of pending), key-index key index (0: not
 --            a per-key limit), key value, limit N, period seconds (rate) or poll seconds
---            (concurrency)
+--            (concurrency), tail hash key index (the last return time given per key value)
 -- returns one string per task: "1" admitted (every limit recorded), or
 --          "0 <retry_at> <limit position, 1-based> <p|s>" refused: nothing recorded; p = every
 --          refusing limit is queue-level (leave the task pending), s = schedule it at retry_at
@@ -29,15 +29,22 @@ for t = 1, tonumber(ARGV[4]) do
     limits[l] = {
       kind = ARGV[i], state = KEYS[tonumber(ARGV[i + 1])], stats = KEYS[tonumber(ARGV[i + 2])],
       waiting = tonumber(ARGV[i + 3]), index = tonumber(ARGV[i + 4]), kv = ARGV[i + 5],
-      n = tonumber(ARGV[i + 6]), period = tonumber(ARGV[i + 7]),
+      n = tonumber(ARGV[i + 6]), period = tonumber(ARGV[i + 7]), tail = tonumber(ARGV[i + 8]),
     }
-    i = i + 8
+    i = i + 9
   end
   local retry_at, blocker, mode = 0, 0, "p"
   for l, lim in ipairs(limits) do
     local free = nil
     if lim.kind == "r" then
-      redis.call("ZREMRANGEBYSCORE", lim.state, "-inf", now - lim.period)
+      -- the log's time never goes back: a worker whose clock read is late (or behind another
+      -- host's) records at the latest time seen, so skew can only make the limit stricter
+      local last = redis.call("ZRANGE", lim.state, -1, -1, "WITHSCORES")
+      lim.at = now
+      if last[2] and tonumber(last[2]) > now then
+        lim.at = tonumber(last[2])
+      end
+      redis.call("ZREMRANGEBYSCORE", lim.state, "-inf", lim.at - lim.period)
       local c = redis.call("ZCARD", lim.state)
       if c >= lim.n then
         local e = redis.call("ZRANGE", lim.state, c - lim.n, c - lim.n, "WITHSCORES")
@@ -51,15 +58,14 @@ for t = 1, tonumber(ARGV[4]) do
     end
     if free then
       if lim.waiting > 0 then
-        -- fair waiting line: a task already waiting comes back at the next free moment; a new
-        -- one queues behind the last waiter, spaced at the limit's pace (period / N)
-        local w = KEYS[lim.waiting]
+        -- fair waiting line (one per key value): a task already waiting comes back at the next
+        -- free moment; a new one queues behind the last waiter, spaced at the limit's pace
+        local w, tail = KEYS[lim.waiting], KEYS[lim.tail]
         redis.call("ZREMRANGEBYSCORE", w, "-inf", now - 300)  -- waiters whose task is gone
         if redis.call("ZSCORE", w, id) == false then
-          local last = redis.call("ZRANGE", w, -1, -1, "WITHSCORES")
-          if last[2] then
-            free = math.max(free, tonumber(last[2]) + lim.period / lim.n)
-          end
+          local last = tonumber(redis.call("HGET", tail, lim.kv) or 0)
+          free = math.max(free, last + lim.period / lim.n)
+          redis.call("HSET", tail, lim.kv, free)
         end
         redis.call("ZADD", w, free, id)
         mode = "s"
@@ -74,7 +80,7 @@ for t = 1, tonumber(ARGV[4]) do
   if blocker == 0 then
     for _, lim in ipairs(limits) do
       if lim.kind == "r" then
-        redis.call("ZADD", lim.state, now, id .. "@" .. ARGV[1])
+        redis.call("ZADD", lim.state, lim.at, id .. "@" .. ARGV[1])
         redis.call("PEXPIRE", lim.state, math.ceil(lim.period * 1000) + 1000)
       else
         redis.call("ZADD", lim.state, hold_expiry, id)
