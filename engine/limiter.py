@@ -10,7 +10,9 @@ the queues this worker serves:
   refused task is not run, not failed and its retry count is untouched: a queue-level refusal
   puts it back at the dequeue end of pending (it keeps its place); a type or key refusal
   schedules it for the moment its limit frees, in a fair line (see limit_acquire.lua).
-* ``release(task_id)``: the task is settled; its concurrency slots are given back at once.
+* ``release(task_id)``: the task is settled; its concurrency slots go back to Redis with the
+  next decision or LimitsSync tick (one call for many tasks, not one per task), and this
+  worker's own queues waiting on a concurrency limit reopen at once.
 * ``idle_wait(seconds)``: shortens the fetcher's idle sleep to the next moment a limit frees.
 
 ``LimitsSync`` (components/limits_sync.py) reloads the limits, renews slot leases and brings
@@ -59,6 +61,7 @@ class Limiter:
         self._holds: dict[str, list[str]] = {}
         self._gates: list[tuple[Limit, float]] = []
         self._due: list[tuple[float, str]] = []
+        self._releases: list[tuple[str, str]] = []  # (holder key, task id) not yet sent
         self._bad: dict[str, str] = {}
         self.admitted = 0
         self.refused = 0
@@ -140,6 +143,11 @@ class Limiter:
             return index[k]
 
         args: list[Any] = [f"{now:.3f}", f"{now + self.hold_lease:.3f}", int(now // 60 * 60)]
+        with self._lock:
+            releases, self._releases = self._releases, []
+        args.append(len(releases))
+        for holder, task_id in releases:
+            args += (key_at(holder), task_id)
         args.append(len(plan))
         for _, msg, applies in plan:
             args += (msg.id, len(applies))
@@ -157,7 +165,12 @@ class Limiter:
                     lim.period if rate else self.poll,
                     0 if lim.queue_level else key_at(lkeys.tail_key(lim.name)),
                 )
-        replies = self.broker.limit_acquire(script_keys, args)
+        try:
+            replies = self.broker.limit_acquire(script_keys, args)
+        except Exception:
+            with self._lock:  # not sent: the next call or tick sends them
+                self._releases[:0] = releases
+            raise
         refused: set[int] = set()
         moves: dict[str, list[tuple[str, str]]] = {}
         for (i, msg, applies), reply in zip(plan, replies, strict=True):
@@ -190,23 +203,33 @@ class Limiter:
 
     # -- settle path ------------------------------------------------------------------------
     def release(self, task_id: str) -> None:
+        """The task is settled: its slots go back with the next decision or tick (<= 50 ms),
+        and this worker's queues waiting on a concurrency limit reopen now."""
         if not self._holds:
             return
         with self._lock:
             held = self._holds.pop(task_id, None)
-        if not held:
-            return
-        try:
-            self.broker.limit_release(held, task_id)
-        except Exception as exc:  # the slot's lease runs out by itself
-            self.log.warning("task %s: could not release its limit slots: %s", task_id, exc)
-            return
-        with self._lock:
+            if not held:
+                return
+            self._releases.extend((k, task_id) for k in held)
             reopened = [g for g in self._gates if g[0].kind == "concurrency"]
             if reopened:
                 self._gates = [g for g in self._gates if g[0].kind != "concurrency"]
         if reopened and self.on_open is not None:
             self.on_open(None)
+
+    def flush_releases(self) -> int:
+        """Send the releases no decision has carried yet (LimitsSync, every tick)."""
+        if not self._releases:
+            return 0
+        with self._lock:
+            releases, self._releases = self._releases, []
+        try:
+            return self.broker.limit_release(releases)
+        except Exception:
+            with self._lock:
+                self._releases[:0] = releases
+            raise
 
     # -- background duties (LimitsSync) -----------------------------------------------------
     def extend(self, now: float) -> int:

@@ -96,10 +96,11 @@ class LimitOps(BrokerBase):
             )
         )
 
-    def limit_release(self, holder_keys: Sequence[str], task_id: str) -> int:
-        if not holder_keys:
+    def limit_release(self, slots: Sequence[tuple[str, str]]) -> int:
+        """Give back ``(holder key, task id)`` slots in one call."""
+        if not slots:
             return 0
-        return int(self.run("limit_release", holder_keys, [task_id]))
+        return int(self.run("limit_release", [k for k, _ in slots], [t for _, t in slots]))
 
     def limit_extend(self, holds: Sequence[tuple[str, str]], expiry: float) -> int:
         """Renew ``(holder key, task id)`` slots until ``expiry``."""

@@ -4,6 +4,7 @@ Every ``tick`` (real time) it looks at the injected clock and, when due,
 * reloads the limit definitions from Redis (every ``refresh_interval``: a change made from the
   CLI, the console or code reaches every worker within that time),
 * renews the leases of the concurrency slots its running tasks hold (every third of a lease),
+* sends the slot releases of tasks that finished since the last decision (one call),
 * brings back tasks it scheduled on a limit as soon as their time comes (sub-second, where the
   forwarder works in whole seconds every few seconds).
 With no limit in force a tick does nothing but compare times.
@@ -56,7 +57,11 @@ class LimitsSync(Periodic):
         if now >= self._next_extend:
             self._next_extend = now + self.limiter.hold_lease / 3
             self.limiter.extend(now)
+        self.limiter.flush_releases()
         self.limiter.forward_due(now)
+
+    def on_stop(self) -> None:
+        self.limiter.flush_releases()  # the slots of tasks that just finished
 
     def refresh_now(self) -> None:
         """Reload at the next tick (tests; after this process changed a limit)."""

@@ -220,6 +220,9 @@ def test_go_worker_ignores_limits_and_deferred_tasks_stay_valid_for_go(broker, c
     second = limiter(broker, clock, Limit("c", "concurrency", 1, queue=Q))
     assert fetch(broker, second) == []
     lim.release(ids[0])
+    assert r.zcard(lkeys.holders_key("c")) == 1  # not sent yet: carried by the next call
+    assert lim.flush_releases() == 1  # LimitsSync's tick
+    assert r.zcard(lkeys.holders_key("c")) == 0
     clock.advance(0.25)  # another worker's release is seen at its next poll
     assert fetch(broker, second) == ids[4:5]
     assert r.zcard(lkeys.holders_key("c")) == 1

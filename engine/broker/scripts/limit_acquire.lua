@@ -1,11 +1,14 @@
--- limit_acquire: decide, atomically and for a batch of dequeued tasks, which may run under the
--- pyasynq limits that apply to them (fleet-wide rate and concurrency limits; Go ignores these
--- keys). Every key lives in the {limits} hash slot, so one call is one atomic decision.
--- KEYS     every key named below by its index (limit state, stats, waiting and key-index keys)
+-- limit_acquire: give back the slots of tasks that finished, then decide, atomically and for a
+-- batch of dequeued tasks, which may run under the pyasynq limits that apply to them
+-- (fleet-wide rate and concurrency limits; Go ignores these keys). Every key lives in the
+-- {limits} hash slot, so one call is one atomic decision.
+-- KEYS     every key named below by its index (limit state, stats, waiting, tail, key index)
 -- ARGV[1]  now, Unix seconds (float)
 -- ARGV[2]  hold expiry for concurrency slots, Unix seconds (now + hold lease)
 -- ARGV[3]  current minute (Unix seconds of its start) for the per-minute admitted counter
--- ARGV[4]  number of tasks T; then per task:
+-- ARGV[4]  number of releases R; then R pairs: holder key index, task id (ZREM: the task's run
+--          is over; sent with the next decision instead of one call per task)
+-- then     number of tasks T; then per task:
 --            task id, number of limits L, then per limit 9 values:
 --            kind ("r" rate: sliding-window log | "c" concurrency: holders scored by lease
 --            expiry), state key index, stats key index, waiting key index (0: a queue-level
@@ -18,9 +21,30 @@
 local now = tonumber(ARGV[1])
 local hold_expiry = ARGV[2]
 local minute = tonumber(ARGV[3])
-local out = {}
 local i = 5
-for t = 1, tonumber(ARGV[4]) do
+for _ = 1, tonumber(ARGV[4]) do
+  redis.call("ZREM", KEYS[tonumber(ARGV[i])], ARGV[i + 1])
+  i = i + 2
+end
+
+-- per batch, once per key: trim a state, and add up the counters
+local trimmed = {}   -- state key -> the log's time (rate) or true (concurrency)
+local periods = {}   -- rate state key -> its window
+local counts = {}    -- stats key -> {admitted, held, period}
+local seen = {}      -- key-index key -> {key value -> true}
+local function count(stats, field)
+  local c = counts[stats]
+  if not c then
+    c = {admitted = 0, held = 0}
+    counts[stats] = c
+  end
+  c[field] = c[field] + 1
+end
+
+local out = {}
+local tasks = tonumber(ARGV[i])
+i = i + 1
+for t = 1, tasks do
   local id = ARGV[i]
   local nl = tonumber(ARGV[i + 1])
   i = i + 2
@@ -37,22 +61,30 @@ for t = 1, tonumber(ARGV[4]) do
   for l, lim in ipairs(limits) do
     local free = nil
     if lim.kind == "r" then
-      -- the log's time never goes back: a worker whose clock read is late (or behind another
-      -- host's) records at the latest time seen, so skew can only make the limit stricter
-      local last = redis.call("ZRANGE", lim.state, -1, -1, "WITHSCORES")
-      lim.at = now
-      if last[2] and tonumber(last[2]) > now then
-        lim.at = tonumber(last[2])
+      if not trimmed[lim.state] then
+        -- the log's time never goes back: a worker whose clock read is late (or behind another
+        -- host's) records at the latest time seen, so skew can only make the limit stricter
+        local last = redis.call("ZRANGE", lim.state, -1, -1, "WITHSCORES")
+        local at = now
+        if last[2] and tonumber(last[2]) > now then
+          at = tonumber(last[2])
+        end
+        redis.call("ZREMRANGEBYSCORE", lim.state, "-inf", at - lim.period)
+        trimmed[lim.state] = at
+        periods[lim.state] = lim.period
       end
-      redis.call("ZREMRANGEBYSCORE", lim.state, "-inf", lim.at - lim.period)
+      lim.at = trimmed[lim.state]
       local c = redis.call("ZCARD", lim.state)
       if c >= lim.n then
         local e = redis.call("ZRANGE", lim.state, c - lim.n, c - lim.n, "WITHSCORES")
         free = tonumber(e[2]) + lim.period
       end
     else
-      redis.call("ZREMRANGEBYSCORE", lim.state, "-inf", now)
-      if not redis.call("ZSCORE", lim.state, id) and redis.call("ZCARD", lim.state) >= lim.n then
+      if not trimmed[lim.state] then
+        redis.call("ZREMRANGEBYSCORE", lim.state, "-inf", now)  -- leases that ran out
+        trimmed[lim.state] = true
+      end
+      if redis.call("ZCARD", lim.state) >= lim.n and not redis.call("ZSCORE", lim.state, id) then
         free = now + lim.period
       end
     end
@@ -70,7 +102,7 @@ for t = 1, tonumber(ARGV[4]) do
         redis.call("ZADD", w, free, id)
         mode = "s"
       end
-      redis.call("HINCRBY", lim.stats, "held", 1)
+      count(lim.stats, "held")
       if free > retry_at then
         retry_at = free
         blocker = l
@@ -81,7 +113,6 @@ for t = 1, tonumber(ARGV[4]) do
     for _, lim in ipairs(limits) do
       if lim.kind == "r" then
         redis.call("ZADD", lim.state, lim.at, id .. "@" .. ARGV[1])
-        redis.call("PEXPIRE", lim.state, math.ceil(lim.period * 1000) + 1000)
       else
         redis.call("ZADD", lim.state, hold_expiry, id)
       end
@@ -89,15 +120,34 @@ for t = 1, tonumber(ARGV[4]) do
         redis.call("ZREM", KEYS[lim.waiting], id)
       end
       if lim.index > 0 then
-        redis.call("ZADD", KEYS[lim.index], now, lim.kv)
+        local s = seen[KEYS[lim.index]] or {}
+        s[lim.kv] = true
+        seen[KEYS[lim.index]] = s
       end
-      redis.call("HINCRBY", lim.stats, "admitted", 1)
-      redis.call("HINCRBY", lim.stats, "m:" .. minute, 1)
-      redis.call("HDEL", lim.stats, "m:" .. (minute - 120))
+      count(lim.stats, "admitted")
     end
     out[t] = "1"
   else
     out[t] = "0 " .. string.format("%.3f", retry_at) .. " " .. blocker .. " " .. mode
+  end
+end
+
+for state, period in pairs(periods) do  -- a rate log expires once idle for its window
+  redis.call("PEXPIRE", state, math.ceil((period + 1) * 1000))
+end
+for stats, c in pairs(counts) do
+  if c.admitted > 0 then
+    redis.call("HINCRBY", stats, "admitted", c.admitted)
+    redis.call("HINCRBY", stats, "m:" .. minute, c.admitted)
+    redis.call("HDEL", stats, "m:" .. (minute - 120))
+  end
+  if c.held > 0 then
+    redis.call("HINCRBY", stats, "held", c.held)
+  end
+end
+for index, values in pairs(seen) do
+  for kv, _ in pairs(values) do
+    redis.call("ZADD", index, now, kv)
   end
 end
 return out

@@ -1,9 +1,9 @@
--- limit_release: a task's run is over; give back the concurrency slots it held.
--- KEYS    the holder zsets of every concurrency limit the task held (pyasynq:{limits}:c:...)
--- ARGV[1] task id
+-- limit_release: tasks' runs are over; give back the concurrency slots they held.
+-- KEYS    holder zsets (pyasynq:{limits}:c:...), one per task id in ARGV
+-- ARGV    one task id per key (KEYS[k] goes with ARGV[k])
 -- returns the number of slots released
 local n = 0
-for _, key in ipairs(KEYS) do
-  n = n + redis.call("ZREM", key, ARGV[1])
+for k, key in ipairs(KEYS) do
+  n = n + redis.call("ZREM", key, ARGV[k])
 end
 return n
