@@ -153,6 +153,8 @@ class Server:
         self.lease_cutoff = _seconds(lease_cutoff, "lease_cutoff", allow_zero=True)
         # fleet-wide limits (pyasynq.limits): written to Redis at start, shared by every worker
         self.limits = list(limits or ())
+        if not all(isinstance(x, Limit) for x in self.limits):
+            raise TypeError("limits must be pyasynq.Limit objects")
         self.limits_refresh_interval = _seconds(limits_refresh_interval, "limits_refresh_interval")
         self.limits_sync: LimitsSync | None = None
 

@@ -226,3 +226,38 @@ def test_go_worker_ignores_limits_and_deferred_tasks_stay_valid_for_go(broker, c
     clock.advance(0.25)  # another worker's release is seen at its next poll
     assert fetch(broker, second) == ids[4:5]
     assert r.zcard(lkeys.holders_key("c")) == 1
+
+
+# -- configuration reaches every worker -------------------------------------------------------
+def test_workers_pick_up_a_change_within_the_refresh_interval(broker, clock, redis_url):
+    from pyasynq.components.limits_sync import LimitsSync
+
+    lim = Limiter(broker, clock=clock, queues=[Q], hold_lease=10)
+    sync = LimitsSync(lim, refresh_interval=2.0, clock=clock)
+    sync.run_once()
+    assert lim.rules == []
+    Limits(broker).set_concurrency("new", 4, queue=Q)
+    clock.advance(1.9)
+    sync.run_once()
+    assert lim.rules == []  # not yet due
+    clock.advance(0.1)
+    sync.run_once()
+    assert [x.name for x in lim.rules] == ["new"]
+    Limits(broker).remove("new")
+    clock.advance(2.0)
+    sync.run_once()
+    assert lim.rules == []
+
+
+def test_server_stores_its_limits_and_refuses_bad_ones(redis_url, clock):
+    from pyasynq import Server
+
+    with pytest.raises(TypeError, match="pyasynq.Limit"):
+        Server(redis_url, limits=[{"name": "x"}])
+    server = Server(redis_url, clock=clock, limits=[Limit("mine", "rate", 5, 1.0, queue=Q)])
+    server.start(lambda ctx, task: None)
+    try:
+        assert [x.name for x in Limits(redis_url).list()] == ["mine"]
+        assert [x.name for x in server.processor.limits.rules] == ["mine"]
+    finally:
+        server.shutdown()
