@@ -29,7 +29,6 @@ from pyasynq.components.subscriber import Subscriber
 from pyasynq.components.syncer import Syncer
 from pyasynq.components.throughput import ThroughputRecorder
 from pyasynq.errors import ServerClosedError
-from pyasynq.limiter import Limiter
 from pyasynq.limits import Limit, Limits
 from pyasynq.processor import Processor, default_retry_delay
 from pyasynq.queues import QueueOrder
@@ -208,19 +207,8 @@ class Server:
         )
         if self.limits:
             Limits(self.broker).set_many(self.limits)
-        self.processor.limits = Limiter(
-            self.broker,
-            clock=self.clock,
-            queues=names,
-            hold_lease=self.broker.lease_duration,
-            on_open=self.processor.notify,
-            logger=self.log,
-        )
-        self.limits_sync = LimitsSync(
-            self.processor.limits,
-            refresh_interval=self.limits_refresh_interval,
-            clock=self.clock,
-            logger=self.log,
+        self.limits_sync = LimitsSync.for_processor(
+            self.processor, self.broker, names, self.limits_refresh_interval, logger=self.log
         )
         self.heartbeat = Heartbeat(
             self.broker,

@@ -13,6 +13,7 @@ With no limit in force a tick does nothing but compare times.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
@@ -39,6 +40,33 @@ class LimitsSync(Periodic):
         self.clock = clock
         self._next_refresh = float("-inf")
         self._next_extend = float("-inf")
+
+    @classmethod
+    def for_processor(
+        cls,
+        processor: Any,
+        broker: Any,
+        queues: list[str],
+        refresh_interval: float,
+        *,
+        logger: logging.Logger | None = None,
+    ) -> LimitsSync:
+        """Give ``processor`` a Limiter for ``queues`` (slots leased like its tasks) and return
+        the component that keeps it current (the Server starts it before the processor)."""
+        processor.limits = Limiter(
+            broker,
+            clock=processor.clock,
+            queues=queues,
+            hold_lease=broker.lease_duration,
+            on_open=processor.notify,
+            logger=logger,
+        )
+        return cls(
+            processor.limits,
+            refresh_interval=refresh_interval,
+            clock=processor.clock,
+            logger=logger,
+        )
 
     def start(self) -> None:
         """Load the limits before the processor's first fetch, then keep them fresh."""
