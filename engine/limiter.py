@@ -15,8 +15,11 @@ the queues this worker serves:
   worker's own queues waiting on a concurrency limit reopen at once.
 * ``idle_wait(seconds)``: shortens the fetcher's idle sleep to the next moment a limit frees.
 
-``LimitsSync`` (components/limits_sync.py) reloads the limits, renews slot leases and brings
-waiting tasks back on time.
+The limits are reloaded from Redis when they are older than ``refresh_interval`` (2 s) and
+the worker has something to decide: a dequeued batch, a skipped queue or waiters to bring
+back. An idle worker therefore sends no command for limits at all, and a busy one one HGETALL
+per interval, never one per task. ``LimitsSync`` (components/limits_sync.py) does the
+reloads of a worker that waits, renews slot leases and brings waiting tasks back on time.
 """
 
 from __future__ import annotations
@@ -30,8 +33,11 @@ from typing import Any
 from pyasynq.broker import limits as lkeys
 from pyasynq.broker.codec import CorruptMessageError, decode_task
 from pyasynq.clock import Clock
+from pyasynq.errors import BrokerError
 from pyasynq.limits import Limit, load_definitions
 
+DEFAULT_REFRESH = 2.0
+"""Seconds a loaded set of limits is trusted: a change reaches every worker within this."""
 DEFAULT_POLL = 0.25
 """Seconds before a task refused by a full concurrency limit is tried again (slots freed by
 other workers are not announced; slots freed by this worker reopen its queues at once)."""
@@ -46,6 +52,7 @@ class Limiter:
         queues: Iterable[str],
         hold_lease: float,
         poll: float = DEFAULT_POLL,
+        refresh_interval: float = DEFAULT_REFRESH,
         on_open: Callable[[str | None], Any] | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
@@ -54,6 +61,8 @@ class Limiter:
         self.queues = list(queues)
         self.hold_lease = float(hold_lease)
         self.poll = float(poll)
+        self.refresh_interval = float(refresh_interval)
+        self._fresh_until = float("-inf")
         self.on_open = on_open
         self.log = logger or logging.getLogger("pyasynq.limits")
         self.rules: list[Limit] = []
@@ -79,12 +88,34 @@ class Limiter:
                 self.on_open(None)
 
     def refresh(self) -> None:
+        """Reload the limits from Redis (one HGETALL)."""
+        self._fresh_until = self.clock.now() + self.refresh_interval
         limits, bad = load_definitions(self.broker.limit_definitions())
         for name, why in bad.items():
             if self._bad.get(name) != why:
                 self.log.error("ignoring stored limit %r: %s", name, why)
         self._bad = bad
         self.set_rules(limits)
+
+    @property
+    def stale(self) -> bool:
+        return self.clock.now() >= self._fresh_until
+
+    def refresh_if_stale(self) -> None:
+        """Reload when the last load is older than ``refresh_interval``; a failure keeps the
+        limits in force (logged) and is retried after another interval."""
+        if not self.stale:
+            return
+        try:
+            self.refresh()
+        except BrokerError as exc:
+            self.log.warning("could not reload limits, keeping the current ones: %s", exc)
+
+    @property
+    def waiting(self) -> bool:
+        """Whether this worker skips a queue or owes waiters a return: it then keeps its view
+        of the limits fresh even without dequeuing (a removed limit must reopen the queue)."""
+        return bool(self._gates or self._due)
 
     # -- fetch path -------------------------------------------------------------------------
     def open_queues(self, order: list[str]) -> list[str]:
@@ -108,6 +139,9 @@ class Limiter:
 
     def admit(self, got: list[tuple[bytes, float]]) -> list[tuple[bytes, float]]:
         """The dequeued tasks that may run now; the others are given back to Redis."""
+        if not got:
+            return got
+        self.refresh_if_stale()  # busy workers reload here; idle ones send nothing
         rules = self.rules
         if not rules:
             return got

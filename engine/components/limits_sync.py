@@ -1,8 +1,10 @@
 """LimitsSync: keeps a worker's view of the fleet's limits current and its limit slots alive.
 
 Every ``tick`` (real time) it looks at the injected clock and, when due,
-* reloads the limit definitions from Redis (every ``refresh_interval``: a change made from the
-  CLI, the console or code reaches every worker within that time),
+* reloads the limit definitions from Redis while the worker waits on a limit (every
+  ``refresh_interval``; a worker that dequeues reloads in its fetch path, so a change made from
+  the CLI, the console or code reaches every worker within that time, and an idle worker sends
+  nothing),
 * renews the leases of the concurrency slots its running tasks hold (every third of a lease),
 * sends the slot releases of tasks that finished since the last decision (one call),
 * brings back tasks it scheduled on a limit as soon as their time comes (sub-second, where the
@@ -36,9 +38,8 @@ class LimitsSync(Periodic):
         if refresh_interval <= 0:
             raise ValueError("limits refresh interval must be positive")
         self.limiter = limiter
-        self.refresh_interval = refresh_interval
+        limiter.refresh_interval = refresh_interval
         self.clock = clock
-        self._next_refresh = float("-inf")
         self._next_extend = float("-inf")
 
     @classmethod
@@ -72,16 +73,14 @@ class LimitsSync(Periodic):
         """Load the limits before the processor's first fetch, then keep them fresh."""
         try:
             self.limiter.refresh()
-            self._next_refresh = self.clock.now() + self.refresh_interval
-        except Exception as exc:  # Redis away: the first tick tries again
+        except Exception as exc:  # Redis away: retried after refresh_interval
             self.log.warning("could not load limits: %s", exc)
         super().start()
 
     def run_once(self) -> None:
         now = self.clock.now()
-        if now >= self._next_refresh:
-            self._next_refresh = now + self.refresh_interval
-            self.limiter.refresh()
+        if self.limiter.waiting:
+            self.limiter.refresh_if_stale()
         if now >= self._next_extend:
             self._next_extend = now + self.limiter.hold_lease / 3
             self.limiter.extend(now)
@@ -90,8 +89,3 @@ class LimitsSync(Periodic):
 
     def on_stop(self) -> None:
         self.limiter.flush_releases()  # the slots of tasks that just finished
-
-    def refresh_now(self) -> None:
-        """Reload at the next tick (tests; after this process changed a limit)."""
-        self._next_refresh = float("-inf")
-        self.trigger()

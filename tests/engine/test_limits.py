@@ -229,24 +229,43 @@ def test_go_worker_ignores_limits_and_deferred_tasks_stay_valid_for_go(broker, c
 
 
 # -- configuration reaches every worker -------------------------------------------------------
-def test_workers_pick_up_a_change_within_the_refresh_interval(broker, clock, redis_url):
+def test_workers_pick_up_a_change_within_the_refresh_interval(broker, clock, client, r):
     from pyasynq.components.limits_sync import LimitsSync
 
+    ids = [client.enqueue(Task("t"), queue=Q).id for _ in range(6)]
     lim = Limiter(broker, clock=clock, queues=[Q], hold_lease=10)
     sync = LimitsSync(lim, refresh_interval=2.0, clock=clock)
-    sync.run_once()
-    assert lim.rules == []
-    Limits(broker).set_concurrency("new", 4, queue=Q)
+    lim.refresh()  # what LimitsSync.start does
+    Limits(broker).set_concurrency("new", 1, queue=Q)
     clock.advance(1.9)
-    sync.run_once()
-    assert lim.rules == []  # not yet due
+    assert fetch(broker, lim, n=2) == ids[:2]  # loaded 1.9 s ago: still trusted
     clock.advance(0.1)
-    sync.run_once()
-    assert [x.name for x in lim.rules] == ["new"]
+    assert fetch(broker, lim, n=2) == ids[2:3]  # the fetch path reloads: now limited
+    # a worker skipping its queue reloads on its own (LimitsSync), so removing the limit
+    # reopens the queue within the interval even though nothing is dequeued meanwhile
     Limits(broker).remove("new")
+    lim.poll = 60.0
+    assert fetch(broker, lim, n=2) == [] and lim.open_queues([Q]) == []
     clock.advance(2.0)
     sync.run_once()
-    assert lim.rules == []
+    assert lim.rules == [] and lim.open_queues([Q]) == [Q]
+    assert fetch(broker, lim, n=5) == ids[3:6]  # in their order, none lost
+
+
+def test_an_idle_worker_sends_no_command_for_limits(broker, clock, r):
+    from pyasynq.components.limits_sync import LimitsSync
+
+    Limits(broker).set_concurrency("c", 1, queue=Q)
+    lim = Limiter(broker, clock=clock, queues=[Q], hold_lease=10)
+    sync = LimitsSync(lim, refresh_interval=2.0, clock=clock)
+    lim.refresh()
+    r.config_resetstat()
+    for _ in range(5):
+        clock.advance(3.0)
+        sync.run_once()
+        assert lim.open_queues([Q]) == [Q] and lim.admit([]) == []
+    stats = r.info("commandstats")
+    assert all(name.startswith("cmdstat_config") for name in stats), stats
 
 
 def test_server_stores_its_limits_and_refuses_bad_ones(redis_url, clock):
