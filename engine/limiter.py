@@ -204,6 +204,7 @@ class Limiter:
         except Exception:
             with self._lock:  # not sent: the next call or tick sends them
                 self._releases[:0] = releases
+            self._give_back(got)
             raise
         refused: set[int] = set()
         moves: dict[str, list[tuple[str, str]]] = {}
@@ -234,6 +235,22 @@ class Limiter:
             # reversed: the oldest refused task is pushed back last, so it is dequeued first
             self.broker.limit_defer(queue, items[::-1])
         return [item for i, item in enumerate(got) if i not in refused]
+
+    def _give_back(self, got: list[tuple[bytes, float]]) -> None:
+        """No decision could be made: put the whole batch back at the head of pending, in
+        order, so no task waits for its lease to expire (best effort: Redis may be away)."""
+        by_queue: dict[str, list[tuple[str, str]]] = {}
+        for data, _ in got:
+            try:
+                msg = decode_task(data)
+            except CorruptMessageError:
+                continue
+            by_queue.setdefault(msg.queue, []).append((msg.id, "p"))
+        for queue, items in by_queue.items():
+            try:
+                self.broker.limit_defer(queue, items[::-1])
+            except Exception as exc:
+                self.log.warning("could not give back %d tasks of %s: %s", len(items), queue, exc)
 
     # -- settle path ------------------------------------------------------------------------
     def release(self, task_id: str) -> None:

@@ -280,3 +280,15 @@ def test_server_stores_its_limits_and_refuses_bad_ones(redis_url, clock):
         assert [x.name for x in server.processor.limits.rules] == ["mine"]
     finally:
         server.shutdown()
+
+
+def test_a_failed_decision_gives_the_batch_back_in_order(broker, clock, client, r):
+    from pyasynq.errors import BrokerError
+
+    ids = [client.enqueue(Task("t"), queue=Q).id for _ in range(3)]
+    lim = limiter(broker, clock, Limit("c", "concurrency", 5, queue=Q))
+    r.set(lkeys.holders_key("c"), "not a zset")  # a damaged key: the script fails in Redis
+    with pytest.raises(BrokerError, match="WRONGTYPE"):
+        fetch(broker, lim)
+    assert ids_in(r, keys.pending(Q))[::-1] == ids and r.llen(keys.active(Q)) == 0
+    assert {msg_of(r, i).retried for i in ids} == {0}
