@@ -228,6 +228,9 @@ def render(res: dict) -> str:
                 not bad,
             )
         )
+    from bench.limits import render as render_limits  # the limit-check cost section
+
+    out += render_limits(res)
     out += [
         "## Notes and open items",
         "",

@@ -267,9 +267,10 @@ def main(args) -> None:
             ("process", phase_process),
             ("latency", phase_latency),
         ]
-        from bench import console_bench, profiles
+        from bench import console_bench, limits, profiles
 
         phases += [("console", console_bench.phase_console), ("profile", profiles.phase_profile)]
+        phases.append(("limits", limits.phase_limits))
         for name, fn in phases:
             if only and name not in only:
                 continue

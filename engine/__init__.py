@@ -39,6 +39,7 @@ from pyasynq.errors import (
     TaskStateError,
 )
 from pyasynq.inspector import Inspector
+from pyasynq.limits import Limit, LimitError, Limits
 from pyasynq.mux import ServeMux
 from pyasynq.periodic import PeriodicTaskConfig, PeriodicTaskManager
 from pyasynq.scheduler import Scheduler
@@ -57,6 +58,9 @@ __all__ = [
     "HandlerNotFoundError",
     "Inspector",
     "LeaseExpiredError",
+    "Limit",
+    "LimitError",
+    "Limits",
     "ManualClock",
     "PeriodicTaskConfig",
     "PeriodicTaskManager",

@@ -16,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from pyasynq.errors import AsynqError
+from pyasynq.limits_metrics import limit_metric_families
 
 log = logging.getLogger("pyasynq.exporter")
 
@@ -115,3 +116,7 @@ class QueueMetricsCollector(Collector):
         )
         scheduler_entries.add_metric([], len(entries))
         yield from (server_count, workers, concurrency, scheduler_entries)
+        try:
+            yield from limit_metric_families(self.inspector)  # pyasynq_limit_*
+        except AsynqError as exc:
+            log.warning("limit metrics unavailable: %s", exc)

@@ -138,6 +138,9 @@ class Job:
 
 
 class Processor:
+    limits: Any = None
+    """A ``pyasynq.limiter.Limiter`` (set by the Server): fleet-wide limits on fetch and settle."""
+
     def __init__(
         self,
         broker: Any,
@@ -257,7 +260,10 @@ class Processor:
     # -- fetch loop -------------------------------------------------------------------------
     def _idle_wait(self) -> None:
         half = self.task_check_interval / 2
-        self._wakeup.wait(half + random.random() * self.task_check_interval)
+        wait = half + random.random() * self.task_check_interval
+        if self.limits is not None:
+            wait = self.limits.idle_wait(wait)
+        self._wakeup.wait(wait)
         self._wakeup.clear()
 
     def _fetch_loop(self) -> None:
@@ -271,10 +277,13 @@ class Processor:
             if self._stopping.is_set():
                 self._release(taken)
                 break
+            order = self.queue_order.order()
             try:
-                got = self.broker.dequeue_many(
-                    self.queue_order.order(), taken, now=self.clock.now()
-                )
+                if self.limits is not None:
+                    order = self.limits.open_queues(order)
+                got = self.broker.dequeue_many(order, taken, now=self.clock.now())
+                if self.limits is not None and got:
+                    got = self.limits.admit(got)
             except BrokerError as exc:
                 failures += 1
                 if failures == 1 or failures % 20 == 0:
@@ -437,6 +446,8 @@ class Processor:
             if self._active.pop(job.msg.id, None) is None:
                 return
             self._lock.notify_all()
+        if self.limits is not None:
+            self.limits.release(job.msg.id)
         self._slots.release()
 
     # -- outcomes ---------------------------------------------------------------------------

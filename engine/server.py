@@ -13,7 +13,7 @@ import signal
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -23,11 +23,13 @@ from pyasynq.components.forwarder import Forwarder
 from pyasynq.components.healthcheck import HealthChecker
 from pyasynq.components.heartbeat import Heartbeat
 from pyasynq.components.janitor import Janitor
+from pyasynq.components.limits_sync import LimitsSync
 from pyasynq.components.recoverer import Recoverer
 from pyasynq.components.subscriber import Subscriber
 from pyasynq.components.syncer import Syncer
 from pyasynq.components.throughput import ThroughputRecorder
 from pyasynq.errors import ServerClosedError
+from pyasynq.limits import Limit, Limits
 from pyasynq.processor import Processor, default_retry_delay
 from pyasynq.queues import QueueOrder
 from pyasynq.task import Task
@@ -91,6 +93,8 @@ class Server:
         throughput_interval: Duration = 10,
         lease_duration: int | None = None,
         lease_cutoff: Duration = 30,
+        limits: Iterable[Limit] | None = None,
+        limits_refresh_interval: Duration = 2,
     ) -> None:
         if isinstance(redis, Broker):
             self.broker = redis
@@ -146,6 +150,12 @@ class Server:
                 )
             self.broker.lease_duration = int(lease_duration)
         self.lease_cutoff = _seconds(lease_cutoff, "lease_cutoff", allow_zero=True)
+        # fleet-wide limits (pyasynq.limits): written to Redis at start, shared by every worker
+        self.limits = list(limits or ())
+        if not all(isinstance(x, Limit) for x in self.limits):
+            raise TypeError("limits must be pyasynq.Limit objects")
+        self.limits_refresh_interval = _seconds(limits_refresh_interval, "limits_refresh_interval")
+        self.limits_sync: LimitsSync | None = None
 
         self.host = hostname()
         self.pid = os.getpid()
@@ -194,6 +204,11 @@ class Server:
             logger=self.log,
             task_check_interval=self.task_check_interval,
             tick=self.tick,
+        )
+        if self.limits:
+            Limits(self.broker).set_many(self.limits)
+        self.limits_sync = LimitsSync.for_processor(
+            self.processor, self.broker, names, self.limits_refresh_interval, logger=self.log
         )
         self.heartbeat = Heartbeat(
             self.broker,
@@ -289,6 +304,7 @@ class Server:
             self.janitor,
             self.aggregator,
             self.throughput,
+            self.limits_sync,
             self.processor,
         ]
         return [c for c in found if c is not None]
@@ -327,6 +343,7 @@ class Server:
             self.janitor,
             self.aggregator,
             self.throughput,
+            self.limits_sync,
             self.healthchecker,
             self.heartbeat,
         ):

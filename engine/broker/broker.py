@@ -7,6 +7,7 @@ from pyasynq.broker.audit import AuditOps
 from pyasynq.broker.cron_control import CronControlOps
 from pyasynq.broker.edit import EditOps
 from pyasynq.broker.inspect import InspectOps
+from pyasynq.broker.limits import LimitOps
 from pyasynq.broker.metrics import MetricsOps
 from pyasynq.broker.producer import NewTask, ProducerOps
 from pyasynq.broker.scheduling import SchedulingOps
@@ -29,6 +30,7 @@ class Broker(
     MetricsOps,
     AuditOps,
     SharedSecretOps,
+    LimitOps,
 ):
     """The only object in pyasynq that talks to Redis.
 
