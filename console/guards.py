@@ -128,7 +128,10 @@ def safe_next(default: str) -> str:
     action into an open redirect.
     """
     target = request.form.get("next", "")
-    if not target:
+    if not target or len(target) > 2000:
+        return default
+    # A backslash or control character can make a browser read "/\\evil" as "//evil".
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return default
     parts = urlsplit(target)
     root = request.script_root + "/"

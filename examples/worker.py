@@ -6,10 +6,9 @@ Run it with ``python -m pyasynq.examples.worker`` (reads ``REDIS_URL``, ``WORKER
 
 from __future__ import annotations
 
-import logging
 import os
 
-from pyasynq import Server, Task
+from pyasynq import Server, Task, worker_log
 from pyasynq.examples import tasks
 from pyasynq.examples.handlers import mux
 
@@ -44,10 +43,7 @@ def build_server(redis_url: str | None = None) -> Server:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s",
-    )
+    worker_log.configure(os.environ.get("LOG_LEVEL", "info"), os.environ.get("LOG_FORMAT", "text"))
     build_server().run(mux)
 
 
