@@ -155,11 +155,11 @@ _TITLES = {
 }
 
 
-def render_error(status: int, message: str) -> tuple[str, int, dict[str, str]]:
+def render_error(status: int, message: str, **extra: Any) -> tuple[str, int, dict[str, str]]:
     template = "_error.html" if request.headers.get("HX-Request") else "error.html"
     try:
         body = render_template(
-            template, status=status, title=_TITLES.get(status, "Error"), message=message
+            template, status=status, title=_TITLES.get(status, "Error"), message=message, **extra
         )
     except Exception:  # the error page itself failed (e.g. a template error): plain text
         log.exception("rendering the %s error page failed", status)
@@ -183,7 +183,14 @@ def _not_found(exc: Exception) -> Any:
 
 def _broker_down(exc: BrokerError) -> Any:
     log.warning("Redis unavailable: %s", exc)
-    return render_error(503, f"The console cannot reach Redis. {exc}")
+    text = str(exc)
+    # the broker's message already names the Redis ("cannot reach Redis at ..."): say it once
+    message = text[:1].upper() + text[1:] if text else "Redis did not answer."
+    # Retry repeats this very request when it was a page (GET); after a failed action, the page
+    # it came from, else the dashboard.
+    here = request.script_root + request.full_path.rstrip("?")
+    retry = here if request.method == "GET" else safe_next("")
+    return render_error(503, message, redis_down=True, retry_url=retry or None)
 
 
 def _conflict(exc: Exception) -> Any:
