@@ -24,7 +24,7 @@ def _sample(broker: Broker, minute: int) -> None:
     broker.record_throughput(sorted(q.decode() for q in broker.all_queues()), minute)
 
 
-def seed(redis_url: str, *, tasks: int = 240, batches: int = 5, seed_value: int = 17) -> dict:
+def seed(redis_url: str, *, tasks: int = 180, batches: int = 4, seed_value: int = 17) -> dict:
     """Fill the Redis at ``redis_url``; returns a few facts for the test (queue names, ...)."""
     os.environ["DEMO_FAILURE_RATE"] = "0.15"  # read by the example handlers at each call
     from pyasynq.examples import producer, webhook_sink, worker
