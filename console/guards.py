@@ -185,7 +185,7 @@ def _broker_down(exc: BrokerError) -> Any:
     log.warning("Redis unavailable: %s", exc)
     text = str(exc)
     # the broker's message already names the Redis ("cannot reach Redis at ..."): say it once
-    message = text[:1].upper() + text[1:] if text else "Redis did not answer."
+    message = f"The console {text}" if text.startswith("cannot reach") else text
     # Retry repeats this very request when it was a page (GET); after a failed action, the page
     # it came from, else the dashboard.
     here = request.script_root + request.full_path.rstrip("?")
