@@ -76,11 +76,11 @@ def _seconds(value: Any, flag: str, minimum: float) -> float:
 
 
 def _count(value: Any, flag: str, minimum: int) -> int:
-    try:
-        number = int(value) if not isinstance(value, bool) else None
-    except (TypeError, ValueError):
-        number = None
-    if number is None or (isinstance(value, str) and not value.strip().lstrip("-").isdigit()):
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        number = int(value)
+    else:
         raise click.BadParameter(f"{flag} must be a whole number, got {value!r}")
     if number < minimum:
         raise click.BadParameter(f"{flag} must be at least {minimum}, got {value!r}")
