@@ -14,6 +14,7 @@ def test_the_console_runs_without_an_access_log():
     argv = quiet(gunicorn_argv("127.0.0.1", 8080, 2))
     assert "--access-logfile" not in argv and "-" not in argv
     assert argv[-1] == "pyasynq.console.wsgi:app" and "--workers" in argv
+    assert argv[argv.index("--log-level") + 1] == "warning"
 
 
 def test_status_line_counts_and_points_at_the_failures(redis_url, r):

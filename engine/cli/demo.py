@@ -142,8 +142,8 @@ class Demo:
 
 
 def quiet(argv: list[str]) -> list[str]:
-    """The console's gunicorn command without its access log: the console polls itself every
-    few seconds, and a line per poll buries what the demo is there to show."""
+    """The console's gunicorn command without its access log and start-up chatter: the console
+    polls itself every few seconds, and a line per poll buries what the demo is there to show."""
     out, skip = [], False
     for arg in argv:
         if skip:
@@ -153,7 +153,8 @@ def quiet(argv: list[str]) -> list[str]:
             skip = True
             continue
         out.append(arg)
-    return out
+    # gunicorn's own start-up chatter too: the demo prints where to click
+    return [*out[:-1], "--log-level", "warning", out[-1]]
 
 
 def status_line(redis_url: str, url: str) -> str:
