@@ -174,7 +174,6 @@ SHOT_NAMES = {
     "dashboard": "console-dashboard.png",
     "queue": "console-queue.png",
     "task": "console-task.png",
-    "servers": "console-servers.png",
     "metrics": "console-metrics.png",
 }
 
@@ -183,9 +182,12 @@ def _num(text: str) -> int:
     return int(re.sub(r"[^\d]", "", text))
 
 
-def test_counts_shown_agree_with_the_inspector(demo, browser):
+def test_counts_agree_with_the_inspector_tables_sort_and_ids_copy(demo, browser):
     base, insp = demo
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800},
+        permissions=["clipboard-read", "clipboard-write"],
+    )
     page = context.new_page()
     try:
         page.goto(base + "/")
@@ -212,6 +214,28 @@ def test_counts_shown_agree_with_the_inspector(demo, browser):
         assert _num(page.locator("[data-stat=processed]").inner_text()) == info.processed
         page.wait_for_selector("#queue-insights [data-today-processed]")
         assert _num(page.locator("[data-today-processed]").inner_text()) == info.processed
+        # sortable: a click sorts by that column, and the choice survives a reload
+        page.goto(base + "/")
+        page.locator("#queues-table thead th", has_text="Processed today").click()
+
+        def processed_column() -> list[int]:
+            return [
+                _num(t)
+                for t in page.locator(
+                    "#queues-table tbody td[data-col=processed]"
+                ).all_inner_texts()
+            ]
+
+        assert processed_column() == sorted(processed_column())
+        page.locator("#queues-table thead th", has_text="Processed today").click()
+        assert processed_column() == sorted(processed_column(), reverse=True)
+        page.reload()
+        assert processed_column() == sorted(processed_column(), reverse=True)
+        # copy to clipboard: a task's full ID from the table
+        page.goto(f"{base}/queues/critical?state=retry")
+        first = page.locator("#tasks-table td.id a").first
+        first.locator("xpath=following-sibling::button[1]").click()
+        assert page.evaluate("navigator.clipboard.readText()") == first.get_attribute("title")
         # Completed: newest first
         page.goto(f"{base}/queues/default?state=completed&size=100")
         stamps = page.locator("#tasks-table tbody tr td:nth-child(5) time").evaluate_all(
