@@ -226,3 +226,13 @@ def test_worker_cli_sets_server_options_and_logs_json(redis_url, r, tmp_path):
     assert abs(retry_at - (time.time() + 1000)) < 60  # the --retry-delay function's 1000 s
     assert any(e.get("outcome") == "skipped_retry" for e in events)
     assert sorted(errors.read_text().splitlines())[:2] == ["boom kaboom", "boom kaboom"]
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"concurrency": -2}, {"concurrency": True}, {"janitor_batch_size": 0}]
+)
+def test_server_refuses_nonsense_settings(kwargs):
+    from pyasynq import Server
+
+    with pytest.raises(ValueError):
+        Server("redis://127.0.0.1:1/0", **kwargs)
