@@ -1,6 +1,7 @@
 """The worker: critical/default/low queues, custom retry delays, analytics aggregation.
 
-Run it with ``python -m pyasynq.examples.worker`` (reads ``REDIS_URL``, ``WORKER_CONCURRENCY``), or
+Run it with ``python -m pyasynq.examples.worker`` (reads ``REDIS_URL``, ``WORKER_CONCURRENCY``,
+``LOG_LEVEL`` and ``LOG_FORMAT=json`` for one JSON object per line), or
 ``pyasynq worker pyasynq.examples.handlers:mux --queues critical=6,default=3,low=1``.
 """
 
