@@ -277,3 +277,56 @@ def test_redis_down_page_says_what_to_check_and_retries(browser):
         app.extensions["pyasynq"].close()
         if redis is not None:
             redis.cleanup()
+
+
+def test_one_sampled_minute_is_a_visible_point_with_a_collecting_note(browser):
+    """A fresh deployment: two samples a minute apart make one per-minute figure. The chart
+    shows it as a dot on an axis that spans the data, and says it is still collecting."""
+    import time
+
+    import redis as redis_py
+
+    from pyasynq import Client
+    from pyasynq.broker.broker import Broker
+
+    server = RedisServer().start()
+    app = None
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        Client(server.url).enqueue(Task("email:deliver", b"{}"))
+        raw, broker = redis_py.Redis.from_url(server.url), Broker(server.url)
+        minute = int(time.time() // 60) * 60
+        raw.set("asynq:{default}:processed", 0)
+        broker.record_throughput(["default"], minute - 120)
+        raw.set("asynq:{default}:processed", 94)
+        broker.record_throughput(["default"], minute - 60)
+        app = create_app(
+            ConsoleConfig(
+                redis_url=server.url, secret_key="x", poll_interval=0, record_throughput=False
+            )
+        )
+        with LiveServer(app) as live:
+            page = context.new_page()
+            page.goto(live.url + "/monitoring/throughput?range=1h")
+            _wait_for_charts(page)
+            chart = page.evaluate(
+                """() => {
+                  const ch = window.Chart.getChart(document.getElementById('chart-tp-processed'));
+                  const meta = ch.getDatasetMeta(0);
+                  const i = ch.data.datasets[0].data.findIndex(v => v !== null);
+                  return {labels: ch.data.labels.length, value: ch.data.datasets[0].data[i],
+                          radius: meta.data[i].options.radius};
+                }"""
+            )
+            assert chart["value"] == 94 and chart["radius"] > 0
+            assert chart["labels"] <= 10  # the axis spans the data, not the whole hour
+            note = page.locator('[data-collecting="chart-tp-processed"]')
+            assert note.is_visible() and "1 minute sampled so far" in note.inner_text()
+            assert "Collecting since" in note.inner_text()
+            drawn = dict(page.evaluate(CANVAS_JS))
+            assert drawn["chart-tp-processed"] > 50
+    finally:
+        context.close()
+        if app is not None:
+            app.extensions["pyasynq"].close()
+        server.cleanup()
