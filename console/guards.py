@@ -128,7 +128,10 @@ def safe_next(default: str) -> str:
     action into an open redirect.
     """
     target = request.form.get("next", "")
-    if not target:
+    if not target or len(target) > 2000:
+        return default
+    # A backslash or control character can make a browser read "/\\evil" as "//evil".
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return default
     parts = urlsplit(target)
     root = request.script_root + "/"
@@ -152,11 +155,11 @@ _TITLES = {
 }
 
 
-def render_error(status: int, message: str) -> tuple[str, int, dict[str, str]]:
+def render_error(status: int, message: str, **extra: Any) -> tuple[str, int, dict[str, str]]:
     template = "_error.html" if request.headers.get("HX-Request") else "error.html"
     try:
         body = render_template(
-            template, status=status, title=_TITLES.get(status, "Error"), message=message
+            template, status=status, title=_TITLES.get(status, "Error"), message=message, **extra
         )
     except Exception:  # the error page itself failed (e.g. a template error): plain text
         log.exception("rendering the %s error page failed", status)
@@ -180,7 +183,14 @@ def _not_found(exc: Exception) -> Any:
 
 def _broker_down(exc: BrokerError) -> Any:
     log.warning("Redis unavailable: %s", exc)
-    return render_error(503, f"The console cannot reach Redis. {exc}")
+    text = str(exc)
+    # the broker's message already names the Redis ("cannot reach Redis at ..."): say it once
+    message = f"The console {text}" if text.startswith("cannot reach") else text
+    # Retry repeats this very request when it was a page (GET); after a failed action, the page
+    # it came from, else the dashboard.
+    here = request.script_root + request.full_path.rstrip("?")
+    retry = here if request.method == "GET" else safe_next("")
+    return render_error(503, message, redis_down=True, retry_url=retry or None)
 
 
 def _conflict(exc: Exception) -> Any:

@@ -113,9 +113,18 @@ class Inspector(InspectorActions, InspectorMetrics):
         return queue
 
     def _page(
-        self, queue: str, state: TaskState, container: str, page_size: int, page: int
+        self,
+        queue: str,
+        state: TaskState,
+        container: str,
+        page_size: int,
+        page: int,
+        *,
+        reverse: bool = False,
     ) -> TaskPage:
         start, stop = _check_page(page_size, page)
+        if reverse:  # count from the other end (negative ranks), then flip the page below
+            start, stop = -(stop + 1), -(start + 1)
         self._queue(queue)
         is_list = state in (TaskState.PENDING, TaskState.ACTIVE)
         raw = self.broker.list_tasks(
@@ -145,6 +154,8 @@ class Inspector(InspectorActions, InspectorMetrics):
                     msg, state, next_process_at=npa, result=result, is_orphaned=orphaned
                 )
             )
+        if reverse:
+            tasks.reverse()
         return TaskPage(tasks, bad)
 
     # -- queues ---------------------------------------------------------------------------------
@@ -293,9 +304,19 @@ class Inspector(InspectorActions, InspectorMetrics):
         """Archived tasks, oldest archived first (Go's actual order)."""
         return self._page(queue, TaskState.ARCHIVED, keys.archived(queue), page_size, page)
 
-    def list_completed_tasks(self, queue: str, page_size: int = 30, page: int = 1) -> TaskPage:
-        """Completed tasks kept for retention, soonest to expire first."""
-        return self._page(queue, TaskState.COMPLETED, keys.completed(queue), page_size, page)
+    def list_completed_tasks(
+        self, queue: str, page_size: int = 30, page: int = 1, *, newest_first: bool = False
+    ) -> TaskPage:
+        """Completed tasks kept for retention, soonest to expire first (Go's order), or with
+        ``newest_first`` latest to expire first: the most recently completed for one retention."""
+        return self._page(
+            queue,
+            TaskState.COMPLETED,
+            keys.completed(queue),
+            page_size,
+            page,
+            reverse=newest_first,
+        )
 
     def list_aggregating_tasks(
         self, queue: str, group: str, page_size: int = 30, page: int = 1

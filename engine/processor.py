@@ -46,6 +46,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from pyasynq import worker_log
 from pyasynq.broker.codec import CorruptMessageError, decode_task
 from pyasynq.broker.worker import TaskNotActiveError
 from pyasynq.clock import Clock, utc_day
@@ -286,13 +287,12 @@ class Processor:
                     got = self.limits.admit(got)
             except BrokerError as exc:
                 failures += 1
-                if failures == 1 or failures % 20 == 0:
-                    self.log.error("dequeue failed (%d in a row), backing off: %s", failures, exc)
+                worker_log.connection_health(self.broker).failed(exc, "fetcher", self.log)
                 self._release(taken)
                 self._stopping.wait(min(5.0, 0.1 * 2 ** min(failures, 6)))
                 continue
             if failures:
-                self.log.info("dequeue works again after %d failed attempts", failures)
+                worker_log.connection_health(self.broker).ok("fetcher", self.log)
                 failures = 0
             self._release(taken - len(got))
             for data, lease_expiry in got:
@@ -532,9 +532,7 @@ class Processor:
                     queue, [(j.msg.id, j.msg.unique_key) for j, _ in items], now=items[-1][1]
                 )
             except BrokerError as exc:
-                self.log.warning(
-                    "done write of %d tasks failed, handing them to the syncer: %s", len(items), exc
-                )
+                worker_log.connection_health(self.broker).failed(exc, "acker", self.log)
                 for job, now in items:
                     if self.syncer is not None:
                         msg = job.msg
@@ -567,10 +565,16 @@ class Processor:
             self.broker.done(msg.queue, msg.id, msg.unique_key, now=now)
         elif msg.retried >= msg.retry or wraps(err, SkipRetry):
             self.broker.archive(msg, text, now=now)
+            worker_log.failed_attempt(
+                self.log, msg, err, text, outcome=worker_log.outcome_of(err, msg)
+            )
         else:
             delay = _delay_seconds(self.retry_delay_func(msg.retried, err, task))
             self.broker.retry(
                 msg, now + delay, text, is_failure=bool(self.is_failure(err)), now=now
+            )
+            worker_log.failed_attempt(
+                self.log, msg, err, text, outcome="retry", retry_at=now + delay, now=now
             )
 
     def _call_error_handler(self, job: Job, err: BaseException) -> None:
@@ -590,8 +594,6 @@ class Processor:
                 "task %s: %s write skipped, task is no longer active: %s", job.msg.id, what, exc
             )
         except BrokerError as exc:
-            self.log.warning(
-                "task %s: %s write failed, handing it to the syncer: %s", job.msg.id, what, exc
-            )
+            worker_log.connection_health(self.broker).failed(exc, f"{what} write", self.log)
             if self.syncer is not None:
                 self.syncer.add(f"{what} {job.msg.id}", fn, job.lease_expiry)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from pyasynq import worker_log
 from pyasynq.broker.broker import Broker
 from pyasynq.clock import SYSTEM_CLOCK, Clock
 from pyasynq.components.forwarder import Forwarder
@@ -102,6 +103,8 @@ class Server:
         else:
             self.clock = clock or SYSTEM_CLOCK
             self.broker = Broker(redis, clock=self.clock)
+        if concurrency is not None and (isinstance(concurrency, bool) or int(concurrency) < 0):
+            raise ValueError(f"concurrency must be a positive number of tasks, got {concurrency!r}")
         if concurrency is None or concurrency < 1:
             # Go: the CPUs usable by the process (affinity), not all CPUs of the machine.
             usable = getattr(os, "sched_getaffinity", None)
@@ -131,6 +134,8 @@ class Server:
         self.heartbeat_interval = _seconds(heartbeat_interval, "heartbeat_interval")
         self.recoverer_interval = _seconds(recoverer_interval, "recoverer_interval")
         self.janitor_interval = _seconds(janitor_interval, "janitor_interval")
+        if int(janitor_batch_size) < 1:
+            raise ValueError(f"janitor_batch_size must be at least 1, got {janitor_batch_size!r}")
         self.janitor_batch_size = int(janitor_batch_size)
         self.syncer_interval = _seconds(syncer_interval, "syncer_interval")
         self.subscriber_retry_interval = _seconds(
@@ -157,6 +162,7 @@ class Server:
         self.limits_refresh_interval = _seconds(limits_refresh_interval, "limits_refresh_interval")
         self.limits_sync: LimitsSync | None = None
 
+        self.process_count = 1  # worker processes of this deployment (the CLI's --processes)
         self.host = hostname()
         self.pid = os.getpid()
         self.server_id = str(uuid.uuid4())
@@ -273,6 +279,7 @@ class Server:
         # janitor, aggregator, processor.
         for component in self._components_in_start_order():
             component.start()
+        worker_log.startup(self, self.process_count)
 
     def _make_aggregator(self, names: list[str]) -> Any:
         try:

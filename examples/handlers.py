@@ -47,7 +47,7 @@ def deliver_email(ctx, task: Task) -> None:
     if random.random() < _failure_rate():
         raise ConnectionError("SMTP server 421: try again later")
     ctx.wait(random.uniform(0.05, 0.3))  # talking to the mail server
-    log.info("email %s sent to %s", data.get("template"), data["to"])
+    log.debug("email %s sent to %s", data.get("template"), data["to"])
 
 
 def resize_image(ctx, task: Task) -> None:
@@ -106,7 +106,7 @@ def sync_data(ctx, task: Task) -> None:
 def analytics_batch(ctx, task: Task) -> None:
     """The aggregated form of many ``analytics:event`` tasks (see worker.aggregate)."""
     events = _payload(task).get("events", [])
-    log.info("stored %d analytics events", len(events))
+    log.debug("stored %d analytics events", len(events))
 
 
 def analytics_event(ctx, task: Task) -> None:

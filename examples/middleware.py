@@ -1,4 +1,7 @@
-"""Middleware: logging of every task, and turning unexpected crashes into clean failures."""
+"""Middleware: a DEBUG trace of every task, and turning unexpected crashes into clean failures.
+
+Failures need no line here: the worker itself logs each failed attempt and what happens next
+(retry at T, archived) at WARNING."""
 
 from __future__ import annotations
 
@@ -14,15 +17,15 @@ log = logging.getLogger("pyasynq.examples.tasks")
 def logging_middleware(handler):
     def wrapped(ctx, task):
         started = time.monotonic()
-        log.info("start %s id=%s queue=%s try=%d", task.type, task.id, ctx.queue, ctx.retry_count)
+        log.debug("start %s id=%s queue=%s try=%d", task.type, task.id, ctx.queue, ctx.retry_count)
         try:
             result = handler(ctx, task)
         except Exception as exc:
-            log.warning(
+            log.debug(
                 "fail %s id=%s after %.3fs: %s", task.type, task.id, time.monotonic() - started, exc
             )
             raise
-        log.info("done %s id=%s in %.3fs", task.type, task.id, time.monotonic() - started)
+        log.debug("done %s id=%s in %.3fs", task.type, task.id, time.monotonic() - started)
         return result
 
     return wrapped

@@ -7,12 +7,13 @@ a realistic mix (some slow, some failing, some scheduled, unique and grouped) un
 from __future__ import annotations
 
 import argparse
-import contextlib
+import collections
 import logging
 import os
 import random
 import signal
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -57,41 +58,65 @@ def showcase(client: Client) -> list:
     ]
 
 
-def produce_one(client: Client, n: int) -> None:
-    """One task of a realistic mix: mostly quick work, some slow, some bound to fail."""
+def produce_one(client: Client, n: int) -> str:
+    """One task of a realistic mix: mostly quick work, some slow, some bound to fail; returns
+    what kind of task it was (for the producer's periodic summary)."""
     roll = random.random()
     user = random.choice(USERS)
     if roll < 0.30:
         # a few bad addresses go straight to the archive (SkipRetry)
         to = f"{user}@example.com" if random.random() > 0.05 else f"{user}-at-example"
         client.enqueue(tasks.email(to, random.choice(["welcome", "receipt", "digest"])))
-    elif roll < 0.50:
+        return "emails"
+    if roll < 0.50:
         client.enqueue(tasks.image_resize(f"img-{n}", random.choice([64, 320, 1024]), 240))
-    elif roll < 0.65:
+        return "image resizes"
+    if roll < 0.65:
         status = random.choice(["ok", "ok", "ok", "fail", "gone"])
         client.enqueue(tasks.webhook(f"{WEBHOOK_URL}/{status}", "order.paid", {"order": n}))
-    elif roll < 0.72:
+        return "webhooks"
+    if roll < 0.72:
         client.enqueue(tasks.report(user, "today"), process_in=random.randint(5, 120))
-    elif roll < 0.80:
+        return "scheduled reports"
+    if roll < 0.80:
         # a sync of that source may already be queued: exactly what unique is for
-        with contextlib.suppress(DuplicateTaskError):
+        try:
             client.enqueue(tasks.data_sync(random.choice(["crm", "billing", "ledger"])), unique=30)
-    else:
-        client.enqueue(tasks.analytics_event(user, random.choice(["view", "click", "buy"])))
+        except DuplicateTaskError:
+            return "duplicate syncs refused"
+        return "data syncs"
+    client.enqueue(tasks.analytics_event(user, random.choice(["view", "click", "buy"])))
+    return "analytics events (grouped)"
 
 
-def run(client: Client, rate: float, stop: threading.Event) -> int:
-    """Produce about ``rate`` tasks per second until ``stop`` is set; returns how many."""
+def run(client: Client, rate: float, stop: threading.Event, summary_every: float = 30.0) -> int:
+    """Produce about ``rate`` tasks per second until ``stop`` is set; returns how many.
+
+    Says what it produced once every ``summary_every`` seconds, not once per task: a person
+    watching the demo wants the mix and the pace, not a line per enqueue."""
     n = 0
+    kinds: collections.Counter[str] = collections.Counter()
+    next_summary = time.monotonic() + summary_every
     while not stop.is_set():
         try:
-            produce_one(client, n)
+            kinds[produce_one(client, n)] += 1
             n += 1
         except Exception as exc:  # noqa: BLE001 - a producer keeps going through Redis blips
             log.warning("enqueue failed: %s", exc)
             stop.wait(1)
+        if time.monotonic() >= next_summary:
+            log.info("produced %s", summary(kinds, summary_every))
+            kinds.clear()
+            next_summary = time.monotonic() + summary_every
         stop.wait(random.expovariate(rate))
     return n
+
+
+def summary(kinds: collections.Counter[str], seconds: float) -> str:
+    """``48 tasks in the last 30s: 15 emails, 10 image resizes, ...``"""
+    total = sum(n for kind, n in kinds.items() if kind != "duplicate syncs refused")
+    parts = ", ".join(f"{n} {kind}" for kind, n in kinds.most_common())
+    return f"{total} tasks in the last {seconds:g}s: {parts or 'none'}"
 
 
 def main() -> None:
@@ -101,8 +126,12 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level="INFO", format="%(asctime)s %(name)s %(levelname)s %(message)s")
     client = Client(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-    for info in showcase(client):
-        log.info("enqueued %s %s in %s (%s)", info.type, info.id, info.queue, info.state.value)
+    shown = showcase(client)
+    log.info(
+        "enqueued %d showcase tasks (one per enqueue option): %s",
+        len(shown),
+        ", ".join(sorted({f"{i.state.value}" for i in shown})),
+    )
     if args.forever:
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,15 +1,15 @@
 """The worker: critical/default/low queues, custom retry delays, analytics aggregation.
 
-Run it with ``python -m pyasynq.examples.worker`` (reads ``REDIS_URL``, ``WORKER_CONCURRENCY``), or
+Run it with ``python -m pyasynq.examples.worker`` (reads ``REDIS_URL``, ``WORKER_CONCURRENCY``,
+``LOG_LEVEL`` and ``LOG_FORMAT=json`` for one JSON object per line), or
 ``pyasynq worker pyasynq.examples.handlers:mux --queues critical=6,default=3,low=1``.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 
-from pyasynq import Server, Task
+from pyasynq import Server, Task, worker_log
 from pyasynq.examples import tasks
 from pyasynq.examples.handlers import mux
 
@@ -44,10 +44,7 @@ def build_server(redis_url: str | None = None) -> Server:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s",
-    )
+    worker_log.configure(os.environ.get("LOG_LEVEL", "info"), os.environ.get("LOG_FORMAT", "text"))
     build_server().run(mux)
 
 

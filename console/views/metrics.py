@@ -190,7 +190,7 @@ def queue_insights(queue: str) -> Any:
         abort(400, f"'state' must be one of {', '.join(STATES)}, got {state[:30]!r}.")
     group = request.args.get("group") or None
     insp = inspector()
-    insp.get_queue_info(queue)  # 404 for an unknown queue
+    today = insp.get_queue_info(queue)  # 404 for an unknown queue; today's counts for the card
     types = None
     if state != "aggregating" or group:
         types = insp.task_type_counts(queue, state, sample=TYPE_SAMPLE, group=group)
@@ -219,5 +219,6 @@ def queue_insights(queue: str) -> Any:
         types=types,
         chart=chart,
         totals=data["totals"].get(queue),
+        today=today,
         sample=TYPE_SAMPLE,
     )

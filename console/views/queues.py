@@ -10,7 +10,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from pyasynq.console import filters
 from pyasynq.console.actions import LABELS, ROW_ACTIONS, STATES, Outcome, run_all, run_batch
@@ -37,11 +47,60 @@ def _config() -> Any:
     return current_app.config["CONSOLE"]
 
 
-def _state_arg() -> str:
-    state = request.args.get("state", "active")
+DEFAULT_TAB_ORDER = (
+    "pending",
+    "retry",
+    "active",
+    "archived",
+    "scheduled",
+    "aggregating",
+    "completed",
+)
+"""The tab a queue page opens on when the URL names none: the first that holds tasks, in this
+order. Pending first because the backlog is what an operator opening a queue usually comes to
+see (it is what latency measures and it stays put between refreshes, unlike Active, which is
+usually empty or gone a second later); then Retry, the tasks failing right now; then the rest."""
+
+PAGE_SIZE_COOKIE = "pyasynq_page_size"
+
+
+def default_state(info: Any) -> str:
+    """The most useful tab for a queue (see ``DEFAULT_TAB_ORDER``); Pending when all are empty."""
+    return next((s for s in DEFAULT_TAB_ORDER if getattr(info, s, 0)), "pending")
+
+
+def _state_arg(info: Any = None) -> str:
+    state = request.args.get("state")
+    if state is None or state == "":
+        return default_state(info) if info is not None else "pending"
     if state not in STATES:
         abort(400, f"'state' must be one of {', '.join(STATES)}, got {state[:30]!r}.")
     return state
+
+
+def _page_size(cfg: Any) -> int:
+    """``size`` from the URL, else the one this browser last chose (cookie), else the default."""
+    remembered = request.cookies.get(PAGE_SIZE_COOKIE, "")
+    default = int(remembered) if remembered.isdigit() else cfg.page_size
+    if default not in cfg.page_sizes:
+        default = cfg.page_size
+    return int_arg("size", default, allowed=cfg.page_sizes)
+
+
+def _remember_page_size(response: Any) -> Any:
+    """A ``size`` chosen in the URL becomes this browser's default rows per page."""
+    size = request.args.get("size", "")
+    cfg = _config()
+    if size.isdigit() and int(size) in cfg.page_sizes:
+        response.set_cookie(
+            PAGE_SIZE_COOKIE,
+            size,
+            max_age=365 * 86400,
+            path=request.script_root or "/",
+            samesite="Lax",
+            httponly=True,
+        )
+    return response
 
 
 class Row:
@@ -78,7 +137,7 @@ def _list(insp: Any, queue: str, state: str, group: str | None, size: int, page:
         "scheduled": insp.list_scheduled_tasks,
         "retry": insp.list_retry_tasks,
         "archived": insp.list_archived_tasks,
-        "completed": insp.list_completed_tasks,
+        "completed": lambda q, **kw: insp.list_completed_tasks(q, newest_first=True, **kw),
     }[state]
     # a TaskPage: a list that also names the tasks whose data could not be decoded
     return lister(queue, page_size=size, page=page)  # type: ignore[no-any-return]
@@ -86,11 +145,11 @@ def _list(insp: Any, queue: str, state: str, group: str | None, size: int, page:
 
 def _context(queue: str) -> dict[str, Any]:
     cfg = _config()
-    state = _state_arg()
     page = int_arg("page", 1)
-    size = int_arg("size", cfg.page_size, allowed=cfg.page_sizes)
+    size = _page_size(cfg)
     insp = inspector()
     info = insp.get_queue_info(queue)
+    state = _state_arg(info)
     groups = list(insp.groups(queue)) if state == "aggregating" else []
     group = request.args.get("group") or (groups[0].group if groups else None)
     flt = filters.current(state)
@@ -102,6 +161,7 @@ def _context(queue: str) -> dict[str, Any]:
         tasks = found.tasks
     else:
         tasks = _list(insp, queue, state, group, size, page)
+    queue_names = insp.queues()
     workers = active_workers(insp) if state == "active" and tasks else {}
     if state == "aggregating":
         total = next((g.size for g in groups if g.group == group), 0)
@@ -126,18 +186,31 @@ def _context(queue: str) -> dict[str, Any]:
         "fparams": flt.to_params(),
         "found": found,
         "undecodable": list(getattr(tasks, "undecodable", ())),
+        "queue_names": queue_names,
     }
 
 
 @bp.get("/queues/<name:queue>")
 def show(queue: str) -> Any:
-    return render_template("queue.html", **_context(queue))
+    return _remember_page_size(make_response(render_template("queue.html", **_context(queue))))
 
 
 @bp.get("/_fragments/queues/<name:queue>")
 def fragment(queue: str) -> Any:
     """The polled part of the queue page (summary, tabs and the task table)."""
     return render_template("_queue_body.html", **_context(queue))
+
+
+@bp.get("/switch-queue")
+def switch() -> Any:
+    """The queue switcher's target: the chosen queue's page, on the same tab when one is given."""
+    queue = request.args.get("queue", "").strip()
+    if not queue:
+        abort(400, "Choose a queue.")
+    state = request.args.get("state") or None
+    if state is not None and state not in STATES:
+        state = None
+    return redirect(url_for("queues.show", queue=queue, state=state), 303)
 
 
 @bp.get("/queues/<name:queue>/goto")
@@ -200,6 +273,7 @@ def delete(queue: str) -> Any:
             states=STATES,
             next=safe_next(url_for("dashboard.index")),
         )
+    back = safe_next(url_for("dashboard.index"))
     try:
         insp.delete_queue(queue, force=force)
     except QueueNotEmptyError:
@@ -207,12 +281,12 @@ def delete(queue: str) -> Any:
             f'Queue "{queue}" is not empty ({plural(info.size, "task")}); tick "also delete its tasks" to force it.',
             "error",
         )
-        return redirect(url_for("dashboard.index"), 303)
+        return redirect(back, 303)
     except AsynqError as exc:
         if isinstance(exc, BrokerError | QueueNotFoundError):
             raise
         _flash_error(exc)
-        return redirect(url_for("dashboard.index"), 303)
+        return redirect(back, 303)
     flash(f'Deleted queue "{queue}".', "success")
     return redirect(url_for("dashboard.index"), 303)
 
@@ -244,7 +318,7 @@ def state_all(queue: str, state: str, verb: str) -> Any:
     group = request.values.get("group") or None
     if state == "aggregating" and not group:
         abort(400, "Choose a group first: aggregating actions apply to one group.")
-    back = _queue_page(queue, state, group)
+    back = safe_next(_queue_page(queue, state, group))
     insp = inspector()
     info = insp.get_queue_info(queue)
     if state == "aggregating":

@@ -83,7 +83,7 @@ class Demo:
         self._spawn("producer", [py, "-m", "pyasynq.examples.producer", "--forever"], env)
         self._spawn(
             "console",
-            gunicorn_argv(self.host, self.port, 2),
+            quiet(gunicorn_argv(self.host, self.port, 2)),
             console_env(self.redis_url, "/monitoring", False, 3.0) | {"PYTHONUNBUFFERED": "1"},
         )
         url = f"http://{self.host}:{self.port}/monitoring"
@@ -105,13 +105,19 @@ class Demo:
         if not self.stop.is_set():
             raise click.ClickException(f"the console did not answer at {health_url}")
 
-    def watch(self) -> int:
-        """Block until asked to stop or a child dies; returns the exit code."""
+    def watch(self, url: str, report_every: float = 60.0) -> int:
+        """Block until asked to stop or a child dies; returns the exit code. Every
+        ``report_every`` seconds, one line of what happened and where to look."""
+        next_report = time.monotonic() + min(20.0, report_every)
         while not self.stop.wait(0.5):
             for name, proc in self.children.items():
                 if proc.poll() is not None:
                     say(f"demo: {name} exited with code {proc.returncode}; stopping")
                     return 1
+            if time.monotonic() >= next_report:
+                next_report = time.monotonic() + report_every
+                with contextlib.suppress(Exception):  # a report must never stop the demo
+                    say(status_line(self.redis_url or "", url))
         return 0
 
     def shutdown(self, grace: float = 15) -> None:
@@ -133,6 +139,52 @@ class Demo:
             self.webhooks.shutdown()
         if self.redis_server is not None:
             self.redis_server.cleanup()
+
+
+def quiet(argv: list[str]) -> list[str]:
+    """The console's gunicorn command without its access log and start-up chatter: the console
+    polls itself every few seconds, and a line per poll buries what the demo is there to show."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--access-logfile":
+            skip = True
+            continue
+        out.append(arg)
+    # gunicorn's own start-up chatter too: the demo prints where to click
+    return [*out[:-1], "--log-level", "warning", out[-1]]
+
+
+def status_line(redis_url: str, url: str) -> str:
+    """``demo: today 812 processed, 97 failed · now 14 retrying, 9 archived, ... -> link``"""
+    from pyasynq.inspector import Inspector
+
+    insp = Inspector(redis_url)
+    try:
+        infos = insp.get_queue_infos(insp.queues(), skip_missing=True)
+    finally:
+        insp.close()
+    total = lambda attr: sum(getattr(q, attr) for q in infos)  # noqa: E731
+    worst = max(infos, key=lambda q: (q.retry + q.archived, q.queue), default=None)
+    where = f"{url}/queues/{worst.queue}?state=retry" if worst and worst.retry else url
+    return (
+        f"demo: today {total('processed')} processed, {total('failed')} failed · now "
+        f"{total('pending')} pending, {total('active')} active, {total('scheduled')} scheduled, "
+        f"{total('retry')} retrying, {total('archived')} archived · look: {where}"
+    )
+
+
+WELCOME = """
+  pyasynq demo is running. Open {url}
+    - the dashboard: every queue, its size and today's processed/failed, live
+    - a queue page: {url}/queues/critical (tabs per state; Retry and Archived hold the failures)
+    - servers (the worker and its running tasks): {url}/servers
+    - schedulers (periodic tasks, run one now): {url}/schedulers
+  Below: the worker's failed attempts (what failed, retry at / archived), the producer's pace
+  every 30 s, and a summary every minute. Ctrl-C stops everything.
+"""
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -177,8 +229,8 @@ def command(redis_url: str | None, host: str, port: int, rate: float, failure_ra
     code = 0
     try:
         url = demo.start()
-        say(f"\n  pyasynq demo is running: open {url}\n  Ctrl-C stops everything.\n")
-        code = demo.watch()
+        say(WELCOME.format(url=url))
+        code = demo.watch(url)
     finally:
         say("demo: stopping...")
         demo.shutdown()

@@ -15,8 +15,10 @@ import threading
 import uuid
 from collections.abc import Callable
 
+from pyasynq import worker_log
 from pyasynq.broker.codec import decode_task
 from pyasynq.clock import SYSTEM_CLOCK, Clock
+from pyasynq.errors import BrokerError
 from pyasynq.task import Task, TaskInfo
 
 Aggregate = Callable[[str, list[Task]], Task]
@@ -65,9 +67,13 @@ class Aggregator:
         try:
             now = self.clock.now()
             out: list[TaskInfo] = []
+            broker = self.broker
             for queue in self.queues:
                 try:
-                    groups = self.broker.list_groups_raw(queue)  # type: ignore[attr-defined]
+                    groups = broker.list_groups_raw(queue)  # type: ignore[attr-defined]
+                except BrokerError as exc:
+                    worker_log.connection_health(broker).failed(exc, "aggregator", self.logger)
+                    continue
                 except Exception as exc:
                     self.logger.error("aggregator could not list groups of %r: %s", queue, exc)
                     continue

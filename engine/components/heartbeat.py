@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from pyasynq import worker_log
 from pyasynq.broker.codec import encode, set_timestamp
 from pyasynq.broker.proto import ServerInfo, WorkerInfo
 from pyasynq.clock import Clock
@@ -95,7 +96,7 @@ class Heartbeat(Periodic):
             try:
                 expiry = self.broker.extend_lease(q, [j.msg.id for j in qjobs], now=now)
             except Exception as exc:
-                self.log.warning("could not extend leases in queue %s: %s", q, exc)
+                worker_log.connection_health(self.broker).failed(exc, self.name, self.log)
                 continue
             for j in qjobs:
                 j.lease_expiry = expiry

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from pyasynq import worker_log
 from pyasynq.errors import BrokerError
 
 
@@ -35,12 +36,19 @@ class Periodic:
         """Called on the component's thread after the last run (final flushes, cleanup)."""
 
     def _safe_run(self) -> None:
+        broker = getattr(self, "broker", None)
         try:
             self.run_once()
-        except BrokerError as exc:  # Redis is away: one line per run, the next run retries
-            self.log.warning("%s: %s", self.name, exc)
+        except BrokerError as exc:  # Redis is away: the shared notifier says so once
+            if broker is None:
+                self.log.warning("%s: %s", self.name, exc)
+            else:
+                worker_log.connection_health(broker).failed(exc, self.name, self.log)
         except Exception:
             self.log.exception("%s failed", self.name)
+        else:
+            if broker is not None:
+                worker_log.connection_health(broker).ok(self.name, self.log)
         self.runs += 1
 
     def _loop(self) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from pyasynq import worker_log
 from pyasynq.broker.codec import CorruptMessageError, decode_task
 from pyasynq.broker.worker import TaskNotActiveError
 from pyasynq.clock import Clock
@@ -58,7 +59,7 @@ class Recoverer(Periodic):
                 except TaskNotActiveError:
                     pass  # someone else recovered it first
                 except BrokerError as exc:
-                    self.log.warning("could not recover task %s: %s", msg.id, exc)
+                    worker_log.connection_health(self.broker).failed(exc, self.name, self.log)
         if hasattr(self.broker, "reclaim_stale_aggregation_sets"):
             for q in self.queues:
                 self.broker.reclaim_stale_aggregation_sets(q, now)

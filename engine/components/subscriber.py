@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from pyasynq import worker_log
+
 
 class Subscriber:
     name = "subscriber"
@@ -44,17 +46,18 @@ class Subscriber:
                     else self.broker.subscribe_cancel()
                 )
             except Exception as exc:
-                self.log.warning("cannot subscribe to cancelations, retrying: %s", exc)
+                worker_log.connection_health(self.broker).failed(exc, self.name, self.log)
                 self._stop.wait(self.retry_interval)
                 continue
             self.ready.set()
+            worker_log.connection_health(self.broker).ok(self.name, self.log)
             try:
                 while not self._stop.is_set():
                     task_id = sub.get(self.poll)
                     if task_id:
                         self.on_cancel(task_id)
             except Exception as exc:
-                self.log.warning("cancelation subscription lost, reconnecting: %s", exc)
+                worker_log.connection_health(self.broker).failed(exc, self.name, self.log)
                 self.ready.clear()
                 self._stop.wait(self.retry_interval)
             finally:

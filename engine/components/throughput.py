@@ -19,7 +19,6 @@ from typing import Any
 from pyasynq.broker.metrics import THROUGHPUT_KEEP_MINUTES
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
-from pyasynq.errors import BrokerError
 
 DEFAULT_INTERVAL = 10.0
 """Seconds between checks: a sample lands at most this long after its minute starts."""
@@ -44,17 +43,9 @@ class ThroughputRecorder(Periodic):
         super().__init__(interval, run_at_start=True, logger=logger)
         self.broker, self.clock, self.keep_minutes = broker, clock, keep_minutes
         self._sampled: dict[str, int] = {}  # queue -> last minute known to hold a sample
-        self._failing = False
 
     def run_once(self) -> None:
-        try:
-            self.record()
-        except BrokerError as exc:  # Redis away: say it once, not every tick with a traceback
-            if not self._failing:
-                self.log.warning("throughput: cannot sample queues: %s", exc)
-            self._failing = True
-        else:
-            self._failing = False
+        self.record()  # a BrokerError goes to the shared connection notifier (Periodic)
 
     def record(self) -> int:
         """Sample every queue not yet sampled this minute; returns how many samples were written."""

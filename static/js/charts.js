@@ -24,8 +24,10 @@
         backgroundColor: COLORS[name] || "#888",
         borderColor: COLORS[name] || "#888",
         fill: false,
-        tension: 0.2,
-        pointRadius: kind === "line" ? 2 : 0
+        // monotone: a smoothed line never overshoots (no dip below zero between two days)
+        cubicInterpolationMode: "monotone",
+        // few days (a fresh deployment): every point visible, a single day is a dot
+        pointRadius: kind === "line" ? (series[name].length <= 31 ? 3 : 1.5) : 0
       };
     });
   }
@@ -48,7 +50,7 @@
         plugins: { legend: { position: "bottom" } },
         scales: {
           x: { stacked: stacked },
-          y: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } }
+          y: { stacked: stacked, beginAtZero: true, suggestedMax: 5, ticks: { precision: 0 } }
         }
       }
     });

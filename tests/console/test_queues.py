@@ -72,9 +72,59 @@ def test_each_state_has_asynqmon_columns_and_actions(client, every_state, state)
         ), s
 
 
-def test_default_state_is_active(client, every_state):
-    html = client.get(f"{ROOT}/queues/default").get_data(as_text=True)
-    assert headers(html) == COLUMNS["active"]
+def test_default_tab_is_the_first_that_holds_tasks(client, r):
+    """No ``state`` in the URL: Pending (the backlog), else Retry, Active, Archived, ..."""
+
+    def opens_on() -> str:
+        html = client.get(f"{ROOT}/queues/default").get_data(as_text=True)
+        return re.search(r'<table class="table tasks" id="tasks-table" data-state="(\w+)"', html)[1]
+
+    seed_task(r, "default", "completed", result=b"ok")
+    assert opens_on() == "completed"
+    seed_task(r, "default", "archived")
+    assert opens_on() == "archived"
+    seed_task(r, "default", "active")
+    assert opens_on() == "active"
+    seed_task(r, "default", "retry")
+    assert opens_on() == "retry"
+    seed_task(r, "default", "pending")
+    assert opens_on() == "pending"
+    # the polled fragment keeps the tab it was given
+    html = client.get(f"{ROOT}/_fragments/queues/default?state=archived").get_data(as_text=True)
+    assert 'data-state="archived"' in html
+
+
+def test_an_empty_queue_opens_on_pending(client, r):
+    seed_task(r, "other", "pending")
+    r.delete("asynq:{other}:pending")
+    html = client.get(f"{ROOT}/queues/other").get_data(as_text=True)
+    assert "No pending tasks at this time." in html
+
+
+def test_completed_newest_first_and_rows_per_page_remembered(client, r):
+    # scored by expiry: with one retention, the latest to expire completed last
+    ids = [
+        seed_task(r, "default", "completed", result=b"ok", score=2_000_000_000 + i)
+        for i in range(3)
+    ]
+    html = client.get(f"{ROOT}/queues/default?state=completed&size=10").get_data(as_text=True)
+    shown = re.findall(r'<tr data-task-id="([^"]+)"', html)
+    assert shown == list(reversed(ids))
+    # size=10 was remembered: the next visit without size uses it
+    html = client.get(f"{ROOT}/queues/default?state=completed").get_data(as_text=True)
+    assert re.search(r'<option value="10" selected>', html)
+    assert client.get(f"{ROOT}/queues/default?size=7").status_code == 400
+
+
+def test_queue_switcher_keeps_the_tab(client, r):
+    seed_task(r, "default", "retry")
+    seed_task(r, "critical", "retry")
+    html = client.get(f"{ROOT}/queues/default?state=retry").get_data(as_text=True)
+    assert 'id="queue-switcher"' in html and '<option value="critical">' in html
+    resp = client.get(f"{ROOT}/switch-queue?queue=critical&state=retry")
+    assert resp.status_code == 303
+    assert resp.headers["Location"].endswith("/queues/critical?state=retry")
+    assert client.get(f"{ROOT}/switch-queue?queue=").status_code == 400
 
 
 def test_state_specific_cells(client, r):
