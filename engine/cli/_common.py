@@ -1,7 +1,8 @@
 """What every ``pyasynq`` command shares: the Redis option, tables, JSON output and exit codes.
 
-Exit codes: 0 success, 1 the operation was refused (not found, wrong state, not empty),
-2 bad usage (click), 3 Redis could not be reached.
+Exit codes: 0 success, 1 the operation was refused (not found, wrong state, not empty, or
+Redis holds data that cannot be read: a key of the wrong type, an undecodable message),
+2 bad usage (click), 3 Redis could not be reached (connection errors and timeouts only).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import click
 
-from pyasynq.errors import AsynqError, BrokerError
+from pyasynq.errors import AsynqError, BadDataError, RedisUnavailableError
 
 EXIT_REFUSED = 1
 EXIT_REDIS = 3
@@ -110,8 +111,10 @@ def guarded(func: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except BrokerError as exc:
+        except RedisUnavailableError as exc:
             fail(str(exc), EXIT_REDIS)
+        except BadDataError as exc:
+            fail(f"bad data in Redis: {exc}", EXIT_REFUSED)
         except (AsynqError, ValueError) as exc:
             fail(str(exc), EXIT_REFUSED)
 
