@@ -134,6 +134,7 @@ class BrokerBase:
 
     def run_many(self, calls: Sequence[tuple[str, Sequence[Key], Sequence[Arg]]]) -> list[Any]:
         """Run many scripts in pipelined round trips; one reply (or exception) per call, in order.
+        A call's exception is the engine's (``BadDataError`` for a key of the wrong type).
 
         On a cluster, redis-py refuses EVALSHA in its cluster pipeline, so calls are grouped by
         the node that owns their first key and sent as one plain pipeline per node.
@@ -149,6 +150,11 @@ class BrokerBase:
                     missing, self._pipelined([calls[i] for i in missing]), strict=True
                 ):
                     replies[i] = reply
+        where = None
+        for i, reply in enumerate(replies):  # one queue's bad data is that call's error only
+            if isinstance(reply, redis.RedisError):
+                where = where or self.where()
+                replies[i] = translate(reply, where)
         return replies
 
     def _pipelined(self, calls: Sequence[tuple[str, Sequence[Key], Sequence[Arg]]]) -> list[Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import redis
 
-from pyasynq import Client, Server, ServeMux, Task
+from pyasynq import Client, ServeMux, Server, Task
 
 
 def measure(redis_url: str, tasks: int, *, bad: bool, cap: float = 12.0) -> dict[str, Any]:
