@@ -175,7 +175,10 @@ class InspectorMetrics:
         names = [q for q in dict.fromkeys(queues) if isinstance(q, str) and q.strip()]
         if not names:
             return {}
-        known = {q.decode() if isinstance(q, bytes) else q for q in self.broker.all_queues()}
+        known = {
+            q.decode("utf-8", "replace") if isinstance(q, bytes) else q
+            for q in self.broker.all_queues()
+        }
         names = [q for q in names if q in known]
         current = int(self.broker.now() // 60) * 60
         start = current - minutes * 60

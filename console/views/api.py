@@ -174,7 +174,9 @@ def _int(name: str, default: int, *, low: int = 1, high: int = 10_000) -> int:
 @bp.get("/queues")
 def queues() -> Any:
     insp = inspector()
-    return jsonify({"queues": [serialize.plain(insp.get_queue_info(q)) for q in insp.queues()]})
+    # one round trip; a queue with bad data comes with its "problems", never hides the others
+    infos = insp.get_queue_infos(insp.queues(), skip_missing=True)
+    return jsonify({"queues": [serialize.plain(info) for info in infos]})
 
 
 @bp.get("/queues/<name:queue>")
