@@ -19,6 +19,7 @@ from pyasynq.console.guards import int_arg, safe_next
 from pyasynq.console.presenters import format_data, plural, summary
 from pyasynq.errors import (
     AsynqError,
+    BadDataError,
     BrokerError,
     GroupNotFoundError,
     QueueNotEmptyError,
@@ -91,17 +92,20 @@ def _context(queue: str) -> dict[str, Any]:
     size = int_arg("size", cfg.page_size, allowed=cfg.page_sizes)
     insp = inspector()
     info = insp.get_queue_info(queue)
-    groups = list(insp.groups(queue)) if state == "aggregating" else []
-    group = request.args.get("group") or (groups[0].group if groups else None)
     flt = filters.current(state)
-    found = None
-    if flt.active:  # bounded search from the cursor instead of pages (console/filters.py)
-        found = filters.run(
-            insp, queue, state, flt, cursor=filters.cursor_arg(), page_size=size, group=group
-        )
-        tasks = found.tasks
-    else:
-        tasks = _list(insp, queue, state, group, size, page)
+    found, groups, group, list_problem = None, [], None, ""
+    try:  # a state whose key holds bad data is named; the rest of the queue page still shows
+        groups = list(insp.groups(queue)) if state == "aggregating" else []
+        group = request.args.get("group") or (groups[0].group if groups else None)
+        if flt.active:  # bounded search from the cursor instead of pages (console/filters.py)
+            found = filters.run(
+                insp, queue, state, flt, cursor=filters.cursor_arg(), page_size=size, group=group
+            )
+            tasks = found.tasks
+        else:
+            tasks = _list(insp, queue, state, group, size, page)
+    except BadDataError as exc:
+        tasks, list_problem = [], str(exc)
     workers = active_workers(insp) if state == "active" and tasks else {}
     if state == "aggregating":
         total = next((g.size for g in groups if g.group == group), 0)
@@ -126,6 +130,8 @@ def _context(queue: str) -> dict[str, Any]:
         "fparams": flt.to_params(),
         "found": found,
         "undecodable": list(getattr(tasks, "undecodable", ())),
+        "task_problems": dict(getattr(tasks, "problems", {})),
+        "list_problem": list_problem,
     }
 
 
