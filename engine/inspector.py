@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -108,6 +109,14 @@ class Inspector(InspectorActions, InspectorMetrics):
         self.broker = (
             redis if isinstance(redis, Broker) else Broker(redis, clock=clock or SYSTEM_CLOCK)
         )
+        self.problems_seen: deque[str] = deque(maxlen=200)
+        """The latest bad data the reads of this Inspector met and left out (each is also on
+        the result it concerns: ``QueueInfo.problems``, ``TaskPage.problems``,
+        ``Records.problems``); the CLI prints them after a command's output."""
+
+    def _saw(self, problems: Iterable[str], where: str = "") -> None:
+        for problem in problems:
+            self.problems_seen.append(f"{where}{problem}")
 
     def close(self) -> None:
         """Release the connection, unless the Broker was lent to us by the caller."""
@@ -179,6 +188,7 @@ class Inspector(InspectorActions, InspectorMetrics):
                     msg, state, next_process_at=npa, result=result, is_orphaned=orphaned
                 )
             )
+        self._saw((f"task {tid}: {why}" for tid, why in bad.items()), f"queue {queue!r}: ")
         return TaskPage(tasks, list(bad), bad)
 
     # -- queues ---------------------------------------------------------------------------------
@@ -237,6 +247,7 @@ class Inspector(InspectorActions, InspectorMetrics):
                 out.append(infos.QueueInfo(queue=queue, problems=[f"cannot be read: {s}"]))
             else:
                 out.append(self._queue_info(queue, s, now))
+            self._saw(out[-1].problems, f"queue {queue!r}: ")
         return out
 
     @staticmethod
@@ -291,10 +302,12 @@ class Inspector(InspectorActions, InspectorMetrics):
         moments = [now - i * 86400 for i in range(days)]
         dates = [datetime.fromtimestamp(t, UTC) for t in moments]
         counts = self.broker.daily_stats_many(names, [utc_day(t) for t in moments])
-        return {
+        out = {
             queue: [_daily(queue, d, p, f) for d, (p, f) in zip(dates, rows, strict=True)]
             for queue, rows in zip(names, counts, strict=True)
         }
+        self._saw(f"queue {d.queue!r}: {d.problem}" for v in out.values() for d in v if d.problem)
+        return out
 
     def groups(self, queue: str) -> list[infos.GroupInfo]:
         """Aggregation groups with their sizes; like Go, no queue check is made."""
@@ -570,6 +583,7 @@ class Inspector(InspectorActions, InspectorMetrics):
         try:
             server_data, worker_data = self.broker.server_records(self.broker.now())
         except BadDataError as exc:
+            self._saw([f"{keys.ALL_SERVERS} or {keys.ALL_WORKERS}: {exc}"])
             return infos.Records([], [f"{keys.ALL_SERVERS} or {keys.ALL_WORKERS}: {exc}"])
         by_server: dict[str, list[infos.WorkerInfo]] = {}
         for name, raw in worker_data:
@@ -615,6 +629,7 @@ class Inspector(InspectorActions, InspectorMetrics):
                     active_workers=workers,
                 )
             )
+        self._saw(problems)
         return infos.Records(sorted(out, key=lambda s: (s.host, s.pid, s.id)), problems)
 
     def scheduler_entries(self) -> list[infos.SchedulerEntry]:
@@ -626,6 +641,7 @@ class Inspector(InspectorActions, InspectorMetrics):
         try:
             records = self.broker.scheduler_records(self.broker.now())
         except BadDataError as exc:
+            self._saw([f"{keys.ALL_SCHEDULERS}: {exc}"])
             return infos.Records([], [f"{keys.ALL_SCHEDULERS}: {exc}"])
         for key, elements in records:
             name = _text(key)
@@ -652,6 +668,7 @@ class Inspector(InspectorActions, InspectorMetrics):
                     )
                 )
         far = datetime.max.replace(tzinfo=UTC)
+        self._saw(problems)
         return infos.Records(sorted(out, key=lambda e: (e.next_enqueue_at or far, e.id)), problems)
 
     def list_scheduler_enqueue_events(
@@ -672,6 +689,7 @@ class Inspector(InspectorActions, InspectorMetrics):
                     task_id=ev.task_id, enqueued_at=_utc(timestamp_seconds(ev, "enqueue_time"))
                 )
             )
+        self._saw(problems)
         return infos.Records(out, problems)
 
     # -- redis and cluster ----------------------------------------------------------------------

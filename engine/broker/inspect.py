@@ -5,7 +5,8 @@ Results are raw (bytes, ints, tuples); ``pyasynq.inspector`` decodes them for pe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pyasynq.broker import keys
@@ -24,6 +25,15 @@ RawTask = tuple[bytes, bytes | None, bytes | None, float | None, str]
 def _opt(value: Any) -> Any:
     """Scripts send the integer 0 for "absent"; every present value is a bulk string."""
     return None if isinstance(value, int) else value
+
+
+@contextlib.contextmanager
+def _naming(key: str) -> Iterator[None]:
+    """Put the key's name into a ``BadDataError`` raised by a plain command on it."""
+    try:
+        yield
+    except BadDataError as exc:
+        raise BadDataError(f"{key}: {exc}", queue=exc.queue, key=key) from exc
 
 
 def counter_value(value: Any) -> int | None:
@@ -53,11 +63,11 @@ def _task_keys(queue: str, task_id: str) -> str:
 class InspectOps(BrokerBase):
     # -- queues -------------------------------------------------------------------------------
     def all_queues(self) -> list[bytes]:
-        with self.errors():
+        with _naming(keys.ALL_QUEUES), self.errors():
             return list(self.redis.smembers(keys.ALL_QUEUES))
 
     def queue_exists(self, queue: str) -> bool:
-        with self.errors():
+        with _naming(keys.ALL_QUEUES), self.errors():
             return bool(self.redis.sismember(keys.ALL_QUEUES, queue))
 
     def queue_infos(self, queues: Sequence[str], now: float) -> list[list[Any] | BaseException]:

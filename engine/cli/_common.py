@@ -109,8 +109,11 @@ def guarded(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _opened.clear()
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            report_bad_data()
+            return result
         except RedisUnavailableError as exc:
             fail(str(exc), EXIT_REDIS)
         except BadDataError as exc:
@@ -121,10 +124,27 @@ def guarded(func: Callable) -> Callable:
     return wrapper
 
 
+_opened: list[Any] = []
+
+
 def inspector(redis_url: str) -> Any:
     from pyasynq.inspector import Inspector
 
-    return Inspector(redis_url)
+    insp = Inspector(redis_url)
+    _opened.append(insp)  # so guarded() can name the bad data its reads left out
+    return insp
+
+
+def report_bad_data() -> None:
+    """After a command printed what it could read, name on stderr every bad record its
+    Inspector left out (a queue key of the wrong type, an undecodable task, ...)."""
+    seen: dict[str, None] = {}
+    for insp in _opened:
+        seen.update(dict.fromkeys(insp.problems_seen))
+        insp.problems_seen.clear()
+    _opened.clear()
+    for problem in seen:
+        click.echo(f"warning: bad data in Redis, left out: {problem}", err=True)
 
 
 def to_jsonable(value: Any) -> Any:
