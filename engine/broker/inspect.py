@@ -352,7 +352,7 @@ class InspectOps(BrokerBase):
         ]
 
     def scheduler_history(self, entry_id: str, start: int, stop: int) -> list[tuple[bytes, float]]:
-        with self.errors():
+        with _naming(keys.scheduler_history(entry_id)), self.errors():
             return list(
                 self.redis.zrevrange(keys.scheduler_history(entry_id), start, stop, withscores=True)
             )

@@ -92,9 +92,7 @@ def _good(redis_url: str, r: redis.Redis, broker: Broker) -> tuple[list[str], di
 
 def _server(r: redis.Redis, broker: Broker, good_task: str) -> str:
     sid = str(uuid.uuid4())
-    info = proto.ServerInfo(
-        host="goodhost", pid=1, server_id=sid, concurrency=4, status="active"
-    )
+    info = proto.ServerInfo(host="goodhost", pid=1, server_id=sid, concurrency=4, status="active")
     info.queues["default"] = 1
     set_timestamp(info.start_time, broker.now())
     worker = proto.WorkerInfo(
@@ -241,7 +239,16 @@ def _bad_times(r: redis.Redis) -> None:
 
 
 def _odd_names(r: redis.Redis) -> list[Any]:
-    names: list[Any] = ["", " ", "\t", b"\xff\xfe\xfd", b"bad-\xc3(utf8", "a\nb", "\x00nul", "q" * 5000]
+    names: list[Any] = [
+        "",
+        " ",
+        "\t",
+        b"\xff\xfe\xfd",
+        b"bad-\xc3(utf8",
+        "a\nb",
+        "\x00nul",
+        "q" * 5000,
+    ]
     r.sadd(keys.ALL_QUEUES, *names)
     return names
 
