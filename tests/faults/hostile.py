@@ -295,7 +295,7 @@ def _other_keys(r: redis.Redis) -> None:
     r.set("pyasynq:alerts:events", "x")
 
 
-def plant(redis_url: str, *, huge_payload: int = 4 << 20) -> Planted:
+def plant(redis_url: str, *, huge_payload: int = 2 << 20) -> Planted:
     r = redis.Redis.from_url(redis_url)
     broker = Broker(redis_url)
     try:
