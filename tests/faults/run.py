@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "reliability.md"
@@ -67,20 +68,32 @@ def extra(rows: list[dict]) -> str:
 START, END = "<!-- faults:begin -->", "<!-- faults:end -->"
 
 
-def kept_rows(template: str, replaced: set[str]) -> tuple[list[str], list[str], list[str]]:
-    """From the current block: its header lines, and the table and details lines of every
-    scenario not in ``replaced`` (so ``--merge`` keeps the figures it did not re-measure)."""
+def merged(old: list[str], new: list[str], name_of: Any) -> list[str]:
+    """``old`` lines with those of a re-measured scenario replaced in place, new ones last."""
+    fresh = {name_of(line): line for line in new}
+    out = [fresh.pop(name_of(line), line) for line in old]
+    return out + list(fresh.values())
+
+
+def _row_name(line: str) -> str:
+    return line[2:].split(" | ", 1)[0]
+
+
+def _detail_name(line: str) -> str:
+    return line[2:].split(": ", 1)[0]
+
+
+def current_block(template: str) -> tuple[list[str], list[str], list[str]]:
+    """The header, table rows and details lines of the block ``write_doc`` wrote last."""
     if START not in template or END not in template:
         return [], [], []
     block = template.split(START, 1)[1].split(END, 1)[0]
     header, rows, details = [], [], []
     for line in block.splitlines():
         if line.startswith("| ") and not line.startswith("| scenario |"):
-            if line[2:].split(" | ", 1)[0] not in replaced:
-                rows.append(line)
+            rows.append(line)
         elif line.startswith("- "):
-            if line[2:].split(": ", 1)[0] not in replaced:
-                details.append(line)
+            details.append(line)
         elif line.startswith(("Measured", "Updated")):
             header.append(line)
     return header, rows, details
@@ -96,29 +109,22 @@ def write_doc(
         f"Measured {today} on {machine()}; mode **{mode}**; pytest exit status {status}; "
         f"{seconds:.0f} s in all."
     )
-    header, old_rows, old_details = [measured], [], []
+    new_table = table(rows).splitlines()
+    new_details = [line for line in extra(rows).splitlines() if line]
+    header, body, details = [measured], new_table[2:], new_details
     if merge:
         names = {str(r["scenario"]) for r in rows}
-        header, old_rows, old_details = kept_rows(template, names)
+        header, old_rows, old_details = current_block(template)
+        body = merged(old_rows, new_table[2:], _row_name)
+        fresh = {_detail_name(d) for d in new_details}
+        kept = [d for d in old_details if _detail_name(d) not in names - fresh]
+        details = merged(kept, new_details, _detail_name)
         header = [h for h in header if h.startswith("Measured")] + [
             f"Updated {today} on {machine()} ({mode}; pytest exit status {status}; "
             f"{seconds:.0f} s): {'; '.join(sorted(names))}."
         ]
-    new_table = table(rows).splitlines()
-    new_details = [line for line in extra(rows).splitlines() if line]
     block = "\n".join(
-        [
-            start,
-            *header,
-            "",
-            *new_table[:2],
-            *sorted(old_rows + new_table[2:]),
-            "",
-            "Details:",
-            "",
-            *sorted(old_details + new_details),
-            end,
-        ]
+        [start, *header, "", *new_table[:2], *body, "", "Details:", "", *details, end]
     )
     if start in template and end in template:
         before, rest = template.split(start, 1)
