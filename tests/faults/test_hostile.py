@@ -460,3 +460,57 @@ def test_global_keys_of_the_wrong_type(redis_url, r, console):
     assert result.exit_code == 1 and keys.ALL_QUEUES in result.output, result.output
     data = json.loads(_body(client.get(f"{ROOT}/api/queues")))
     assert data["error"]["code"] == "bad_data"
+
+
+def test_a_bad_queue_is_benched_with_backoff_and_logged_once_a_minute(clock, caplog):
+    """QueueFaults: 1 s, 2 s, 4 s ... up to a minute while it keeps failing; one log line a
+    minute per queue however often it fails; other queues are never benched."""
+    from pyasynq.errors import BadDataError
+    from pyasynq.queue_faults import QueueFaults
+
+    log = logging.getLogger("pyasynq.test-queue-faults")
+    faults = QueueFaults(clock, log)
+    err = BadDataError("WRONGTYPE the pending key holds a string", queue="bad")
+    with caplog.at_level(logging.ERROR, logger=log.name):
+        pauses = []
+        for _ in range(9):
+            assert faults.usable(["bad", "default"]) == ["bad", "default"]
+            faults.failed("bad", err)
+            assert faults.usable(["bad", "default"]) == ["default"]
+            pauses.append(round(faults.benched()["bad"] - clock.now()))
+            clock.advance(pauses[-1])
+    assert pauses == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    logged = [r for r in caplog.records if "queue 'bad' skipped" in r.getMessage()]
+    assert (
+        len(logged) == 4
+    )  # failures at 0, 1, 3, 7, 15, 31, 63, 123, 183 s: logged at 0, 63, 123, 183
+    assert "more failures since the last report" in logged[1].getMessage()
+    clock.advance(10 * 60)
+    faults.forget_recovered()
+    assert faults.benched() == {} and faults.usable(["bad"]) == ["bad"]
+
+
+def test_dequeue_leaves_a_bad_queue_as_it_was(redis_url, r):
+    """The type checks come first: a queue whose lease is a string keeps its pending task
+    (Go's script would move it to active and fail, leaving it there without a lease)."""
+    from pyasynq import Client, Task
+    from pyasynq.broker.broker import Broker
+    from pyasynq.errors import BadDataError
+
+    client = Client(redis_url)
+    tid = client.enqueue(Task("t"), queue="q").id
+    ok = client.enqueue(Task("t"), queue="fine").id
+    client.close()
+    r.set(keys.lease("q"), "x")
+    broker = Broker(redis_url)
+    try:
+        errors: dict[str, BadDataError] = {}
+        got = broker.dequeue_batch(["q", "fine"], 10, queue_errors=errors)
+        assert [t.task_id for t in got] == [ok]
+        assert "lease key holds a string" in str(errors["q"]) and errors["q"].queue == "q"
+        assert r.lrange(keys.pending("q"), 0, -1) == [tid.encode()]
+        assert r.llen(keys.active("q")) == 0
+        with pytest.raises(BadDataError):
+            broker.dequeue_many(["q"], 1)
+    finally:
+        broker.close()
