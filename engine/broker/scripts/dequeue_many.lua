@@ -1,9 +1,10 @@
 -- dequeue_many: what dequeue.lua (spec §4.10) does, up to ARGV[3] times in one call.
 -- Each id goes through exactly Go's steps (RPOPLPUSH pending->active, HSET state=active,
 -- HDEL pending_since, ZADD lease, HGET msg), so Redis ends as after that many Go dequeues.
--- Unlike Go it first checks the types of the keys it writes, so a key of the wrong type fails
--- the call before anything moved (Go would leave an id in active without a lease), and a task
--- key that is not a hash is leased without being written, for the worker to archive.
+-- Unlike Go it checks the types of the queue's keys before the first write, so a key of the
+-- wrong type fails the call before anything moved (Go would leave an id in active without a
+-- lease), and a task key that is not a hash is leased without being written, for the worker to
+-- archive. An idle queue costs the same commands as Go's dequeue.
 -- KEYS[1] pending list         asynq:{q}:pending
 -- KEYS[2] paused key           asynq:{q}:paused
 -- KEYS[3] active list          asynq:{q}:active
@@ -18,11 +19,22 @@ local out = {}
 if redis.call("EXISTS", KEYS[2]) == 1 then
   return out
 end
-local expected = {{KEYS[1], "list", "pending"}, {KEYS[3], "list", "active"}, {KEYS[4], "zset", "lease"}}
-for _, e in ipairs(expected) do
+local function wrongtype(key, what, want)
+  return redis.error_reply("WRONGTYPE the " .. what .. " key holds a " .. redis.call("TYPE", key).ok .. ", not a " .. want)
+end
+-- an idle queue costs what Go's dequeue costs (EXISTS + one read); the type checks run only
+-- when there is something to move, before the first write
+local waiting = redis.pcall("LLEN", KEYS[1])
+if type(waiting) == "table" then
+  return wrongtype(KEYS[1], "pending", "list")
+end
+if waiting == 0 then
+  return out
+end
+for _, e in ipairs({{KEYS[3], "list", "active"}, {KEYS[4], "zset", "lease"}}) do
   local t = redis.call("TYPE", e[1]).ok
   if t ~= "none" and t ~= e[2] then
-    return redis.error_reply("WRONGTYPE the " .. e[3] .. " key holds a " .. t .. ", not a " .. e[2])
+    return wrongtype(e[1], e[3], e[2])
   end
 end
 for _ = 1, tonumber(ARGV[3]) do
@@ -31,12 +43,17 @@ for _ = 1, tonumber(ARGV[3]) do
     break
   end
   local key = ARGV[2] .. id
-  local t = redis.call("TYPE", key).ok
   local msg = false
-  if t == "hash" or t == "none" then
-    redis.call("HSET", key, "state", "active")
+  local t = "hash"
+  local added = redis.pcall("HSET", key, "state", "active")
+  if type(added) == "table" then
+    t = redis.call("TYPE", key).ok -- not a hash: leased untouched, for the worker to archive
+  else
     redis.call("HDEL", key, "pending_since")
     msg = redis.call("HGET", key, "msg")
+    if not msg and added == 1 and redis.call("HLEN", key) == 1 then
+      t = "none" -- HSET made Go's stub: there was no task hash
+    end
   end
   redis.call("ZADD", KEYS[4], ARGV[1], id)
   out[#out + 1] = id
