@@ -10,9 +10,12 @@ connection errors make the whole fetch loop back off. Time comes from the inject
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pyasynq.clock import Clock
+from pyasynq.errors import BadDataError
 
 
 @dataclass
@@ -73,12 +76,21 @@ class QueueFaults:
             more = (
                 f" ({fault.unlogged} more failures since the last report)" if fault.unlogged else ""
             )
-            self.log.error(
-                "queue %r skipped for %.0f s: bad data in Redis%s: %s", queue, pause, more, exc
-            )
+            skipped = f"skipped for {pause:.0f} s" if pause else "skipped"
+            self.log.error("queue %r %s: bad data in Redis%s: %s", queue, skipped, more, exc)
             fault.last_logged, fault.unlogged = now, 0
         else:
             fault.unlogged += 1
+
+    def guard(self, queue: str, work: Callable[[], Any]) -> Any:
+        """``work()`` for one queue of a periodic duty (forwarder, janitor); bad data in that
+        queue is logged (at most once a minute) and skipped, so the next queues still run.
+        Connection errors propagate."""
+        try:
+            return work()
+        except BadDataError as exc:
+            self.failed(queue, exc)
+            return None
 
     def forget_recovered(self) -> None:
         """Drop queues that have not failed for a long while (keeps the table small)."""

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from werkzeug.routing import AnyConverter
 
-from pyasynq import Inspector, ServeMux, Server
+from pyasynq import Client, Inspector, ServeMux, Server, Task
 from pyasynq.broker import keys
 from pyasynq.cli import main as cli
 from pyasynq.console import create_app
@@ -356,7 +356,11 @@ def test_a_running_worker_serves_good_queues_and_archives_unreadable_tasks(plant
     mux = ServeMux()
     mux.handle("good:", lambda ctx, task: ran.append(task.id))
     mux.handle("huge", lambda ctx, task: ran.append(task.id))
-    queues = {q: 1 for q in [*planted.good_queues, *planted.bad_queues, BAD_TASKS, BAD_TIMES]}
+    # bad queues first: the forwarder and janitor go through them before the good ones
+    queues = {q: 1 for q in [*planted.bad_queues, BAD_TASKS, BAD_TIMES, *planted.good_queues]}
+    client = Client(redis_url)
+    due = client.enqueue(Task("good:due", b"{}"), queue="good", process_in=1).id
+    client.close()
     server = Server(
         redis_url,
         concurrency=4,
@@ -364,6 +368,7 @@ def test_a_running_worker_serves_good_queues_and_archives_unreadable_tasks(plant
         task_check_interval=0.1,
         tick=0.05,
         recoverer_interval=0.2,
+        delayed_task_check_interval=0.2,
         lease_cutoff=0,
         shutdown_timeout=2,
         heartbeat_interval=1,
@@ -371,7 +376,8 @@ def test_a_running_worker_serves_good_queues_and_archives_unreadable_tasks(plant
         logger=logging.getLogger("pyasynq.hostile"),
     )
     logging.getLogger("pyasynq.hostile").setLevel(logging.CRITICAL)
-    want = {planted.good_tasks[q]["pending"] for q in planted.good_queues} | {planted.huge_task}
+    want = {planted.good_tasks[q]["pending"] for q in planted.good_queues}
+    want |= {planted.huge_task, due}  # due: forwarded from scheduled after the bad queues
     server.start(mux)
     try:
         wait_for(lambda: want <= set(ran), timeout=20, what="the good pending tasks ran")
