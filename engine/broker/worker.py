@@ -9,7 +9,9 @@ recoverer already moved it): that becomes ``TaskNotActiveError``, which callers 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
+import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -105,6 +107,22 @@ def _leased(queue: str, flat: Sequence[Any], expiry: float) -> list[Leased]:
         )
         for i in range(0, len(flat), 3)
     ]
+
+
+_counter_reports: dict[str, float] = {}
+log = logging.getLogger("pyasynq.broker")
+
+
+def _report_bad_counter(queue: str) -> None:
+    """Log, at most once a minute per queue, that its processed counters are bad data."""
+    now = time.monotonic()
+    if now - _counter_reports.get(queue, -3600.0) >= 60:
+        _counter_reports[queue] = now
+        log.error(
+            "queue %r: a processed counter is not an integer (bad data in Redis); tasks are "
+            "acknowledged but not counted until it is fixed",
+            queue,
+        )
 
 
 def unreadable_message(queue: str, task_id: str, reason: str, salvaged: Any = None) -> Any:
@@ -291,7 +309,9 @@ class WorkerOps(BrokerBase):
             ],
             args,
         )
-        return [int(x) == 1 for x in replies]
+        if any(int(x) == 2 for x in replies):
+            _report_bad_counter(queue)
+        return [int(x) >= 1 for x in replies]
 
     def done(
         self, queue: str, task_id: str, unique_key: str = "", now: float | None = None

@@ -522,3 +522,24 @@ def test_dequeue_leaves_a_bad_queue_as_it_was(redis_url, r):
             broker.dequeue_many(["q"], 1)
     finally:
         broker.close()
+
+
+def test_a_counter_that_is_not_a_number_does_not_undo_acknowledgements(redis_url, r):
+    """done_many with processed counters of "nan": every task is still acknowledged (Go's
+    done.lua would fail after removing the first one, and the rest would run again)."""
+    from pyasynq import Client, Task
+    from pyasynq.broker.broker import Broker
+
+    client = Client(redis_url)
+    ids = [client.enqueue(Task("t"), queue="nan-q").id for _ in range(3)]
+    client.close()
+    r.set(keys.processed_total("nan-q"), "nan")
+    broker = Broker(redis_url)
+    try:
+        got = broker.dequeue_batch(["nan-q"], 3)
+        assert sorted(t.task_id for t in got) == sorted(ids)
+        assert broker.done_many("nan-q", [(tid, "") for tid in ids]) == [True, True, True]
+        assert r.llen(keys.active("nan-q")) == 0 and r.zcard(keys.lease("nan-q")) == 0
+        assert r.get(keys.processed_total("nan-q")) == b"nan"  # left as it was, not "fixed"
+    finally:
+        broker.close()
