@@ -215,7 +215,8 @@ class Inspector(InspectorActions, InspectorMetrics):
         counter that is not an integer comes with ``problems`` naming them (and 0 for those
         counts). With ``skip_missing`` (the "every queue" readers: dashboard, exporter,
         ``pyasynq stats``), a member of ``asynq:queues`` that is no usable name (blank, not
-        UTF-8) comes as a ``QueueInfo`` whose problem says so; otherwise it is a ValueError.
+        UTF-8) comes as a ``QueueInfo`` whose problem says so; otherwise a blank name is a
+        ValueError and a name that is not UTF-8 a ``BadDataError``.
         """
         names = list(queues)
         unusable: dict[str, str] = {}
