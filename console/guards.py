@@ -18,13 +18,14 @@ from flask import Flask, abort, current_app, render_template, request, session
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
-from pyasynq.broker.codec import CorruptMessageError
 from pyasynq.errors import (
+    BadDataError,
     BrokerError,
     GroupNotFoundError,
     QueueNotEmptyError,
     QueueNotFoundError,
     QueueStateError,
+    RedisUnavailableError,
     TaskNotFoundError,
     TaskStateError,
 )
@@ -149,7 +150,7 @@ _TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
-    422: "Unreadable task data",
+    422: "Unreadable data in Redis",
     500: "Internal error",
     503: "Redis unavailable",
 }
@@ -181,11 +182,27 @@ def _not_found(exc: Exception) -> Any:
     return render_error(404, str(exc))
 
 
+def broker_error_reply(exc: BrokerError) -> tuple[int, str, str]:
+    """(status, code, message) for an engine error about Redis: the one place that decides
+    between "cannot reach Redis" (503, connection errors only), "Redis holds bad data" (422:
+    Redis is fine, a key is not what Asynq's layout says) and "Redis refused" (503)."""
+    if isinstance(exc, BadDataError):
+        log.error("bad data in Redis: %s", exc)
+        return 422, "bad_data", f"Redis holds data the console cannot read: {exc}"
+    if isinstance(exc, RedisUnavailableError):
+        log.warning("Redis unavailable: %s", exc)
+        text = str(exc)
+        # the broker's message already names the Redis ("cannot reach Redis at ..."): say it once
+        message = f"The console {text}" if text.startswith("cannot reach") else text
+        return 503, "redis_unavailable", message
+    log.warning("Redis refused: %s", exc)
+    return 503, "redis_error", f"Redis refused the request. {exc}"
+
+
 def _broker_down(exc: BrokerError) -> Any:
-    log.warning("Redis unavailable: %s", exc)
-    text = str(exc)
-    # the broker's message already names the Redis ("cannot reach Redis at ..."): say it once
-    message = f"The console {text}" if text.startswith("cannot reach") else text
+    status, code, message = broker_error_reply(exc)
+    if code != "redis_unavailable":
+        return render_error(status, message)
     # Retry repeats this very request when it was a page (GET); after a failed action, the page
     # it came from, else the dashboard.
     here = request.script_root + request.full_path.rstrip("?")
@@ -209,17 +226,10 @@ def _check_names(endpoint: str | None, values: dict[str, Any] | None) -> None:
             abort(404, f"There is no {'queue' if key == 'queue' else 'task'} with a blank name.")
 
 
-def _corrupt(exc: Exception) -> Any:
-    log.error("unreadable task data: %s", exc)
-    # Not our bug and not the user's: the data in Redis is unreadable. Say so, without a 500.
-    return render_error(422, f"Redis holds data the console cannot decode: {exc}")
-
-
 def register(app: Flask) -> None:
     app.url_map.converters["name"] = NameConverter
     app.url_value_preprocessor(_check_names)
     app.before_request(before_request)
-    app.register_error_handler(CorruptMessageError, _corrupt)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(QueueNotFoundError, _not_found)
     app.register_error_handler(TaskNotFoundError, _not_found)

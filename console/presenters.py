@@ -10,11 +10,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pyasynq.console.config import Formatter
+from pyasynq.times import InvalidDuration, InvalidTime, utc_time
 
 log = logging.getLogger("console")
 
@@ -126,21 +128,28 @@ def _now() -> datetime:
 
 
 def as_utc(value: datetime | float | int | None) -> datetime | None:
+    """An aware UTC datetime; an out-of-range time stays an ``InvalidTime`` (shown as invalid)."""
     if value is None:
         return None
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC) if value else None
+        return utc_time(value) if value else None
+    if isinstance(value, InvalidTime):
+        return value
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def abstime(value: datetime | float | int | None) -> str:
     """``2024-05-01 12:00:03 UTC``; ``-`` for none."""
     when = as_utc(value)
+    if isinstance(when, InvalidTime):
+        return when.text
     return when.strftime("%Y-%m-%d %H:%M:%S UTC") if when else "-"
 
 
 def isotime(value: datetime | float | int | None) -> str:
     when = as_utc(value)
+    if isinstance(when, InvalidTime):
+        return ""
     return when.isoformat().replace("+00:00", "Z") if when else ""
 
 
@@ -149,6 +158,8 @@ def reltime(value: datetime | float | int | None, now: Callable[[], datetime] = 
     when = as_utc(value)
     if when is None:
         return "-"
+    if isinstance(when, InvalidTime):
+        return when.text
     delta = (when - now()).total_seconds()
     if abs(delta) < 1:
         return "just now"
@@ -160,7 +171,11 @@ def duration(value: timedelta | float | int | None, parts: int = 3) -> str:
     """``1d 2h 3m``-style text of a duration; ``-`` for none, ``0s`` for zero."""
     if value is None:
         return "-"
+    if isinstance(value, InvalidDuration):
+        return value.text
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if not math.isfinite(seconds):
+        return "invalid duration"
     if seconds < 1:
         return f"{int(seconds * 1000)}ms" if seconds > 0 else "0s"
     whole = int(seconds)

@@ -336,14 +336,28 @@ class AlertManager:
 
 
 def events_from(inspector: Any, count: int = 100) -> list[dict[str, Any]]:
-    """Recent recorded events (newest first); unreadable entries are skipped."""
-    out = []
-    for raw in inspector.broker.alert_events(count):
+    """Recent recorded events (newest first), as ``Records``: unreadable entries (or a list
+    key of the wrong type) are left out and named in ``problems``."""
+    from pyasynq.broker.alerts import ALERT_EVENTS
+    from pyasynq.errors import BadDataError
+    from pyasynq.info import Records
+
+    out, problems = [], []
+    try:
+        found = inspector.broker.alert_events(count)
+    except BadDataError as exc:
+        return Records([], [f"{ALERT_EVENTS}: {exc}"])
+    for i, raw in enumerate(found):
         try:
-            out.append(json.loads(raw))
-        except ValueError:
+            event = json.loads(raw)
+        except ValueError as exc:
+            problems.append(f"{ALERT_EVENTS} element {i}: not JSON ({exc})")
             continue
-    return out
+        if isinstance(event, dict):
+            out.append(event)
+        else:
+            problems.append(f"{ALERT_EVENTS} element {i}: not a JSON object")
+    return Records(out, problems)
 
 
 def manager_from_file(

@@ -8,7 +8,30 @@ class AsynqError(Exception):
 
 
 class BrokerError(AsynqError):
-    """Redis could not be reached or answered with an error; the message names which Redis."""
+    """Redis could not be reached or answered with an error; the message names which Redis.
+
+    Two subclasses say which: ``RedisUnavailableError`` (a connection error or timeout: worth
+    waiting for) and ``BadDataError`` (Redis answered, but a key holds something Asynq's layout
+    does not allow). A plain ``BrokerError`` is any other refusal (read-only replica, out of
+    memory, no permission)."""
+
+
+class RedisUnavailableError(BrokerError):
+    """Redis could not be reached (connection refused or lost, timeout, still loading)."""
+
+
+class BadDataError(BrokerError):
+    """A key holds data that is not what Asynq's layout says: a wrong type, a counter that is
+    not a number, an undecodable message, a time out of range.
+
+    Only that key (or queue, or record) is unreadable; Redis itself is fine, so readers show it
+    as bad and go on, and workers skip that queue for a while. ``queue`` and ``key`` name it
+    when known."""
+
+    def __init__(self, message: str, *, queue: str | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.queue = queue
+        self.key = key
 
 
 class DuplicateTaskError(AsynqError):

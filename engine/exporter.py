@@ -15,7 +15,7 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from pyasynq.errors import AsynqError
+from pyasynq.errors import AsynqError, BadDataError
 from pyasynq.limits_metrics import limit_metric_families
 
 log = logging.getLogger("pyasynq.exporter")
@@ -29,20 +29,46 @@ class QueueMetricsCollector(Collector):
     def __init__(self, inspector: Any) -> None:
         self.inspector = inspector
 
+    def _queue_infos(self) -> list[Any]:
+        return list(self.inspector.get_queue_infos(self.inspector.queues(), skip_missing=True))
+
+    @staticmethod
+    def _read(source: str, bad: Any, read: Any) -> list[Any]:
+        """``read()``, or nothing (counted in ``bad``) when the key listing them is bad data."""
+        try:
+            return read()  # type: ignore[no-any-return]
+        except BadDataError as exc:
+            log.warning("scrape: %s", exc)
+            bad.add_metric([source, ""], 1)
+            return []
+
     def collect(self) -> Iterator[Any]:
         up = GaugeMetricFamily("asynq_up", "1 when Redis answered this scrape, else 0")
+        bad = GaugeMetricFamily(
+            "pyasynq_bad_data_records",
+            "Records Redis holds that cannot be read (wrong key type, undecodable, not a number),"
+            " by where they are; the other metrics leave them out or count them as 0",
+            labels=["source", "queue"],
+        )
         try:
             # one pipelined round trip for every queue, not several per queue
-            infos = self.inspector.get_queue_infos(self.inspector.queues(), skip_missing=True)
-            servers = self.inspector.servers()
-            entries = self.inspector.scheduler_entries()
-        except AsynqError as exc:
+            infos = self._read("queues", bad, self._queue_infos)
+            servers = self._read("servers", bad, self.inspector.servers)
+            entries = self._read("schedulers", bad, self.inspector.scheduler_entries)
+        except AsynqError as exc:  # Redis unreachable or refusing: only then is it "down"
             log.warning("scrape failed: %s", exc)
             up.add_metric([], 0)
             yield up
             return
         up.add_metric([], 1)
         yield up
+        for info in infos:
+            if info.problems:
+                bad.add_metric(["queue", info.queue], len(info.problems))
+        for source, records in (("servers", servers), ("schedulers", entries)):
+            if getattr(records, "problems", None):
+                bad.add_metric([source, ""], len(records.problems))
+        yield bad
 
         by_state = GaugeMetricFamily(
             "asynq_tasks_enqueued_total",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 
 @dataclass
@@ -28,6 +29,15 @@ class QueueInfo:
     failed_total: int = 0
     paused: bool = False
     timestamp: datetime | None = None
+    problems: list[str] = field(default_factory=list)
+    """What is wrong with this queue's data in Redis (a key of the wrong type, a counter that is
+    not an integer, a name that is not UTF-8); empty for a healthy queue. The counts of a bad
+    key are 0; a queue that could not be read at all has one problem and every count 0."""
+
+    @property
+    def problem(self) -> str:
+        """The problems as one line ("" for a healthy queue)."""
+        return "; ".join(self.problems)
 
     @property
     def error_rate(self) -> float:
@@ -41,6 +51,17 @@ class DailyStats:
     processed: int
     failed: int
     date: datetime
+    problem: str = ""
+    """Set when a counter of that day is not an integer (then it counts as 0)."""
+
+
+class Records(list):
+    """A list of records plus ``problems``: the records that could not be read, each named
+    with what is wrong (a key of the wrong type, an undecodable message, ...)."""
+
+    def __init__(self, items: Any = (), problems: Any = ()) -> None:
+        super().__init__(items)
+        self.problems: list[str] = list(problems)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from pyasynq.broker.proto import SchedulerEnqueueEvent, SchedulerEntry, ServerIn
 from pyasynq.broker.shared_secret import CONSOLE_SECRET_KEY
 from pyasynq.clock import SYSTEM_CLOCK, Clock, utc_day
 from pyasynq.errors import (
+    BadDataError,
     BrokerError,
     QueueNotEmptyError,
     QueueNotFoundError,
@@ -28,6 +30,7 @@ from pyasynq.inspector_actions import InspectorActions
 from pyasynq.inspector_metrics import InspectorMetrics
 from pyasynq.options import check_queue_name
 from pyasynq.task import TaskInfo, TaskState
+from pyasynq.times import duration, utc_time
 
 MAX_PAGE_SIZE = 10_000
 PAYLOAD_UPDATE_STATES = ("pending", "scheduled", "retry", "archived")
@@ -38,11 +41,20 @@ _DELETE_ACTIVE = "cannot delete task in active state. use CancelProcessing inste
 
 
 class TaskPage(list):
-    """A page of TaskInfo; ``undecodable`` names the IDs skipped because ``msg`` was unreadable."""
+    """A page of TaskInfo; ``undecodable`` names the IDs skipped because they could not be read
+    and ``problems`` says why for each (no hash, a key of the wrong type, an undecodable msg)."""
 
-    def __init__(self, items: Iterable[TaskInfo] = (), undecodable: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        items: Iterable[TaskInfo] = (),
+        undecodable: Iterable[str] = (),
+        problems: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(items)
         self.undecodable: list[str] = list(undecodable)
+        self.problems: dict[str, str] = dict(problems or {})
+        for task_id in self.undecodable:
+            self.problems.setdefault(task_id, "its message cannot be decoded")
 
 
 @dataclass
@@ -65,7 +77,20 @@ def _check_page(page_size: int, page: int) -> tuple[int, int]:
 
 
 def _utc(seconds: float | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+    """UTC time of Unix seconds; an ``InvalidTime`` (printed as invalid) when out of range."""
+    return None if seconds is None else utc_time(seconds)
+
+
+def _name_problem(name: str, raw: bytes | str | None) -> str:
+    """What makes a member of ``asynq:queues`` unusable as a queue name ("" when fine)."""
+    if isinstance(raw, bytes):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return f"queue name is not UTF-8 (bytes {raw[:40]!r})"
+    if not name.strip():
+        return f"blank queue name {name!r} in {keys.ALL_QUEUES}"
+    return ""
 
 
 def _text(value: bytes | str) -> str:
@@ -84,6 +109,14 @@ class Inspector(InspectorActions, InspectorMetrics):
         self.broker = (
             redis if isinstance(redis, Broker) else Broker(redis, clock=clock or SYSTEM_CLOCK)
         )
+        self.problems_seen: deque[str] = deque(maxlen=200)
+        """The latest bad data the reads of this Inspector met and left out (each is also on
+        the result it concerns: ``QueueInfo.problems``, ``TaskPage.problems``,
+        ``Records.problems``); the CLI prints them after a command's output."""
+
+    def _saw(self, problems: Iterable[str], where: str = "") -> None:
+        for problem in problems:
+            self.problems_seen.append(f"{where}{problem}")
 
     def close(self) -> None:
         """Release the connection, unless the Broker was lent to us by the caller."""
@@ -136,12 +169,22 @@ class Inspector(InspectorActions, InspectorMetrics):
             with_lease=state is TaskState.ACTIVE,
         )
         now = self.broker.now()
-        tasks, bad = [], []
-        for task_id, msg_bytes, result, score in raw:
+        tasks, bad = [], {}
+        for task_id, msg_bytes, result, score, wrong in raw:
+            tid = _text(task_id)
+            if wrong:
+                bad[tid] = wrong
+                continue
+            if msg_bytes is None:
+                bad[tid] = "its task hash has no msg field"
+                continue
             try:
                 msg = decode_task(msg_bytes)
-            except CorruptMessageError:
-                bad.append(_text(task_id))
+            except CorruptMessageError as exc:
+                bad[tid] = f"its message cannot be decoded ({exc})"
+                continue
+            if msg.id != tid:
+                bad[tid] = f"its message names another task ({msg.id[:60]!r})"
                 continue
             npa: float | None = None
             if state is TaskState.PENDING:
@@ -156,7 +199,8 @@ class Inspector(InspectorActions, InspectorMetrics):
             )
         if reverse:
             tasks.reverse()
-        return TaskPage(tasks, bad)
+        self._saw((f"task {tid}: {why}" for tid, why in bad.items()), f"queue {queue!r}: ")
+        return TaskPage(tasks, list(bad), bad)
 
     # -- queues ---------------------------------------------------------------------------------
     def queues(self) -> list[str]:
@@ -177,33 +221,57 @@ class Inspector(InspectorActions, InspectorMetrics):
         ``pyasynq stats`` pay one round trip for all queues instead of several per queue.
         An unknown queue raises ``QueueNotFoundError``, or is left out with ``skip_missing``
         (a queue removed between listing the queues and reading them).
+
+        Bad data never hides the other queues: a queue with a key of the wrong type or a
+        counter that is not an integer comes with ``problems`` naming them (and 0 for those
+        counts). With ``skip_missing`` (the "every queue" readers: dashboard, exporter,
+        ``pyasynq stats``), a member of ``asynq:queues`` that is no usable name (blank, not
+        UTF-8) comes as a ``QueueInfo`` whose problem says so; otherwise a blank name is a
+        ValueError and a name that is not UTF-8 a ``BadDataError``.
         """
         names = list(queues)
-        for q in names:
-            check_queue_name(q)
-        if len(names) == 1:  # SISMEMBER, not the whole asynq:queues set, for one queue
-            known = set(names) if self.broker.queue_exists(names[0]) else set()
+        unusable: dict[str, str] = {}
+        if len(names) == 1 and not skip_missing:  # SISMEMBER, not all of asynq:queues
+            check_queue_name(names[0])
+            raw_names = {names[0]: names[0]} if self.broker.queue_exists(names[0]) else {}
         else:
-            known = {_text(q) for q in self.broker.all_queues()} if names else set()
-        missing = [q for q in names if q not in known]
+            raw_names = {_text(q): q for q in self.broker.all_queues()} if names else {}
+        for q in names:
+            problem = _name_problem(q, raw_names.get(q))
+            if problem and not skip_missing:
+                check_queue_name(q)
+                raise BadDataError(problem, queue=q)
+            if problem:
+                unusable[q] = problem
+        missing = [q for q in names if q not in raw_names]
         if missing and not skip_missing:
             raise QueueNotFoundError(missing[0])
-        names = [q for q in names if q in known]
+        names = [q for q in names if q in raw_names]
+        readable = [q for q in names if q not in unusable]
         now = self.broker.now()
+        found = dict(zip(readable, self.broker.queue_infos(readable, now), strict=True))
         out = []
-        for queue, s in zip(names, self.broker.queue_infos(names, now), strict=True):
-            if isinstance(s, BaseException):
-                raise BrokerError(f"cannot read queue {queue!r}: {s}") from s
-            out.append(self._queue_info(queue, s, now))
+        for queue in names:
+            s = found.get(queue)
+            if queue in unusable:
+                out.append(infos.QueueInfo(queue=queue, problems=[unusable[queue]]))
+            elif isinstance(s, BaseException):
+                out.append(infos.QueueInfo(queue=queue, problems=[f"cannot be read: {s}"]))
+            else:
+                out.append(self._queue_info(queue, s, now))
+            self._saw(out[-1].problems, f"queue {queue!r}: ")
         return out
 
     @staticmethod
     def _queue_info(queue: str, s: list[Any], now: float) -> infos.QueueInfo:
         pending, active, scheduled, retry, archived, completed = (int(v) for v in s[:6])
         since = _text(s[13])
+        problems = [_text(p) for p in s[15]] if len(s) > 15 else []
         latency = timedelta(0)
         if pending and since.strip().lstrip("-").isdigit():
-            latency = max(timedelta(0), timedelta(seconds=now - int(since) / 1e9))
+            latency = max(timedelta(0), duration(now - int(since) / 1e9))
+        elif pending and since:
+            problems.append(f"pending_since {since[:40]!r} of the oldest task is not a number")
         aggregating = int(s[12])
         return infos.QueueInfo(
             queue=queue,
@@ -224,6 +292,7 @@ class Inspector(InspectorActions, InspectorMetrics):
             failed_total=int(s[9]),
             paused=bool(s[10]),
             timestamp=_utc(now),
+            problems=problems,
         )
 
     def history(self, queue: str, days: int = 7) -> list[infos.DailyStats]:
@@ -245,13 +314,12 @@ class Inspector(InspectorActions, InspectorMetrics):
         moments = [now - i * 86400 for i in range(days)]
         dates = [datetime.fromtimestamp(t, UTC) for t in moments]
         counts = self.broker.daily_stats_many(names, [utc_day(t) for t in moments])
-        return {
-            queue: [
-                infos.DailyStats(queue=queue, processed=p, failed=f, date=d)
-                for d, (p, f) in zip(dates, rows, strict=True)
-            ]
+        out = {
+            queue: [_daily(queue, d, p, f) for d, (p, f) in zip(dates, rows, strict=True)]
             for queue, rows in zip(names, counts, strict=True)
         }
+        self._saw(f"queue {d.queue!r}: {d.problem}" for v in out.values() for d in v if d.problem)
+        return out
 
     def groups(self, queue: str) -> list[infos.GroupInfo]:
         """Aggregation groups with their sizes; like Go, no queue check is made."""
@@ -328,7 +396,12 @@ class Inspector(InspectorActions, InspectorMetrics):
         """One task wherever it is; unlike Go, an active task's ``is_orphaned`` is computed."""
         self._queue(queue)
         now = self.broker.now()
-        found = self.broker.task_info(queue, task_id, now)
+        try:
+            found = self.broker.task_info(queue, task_id, now)
+        except BadDataError as exc:
+            raise BadDataError(
+                f'task {task_id} in queue "{queue}" cannot be read: {exc}', queue=queue
+            ) from exc
         if found is None:
             raise TaskNotFoundError(queue, task_id)
         msg_bytes, state, npa, result, lease = found
@@ -338,6 +411,11 @@ class Inspector(InspectorActions, InspectorMetrics):
             raise CorruptMessageError(
                 f'task {task_id} in queue "{queue}" has an unreadable message: {exc}'
             ) from exc
+        if msg.id != task_id:
+            raise CorruptMessageError(
+                f'task {task_id} in queue "{queue}" holds the message of another task '
+                f"({msg.id[:60]!r})"
+            )
         if state == "pending":
             npa = now
         if state not in TaskState._value2member_map_:  # written by something else: say so
@@ -357,8 +435,9 @@ class Inspector(InspectorActions, InspectorMetrics):
         if code == 0:
             return TaskNotFoundError(queue, task_id)
         if code == -3:
-            return BrokerError(
-                f"task {task_id} in queue {queue!r} is missing from the container its state names"
+            return BadDataError(
+                f"task {task_id} in queue {queue!r} is missing from the container its state names",
+                queue=queue,
             )
         if action == "run":
             return TaskStateError(_RUN_ERRORS[code])
@@ -518,13 +597,25 @@ class Inspector(InspectorActions, InspectorMetrics):
 
     # -- servers and schedulers -----------------------------------------------------------------
     def servers(self) -> list[infos.ServerInfo]:
-        """Live worker servers with the tasks they run; expired heartbeats are pruned."""
-        server_data, worker_data = self.broker.server_records(self.broker.now())
+        """Live worker servers with the tasks they run; expired heartbeats are pruned.
+
+        Returns ``Records``: a server or running-task record that cannot be read is left out
+        and named in ``problems`` with what is wrong; the others are listed."""
+        problems: list[str] = []
+        try:
+            server_data, worker_data = self.broker.server_records(self.broker.now())
+        except BadDataError as exc:
+            self._saw([f"{keys.ALL_SERVERS} or {keys.ALL_WORKERS}: {exc}"])
+            return infos.Records([], [f"{keys.ALL_SERVERS} or {keys.ALL_WORKERS}: {exc}"])
         by_server: dict[str, list[infos.WorkerInfo]] = {}
-        for raw in worker_data:
+        for name, raw in worker_data:
+            if isinstance(raw, BaseException):
+                problems.append(f"{name}: {raw}")
+                continue
             try:
                 w = decode(WorkerInfo, raw)
-            except CorruptMessageError:
+            except CorruptMessageError as exc:
+                problems.append(f"{name}: {exc}")
                 continue
             by_server.setdefault(w.server_id, []).append(
                 infos.WorkerInfo(
@@ -537,10 +628,14 @@ class Inspector(InspectorActions, InspectorMetrics):
                 )
             )
         out = []
-        for raw in server_data:
+        for name, raw in server_data:
+            if isinstance(raw, BaseException):
+                problems.append(f"{name}: {raw}")
+                continue
             try:
                 s = decode(ServerInfo, raw)
-            except CorruptMessageError:
+            except CorruptMessageError as exc:
+                problems.append(f"{name}: {exc}")
                 continue
             workers = sorted(by_server.get(s.server_id, []), key=lambda w: w.task_id)
             out.append(
@@ -556,18 +651,31 @@ class Inspector(InspectorActions, InspectorMetrics):
                     active_workers=workers,
                 )
             )
-        return sorted(out, key=lambda s: (s.host, s.pid, s.id))
+        self._saw(problems)
+        return infos.Records(sorted(out, key=lambda s: (s.host, s.pid, s.id)), problems)
 
     def scheduler_entries(self) -> list[infos.SchedulerEntry]:
-        """Periodic tasks of live schedulers, soonest next run first; options stay raw strings."""
+        """Periodic tasks of live schedulers, soonest next run first; options stay raw strings.
+
+        Returns ``Records``: entries that cannot be read are named in ``problems``."""
         out = []
-        for key, elements in self.broker.scheduler_records(self.broker.now()):
+        problems: list[str] = []
+        try:
+            records = self.broker.scheduler_records(self.broker.now())
+        except BadDataError as exc:
+            self._saw([f"{keys.ALL_SCHEDULERS}: {exc}"])
+            return infos.Records([], [f"{keys.ALL_SCHEDULERS}: {exc}"])
+        for key, elements in records:
             name = _text(key)
             scheduler_id = name[len(keys.ALL_SCHEDULERS) + 2 : -1]
-            for raw in elements:
+            if isinstance(elements, BaseException):
+                problems.append(f"{name}: {elements}")
+                continue
+            for i, raw in enumerate(elements):
                 try:
                     e = decode(SchedulerEntry, raw)
-                except CorruptMessageError:
+                except CorruptMessageError as exc:
+                    problems.append(f"{name} element {i}: {exc}")
                     continue
                 out.append(
                     infos.SchedulerEntry(
@@ -582,7 +690,8 @@ class Inspector(InspectorActions, InspectorMetrics):
                     )
                 )
         far = datetime.max.replace(tzinfo=UTC)
-        return sorted(out, key=lambda e: (e.next_enqueue_at or far, e.id))
+        self._saw(problems)
+        return infos.Records(sorted(out, key=lambda e: (e.next_enqueue_at or far, e.id)), problems)
 
     def list_scheduler_enqueue_events(
         self, entry_id: str, page_size: int = 30, page: int = 1
@@ -590,17 +699,20 @@ class Inspector(InspectorActions, InspectorMetrics):
         """Tasks a periodic entry enqueued, newest first."""
         start, stop = _check_page(page_size, page)
         out = []
+        problems = []
         for raw, _score in self.broker.scheduler_history(entry_id, start, stop):
             try:
                 ev = decode(SchedulerEnqueueEvent, raw)
-            except CorruptMessageError:
+            except CorruptMessageError as exc:
+                problems.append(f"{keys.scheduler_history(entry_id)}: {exc}")
                 continue
             out.append(
                 infos.SchedulerEnqueueEvent(
                     task_id=ev.task_id, enqueued_at=_utc(timestamp_seconds(ev, "enqueue_time"))
                 )
             )
-        return out
+        self._saw(problems)
+        return infos.Records(out, problems)
 
     # -- redis and cluster ----------------------------------------------------------------------
     def cluster_key_slot(self, queue: str) -> int:
@@ -628,6 +740,20 @@ class Inspector(InspectorActions, InspectorMetrics):
     def redis_cluster_info(self) -> dict[str, str]:
         """CLUSTER INFO as text pairs; a BrokerError on a Redis without cluster mode."""
         return {_text(k): _flat(v) for k, v in self.broker.cluster_info().items()}
+
+
+def _daily(queue: str, date: datetime, processed: int | None, failed: int | None) -> Any:
+    """One day's DailyStats; a counter that is not an integer counts 0 and is named."""
+    bad = [name for name, v in (("processed", processed), ("failed", failed)) if v is None]
+    return infos.DailyStats(
+        queue=queue,
+        processed=processed or 0,
+        failed=failed or 0,
+        date=date,
+        problem=f"{' and '.join(bad)} counter of {utc_day(date.timestamp())} is not an integer"
+        if bad
+        else "",
+    )
 
 
 def _flat(value: Any) -> str:

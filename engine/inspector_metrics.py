@@ -165,17 +165,20 @@ class InspectorMetrics:
     ) -> dict[str, list[ThroughputPoint]]:
         """``throughput`` of many queues in one pipelined round trip (the dashboard's card).
 
-        Queues not in ``asynq:queues`` (removed since they were listed) are left out."""
+        Queues not in ``asynq:queues`` (removed since they were listed) and names that are no
+        queue (blank) are left out."""
         if not isinstance(minutes, int) or not 1 <= minutes <= THROUGHPUT_KEEP_MINUTES:
             raise ValueError(
                 f"minutes must be an integer from 1 to {THROUGHPUT_KEEP_MINUTES}, got {minutes!r}"
             )
-        names = list(dict.fromkeys(queues))
-        for q in names:
-            check_queue_name(q)
+        # a blank name (bad data in asynq:queues, shown as bad by get_queue_infos) has no series
+        names = [q for q in dict.fromkeys(queues) if isinstance(q, str) and q.strip()]
         if not names:
             return {}
-        known = {q.decode() if isinstance(q, bytes) else q for q in self.broker.all_queues()}
+        known = {
+            q.decode("utf-8", "replace") if isinstance(q, bytes) else q
+            for q in self.broker.all_queues()
+        }
         names = [q for q in names if q in known]
         current = int(self.broker.now() // 60) * 60
         start = current - minutes * 60

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pyasynq.broker import limits as lkeys
-from pyasynq.broker.codec import CorruptMessageError, decode_task
+from pyasynq.broker.worker import Leased
 from pyasynq.clock import Clock
 from pyasynq.errors import BrokerError
 from pyasynq.limits import Limit, load_definitions
@@ -137,7 +137,7 @@ class Limiter:
             return wait
         return max(0.002, min(wait, min(times) - self.clock.now()))
 
-    def admit(self, got: list[tuple[bytes, float]]) -> list[tuple[bytes, float]]:
+    def admit(self, got: list[Leased]) -> list[Leased]:
         """The dequeued tasks that may run now; the others are given back to Redis."""
         if not got:
             return got
@@ -146,11 +146,10 @@ class Limiter:
         if not rules:
             return got
         plan: list[tuple[int, Any, list[tuple[Limit, str | None]]]] = []
-        for i, (data, _) in enumerate(got):
-            try:
-                msg = decode_task(data)
-            except CorruptMessageError:
-                continue  # the processor logs it and leaves it to the recoverer
+        for i, leased in enumerate(got):
+            msg, problem = leased.message()
+            if problem:
+                continue  # the processor archives it as unreadable
             applies = []
             for lim in rules:
                 if not lim.matches(msg.queue, msg.type):
@@ -236,16 +235,14 @@ class Limiter:
             self.broker.limit_defer(queue, items[::-1])
         return [item for i, item in enumerate(got) if i not in refused]
 
-    def _give_back(self, got: list[tuple[bytes, float]]) -> None:
+    def _give_back(self, got: list[Leased]) -> None:
         """No decision could be made: put the whole batch back at the head of pending, in
         order, so no task waits for its lease to expire (best effort: Redis may be away)."""
         by_queue: dict[str, list[tuple[str, str]]] = {}
-        for data, _ in got:
-            try:
-                msg = decode_task(data)
-            except CorruptMessageError:
-                continue
-            by_queue.setdefault(msg.queue, []).append((msg.id, "p"))
+        for leased in got:
+            if leased.message()[1]:
+                continue  # unreadable: the recoverer archives it
+            by_queue.setdefault(leased.queue, []).append((leased.task_id, "p"))
         for queue, items in by_queue.items():
             try:
                 self.broker.limit_defer(queue, items[::-1])

@@ -47,8 +47,7 @@ from datetime import timedelta
 from typing import Any
 
 from pyasynq import worker_log
-from pyasynq.broker.codec import CorruptMessageError, decode_task
-from pyasynq.broker.worker import TaskNotActiveError
+from pyasynq.broker.worker import Leased, TaskNotActiveError
 from pyasynq.clock import Clock, utc_day
 from pyasynq.context import (
     CANCELED,
@@ -59,6 +58,7 @@ from pyasynq.context import (
 )
 from pyasynq.errors import BrokerError, LeaseExpiredError, RevokeTask, SkipRetry, wraps
 from pyasynq.mux import as_handler
+from pyasynq.queue_faults import QueueFaults
 from pyasynq.queues import QueueOrder
 from pyasynq.task import Task
 
@@ -186,6 +186,7 @@ class Processor:
         self._acks: list[tuple[Job, float]] = []
         self._ack_cond = threading.Condition()
         self.abandoned_threads = 0
+        self.queue_faults = QueueFaults(clock, self.log)
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -268,7 +269,8 @@ class Processor:
         self._wakeup.clear()
 
     def _fetch_loop(self) -> None:
-        failures = 0  # consecutive dequeue errors: Redis is down, back off instead of spinning
+        failures = 0  # consecutive connection errors: Redis is down, back off instead of spinning
+        faults = self.queue_faults
         while not self._stopping.is_set():
             if not self._slots.acquire(timeout=0.1):
                 continue
@@ -278,11 +280,17 @@ class Processor:
             if self._stopping.is_set():
                 self._release(taken)
                 break
-            order = self.queue_order.order()
+            # a queue holding bad data is skipped for a while on its own (see queue_faults)
+            queues = faults.usable(self.queue_order.order())
+            bad: dict[str, BrokerError] = {}
             try:
                 if self.limits is not None:
-                    order = self.limits.open_queues(order)
-                got = self.broker.dequeue_many(order, taken, now=self.clock.now())
+                    queues = self.limits.open_queues(queues)
+                got = (
+                    self.broker.dequeue_batch(queues, taken, now=self.clock.now(), queue_errors=bad)
+                    if queues
+                    else []
+                )
                 if self.limits is not None and got:
                     got = self.limits.admit(got)
             except BrokerError as exc:
@@ -294,28 +302,45 @@ class Processor:
             if failures:
                 worker_log.connection_health(self.broker).ok("fetcher", self.log)
                 failures = 0
+            for queue, exc in bad.items():
+                faults.failed(queue, exc)
             self._release(taken - len(got))
-            for data, lease_expiry in got:
+            for leased in got:
                 try:
-                    self._begin(data, lease_expiry)
+                    self._begin(leased)
                 except Exception:
                     self.log.exception("could not start a dequeued task")
                     self._slots.release()
             if not got:
+                faults.forget_recovered()
                 self._idle_wait()
+
+    def _archive_unreadable(self, leased: Leased, problem: str, msg: Any) -> None:
+        self.log.error(
+            "task %s of queue %r cannot be run, archiving it: %s",
+            leased.task_id,
+            leased.queue,
+            problem,
+        )
+        try:
+            self.broker.archive_unreadable(
+                leased.queue, leased.task_id, problem, msg, now=self.clock.now()
+            )
+        except BrokerError as exc:  # its lease expires and the recoverer archives it
+            self.log.warning("task %s: archiving failed: %s", leased.task_id, exc)
 
     def _release(self, n: int) -> None:
         for _ in range(n):
             self._slots.release()
 
-    def _begin(self, data: bytes, lease_expiry: float) -> None:
-        try:
-            msg = decode_task(data)
-        except CorruptMessageError as exc:
-            # Go logs and leaves it: the lease expires and the recoverer deals with it.
-            self.log.error("dequeued an undecodable task message: %s", exc)
+    def _begin(self, leased: Leased) -> None:
+        msg, problem = leased.message()
+        if problem:
+            # Go logs and leaves it in active for ever; archive it with the reason instead
+            self._archive_unreadable(leased, problem, msg)
             self._slots.release()
             return
+        lease_expiry = leased.lease_expiry
         now = self.clock.now()
         ctx = Context(
             task_id=msg.id,

@@ -6,10 +6,11 @@ import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pyasynq.options import check_option_names
+from pyasynq.times import duration, utc_time
 
 
 class TaskState(enum.StrEnum):
@@ -83,10 +84,11 @@ class Task:
 
 
 def from_unix(seconds: float | int | None) -> datetime | None:
-    """Unix seconds to an aware UTC datetime; 0 (Go's "none") gives ``None``."""
+    """Unix seconds to an aware UTC datetime; 0 (Go's "none") gives ``None``; a time out of
+    range (2^62 s, ``inf``) gives an ``InvalidTime`` that prints as invalid."""
     if not seconds:
         return None
-    return datetime.fromtimestamp(seconds, UTC)
+    return utc_time(seconds)
 
 
 @dataclass
@@ -134,12 +136,12 @@ class TaskInfo:
             retried=msg.retried,
             last_err=msg.error_msg,
             last_failed_at=from_unix(msg.last_failed_at),
-            timeout=timedelta(seconds=msg.timeout),
+            timeout=duration(msg.timeout),
             deadline=from_unix(msg.deadline),
             group=msg.group_key,
             next_process_at=from_unix(next_process_at),
             is_orphaned=is_orphaned,
-            retention=timedelta(seconds=msg.retention),
+            retention=duration(msg.retention),
             completed_at=from_unix(msg.completed_at),
             result=result,
             unique_key=msg.unique_key,

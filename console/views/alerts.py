@@ -43,11 +43,13 @@ def manager() -> AlertManager | None:
 def snapshot(count: int = 100) -> dict[str, Any]:
     """Rule states (if this console checks rules) and recent firings from Redis."""
     mgr = manager()
+    events = events_from(inspector(), count)
     return {
         "checking": mgr is not None,
         "webhook": bool(mgr and mgr.webhook_url),
         "rules": [plain(s) for s in mgr.states.values()] if mgr else [],
-        "events": events_from(inspector(), count),
+        "events": list(events),
+        "problems": list(getattr(events, "problems", ())),
     }
 
 

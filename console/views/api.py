@@ -24,11 +24,10 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, request, session
 from werkzeug.exceptions import HTTPException
 
-from pyasynq.broker.codec import CorruptMessageError
 from pyasynq.console import filters, forms, serialize
 from pyasynq.console.actions import ROW_ACTIONS, STATES, allowed, run_all, run_batch, run_one
 from pyasynq.console.backend import inspector
-from pyasynq.console.guards import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS
+from pyasynq.console.guards import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, broker_error_reply
 from pyasynq.console.views.queues import MAX_BATCH, _list
 from pyasynq.errors import (
     BrokerError,
@@ -100,6 +99,7 @@ _CODES = {
     409: "conflict",
     413: "too_large",
     415: "unsupported_media_type",
+    422: "bad_data",
     503: "redis_unavailable",
 }
 
@@ -131,13 +131,10 @@ def _conflict(exc: Exception) -> Any:
 
 
 @bp.errorhandler(BrokerError)
-def _down(exc: Exception) -> Any:
-    return _error(503, "redis_unavailable", f"The console cannot reach Redis. {exc}")
-
-
-@bp.errorhandler(CorruptMessageError)
-def _corrupt(exc: Exception) -> Any:
-    return _error(500, "corrupt_data", f"Redis holds data the console cannot decode: {exc}")
+def _down(exc: BrokerError) -> Any:
+    """503 only when Redis cannot be reached; 422 ``bad_data`` for data it cannot read (an
+    undecodable message, a key of the wrong type) — see ``guards.broker_error_reply``."""
+    return _error(*broker_error_reply(exc))
 
 
 @bp.errorhandler(Exception)
@@ -177,7 +174,9 @@ def _int(name: str, default: int, *, low: int = 1, high: int = 10_000) -> int:
 @bp.get("/queues")
 def queues() -> Any:
     insp = inspector()
-    return jsonify({"queues": [serialize.plain(insp.get_queue_info(q)) for q in insp.queues()]})
+    # one round trip; a queue with bad data comes with its "problems", never hides the others
+    infos = insp.get_queue_infos(insp.queues(), skip_missing=True)
+    return jsonify({"queues": [serialize.plain(info) for info in infos]})
 
 
 @bp.get("/queues/<name:queue>")

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Response, abort, current_app, request, stream_with_context
 
 from pyasynq.console import filters, serialize
 from pyasynq.console.actions import STATES
 from pyasynq.console.backend import inspector
+from pyasynq.errors import BadDataError
 from pyasynq.search import TaskFilter, iter_matches
 
 bp = Blueprint("export", __name__)
@@ -78,6 +80,18 @@ def _json(rows: Iterator[tuple[Any, Any]], cursor: int) -> Iterator[str]:
     yield "\n], " + json.dumps(summary)[1:] + "\n"
 
 
+def _first_chunk_checked(rows: Iterator[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
+    """Read the first chunk before the response starts, so a bad request (400) or data Redis
+    cannot give (a key of the wrong type: 422) is an error response, not a broken stream."""
+    try:
+        first = next(rows, None)
+    except BadDataError:
+        raise
+    except ValueError as exc:
+        abort(400, str(exc))
+    return rows if first is None else itertools.chain([first], rows)
+
+
 def export_response(queue: str, state: str, fmt: str) -> Response:
     """The streamed export; shared with the JSON API's export routes."""
     flt = filters.current(state)
@@ -85,8 +99,9 @@ def export_response(queue: str, state: str, fmt: str) -> Response:
     group = request.args.get("group") or None
     inspector().get_queue_info(queue)  # 404 before the stream starts, not inside it
     filters.parse(request.args, state)
-    rows = _rows(queue, state, flt, cursor, group)
+    rows = _first_chunk_checked(_rows(queue, state, flt, cursor, group))
     name = f"{queue}-{state}.{fmt}".replace('"', "").replace("/", "_")
+    name = "".join(c for c in name if c.isprintable())  # no CR/LF from odd names in a header
     if fmt == "csv":
         body, mime = _csv(rows), "text/csv; charset=utf-8"
     else:

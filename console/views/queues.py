@@ -29,6 +29,7 @@ from pyasynq.console.guards import int_arg, safe_next
 from pyasynq.console.presenters import format_data, plural, summary
 from pyasynq.errors import (
     AsynqError,
+    BadDataError,
     BrokerError,
     GroupNotFoundError,
     QueueNotEmptyError,
@@ -150,17 +151,20 @@ def _context(queue: str) -> dict[str, Any]:
     insp = inspector()
     info = insp.get_queue_info(queue)
     state = _state_arg(info)
-    groups = list(insp.groups(queue)) if state == "aggregating" else []
-    group = request.args.get("group") or (groups[0].group if groups else None)
     flt = filters.current(state)
-    found = None
-    if flt.active:  # bounded search from the cursor instead of pages (console/filters.py)
-        found = filters.run(
-            insp, queue, state, flt, cursor=filters.cursor_arg(), page_size=size, group=group
-        )
-        tasks = found.tasks
-    else:
-        tasks = _list(insp, queue, state, group, size, page)
+    found, groups, group, list_problem = None, [], None, ""
+    try:  # a state whose key holds bad data is named; the rest of the queue page still shows
+        groups = list(insp.groups(queue)) if state == "aggregating" else []
+        group = request.args.get("group") or (groups[0].group if groups else None)
+        if flt.active:  # bounded search from the cursor instead of pages (console/filters.py)
+            found = filters.run(
+                insp, queue, state, flt, cursor=filters.cursor_arg(), page_size=size, group=group
+            )
+            tasks = found.tasks
+        else:
+            tasks = _list(insp, queue, state, group, size, page)
+    except BadDataError as exc:
+        tasks, list_problem = [], str(exc)
     queue_names = insp.queues()
     workers = active_workers(insp) if state == "active" and tasks else {}
     if state == "aggregating":
@@ -187,6 +191,8 @@ def _context(queue: str) -> dict[str, Any]:
         "found": found,
         "undecodable": list(getattr(tasks, "undecodable", ())),
         "queue_names": queue_names,
+        "task_problems": dict(getattr(tasks, "problems", {})),
+        "list_problem": list_problem,
     }
 
 

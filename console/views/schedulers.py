@@ -12,6 +12,7 @@ from flask import Blueprint, abort, current_app, render_template
 from pyasynq.console.backend import inspector
 from pyasynq.console.guards import int_arg
 from pyasynq.console.presenters import format_data, summary
+from pyasynq.errors import BadDataError
 
 bp = Blueprint("schedulers", __name__)
 
@@ -41,20 +42,32 @@ class EntryRow:
         self.history_size = history_size
 
 
-def _rows() -> list[EntryRow]:
+def _history_size(insp: Any, entry_id: str, problems: list[str]) -> int:
+    """How many events an entry's history holds; 0 (and named) when that key is bad data."""
+    try:
+        return int(insp.scheduler_history_size(entry_id))
+    except BadDataError as exc:
+        problems.append(f"history of entry {entry_id}: {exc}")
+        return 0
+
+
+def _rows() -> dict[str, Any]:
     insp = inspector()
-    return [EntryRow(e, insp.scheduler_history_size(e.id)) for e in insp.scheduler_entries()]
+    entries = insp.scheduler_entries()
+    problems = list(getattr(entries, "problems", ()))
+    rows = [EntryRow(e, _history_size(insp, e.id, problems)) for e in entries]
+    return {"entries": rows, "problems": problems}
 
 
 @bp.get("/schedulers")
 def index() -> Any:
-    return render_template("schedulers.html", entries=_rows())
+    return render_template("schedulers.html", **_rows())
 
 
 @bp.get("/_fragments/schedulers")
 def fragment() -> Any:
     """The polled part of the schedulers page."""
-    return render_template("_schedulers_body.html", entries=_rows())
+    return render_template("_schedulers_body.html", **_rows())
 
 
 def _entry_context(entry_id: str) -> dict[str, Any]:
@@ -62,13 +75,21 @@ def _entry_context(entry_id: str) -> dict[str, Any]:
     page = int_arg("page", 1)
     size = int_arg("size", cfg.page_size, allowed=cfg.page_sizes)
     insp = inspector()
-    entry = next((e for e in insp.scheduler_entries() if e.id == entry_id), None)
-    total = insp.scheduler_history_size(entry_id)
-    if entry is None and total == 0:
+    entries = insp.scheduler_entries()
+    problems: list[str] = []
+    entry = next((e for e in entries if e.id == entry_id), None)
+    total = _history_size(insp, entry_id, problems)
+    if entry is None and total == 0 and not problems:
         abort(404, f"There is no scheduler entry {entry_id!r} (its scheduler may have stopped).")
-    events = insp.list_scheduler_enqueue_events(entry_id, page_size=size, page=page)
+    events: list[Any] = []
+    try:
+        events = insp.list_scheduler_enqueue_events(entry_id, page_size=size, page=page)
+    except BadDataError as exc:
+        problems.append(f"history of entry {entry_id}: {exc}")
+    problems += getattr(events, "problems", [])
     row = EntryRow(entry, total) if entry is not None else None
     return {
+        "problems": problems,
         "entry_id": entry_id,
         "row": row,
         "queue": row.queue if row else None,

@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, render_template
 
 from pyasynq.console.backend import inspector
 from pyasynq.console.presenters import format_data, summary
+from pyasynq.times import is_invalid
 
 bp = Blueprint("servers", __name__)
 
@@ -32,7 +33,8 @@ class ServerRow:
 
     def __init__(self, server: Any, now: datetime) -> None:
         self.s = server
-        self.uptime = (now - server.started).total_seconds() if server.started else None
+        started = server.started if server.started and not is_invalid(server.started) else None
+        self.uptime = (now - started).total_seconds() if started else None
         self.busy = len(server.active_workers)
         self.priorities = sorted(server.queues.items(), key=lambda kv: (-kv[1], kv[0]))
         self.workers = [WorkerRow(w) for w in server.active_workers]
@@ -40,9 +42,11 @@ class ServerRow:
 
 def _context() -> dict[str, Any]:
     now = datetime.now(UTC)
-    rows = [ServerRow(s, now) for s in inspector().servers()]
+    servers = inspector().servers()
+    rows = [ServerRow(s, now) for s in servers]
     return {
         "servers": rows,
+        "problems": list(getattr(servers, "problems", ())),
         "total_busy": sum(r.busy for r in rows),
         "total_concurrency": sum(r.s.concurrency for r in rows),
     }

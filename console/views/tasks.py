@@ -34,7 +34,10 @@ def _context(queue: str, task_id: str) -> dict[str, Any]:
     worker = active_workers(insp).get(task.id) if str(task.state) == "active" else None
     expires_at = None
     if task.completed_at is not None and task.retention:
-        expires_at = task.completed_at + task.retention
+        try:
+            expires_at = task.completed_at + task.retention
+        except OverflowError:  # a time or duration out of range: each is shown as invalid
+            expires_at = None
     ttl: timedelta | None = None
     if expires_at is not None:
         ttl = expires_at - datetime.now(UTC)

@@ -13,7 +13,7 @@ from redis.commands.core import Script
 from pyasynq.broker import scripts
 from pyasynq.broker.connection import RedisLike, connect, describe
 from pyasynq.clock import SYSTEM_CLOCK, Clock
-from pyasynq.errors import BrokerError
+from pyasynq.errors import BadDataError, BrokerError, RedisUnavailableError
 
 MAX_INT64 = 9223372036854775807
 STATS_TTL = 90 * 24 * 3600
@@ -29,6 +29,49 @@ def to_str(value: bytes | str | None) -> str:
     if value is None:
         return ""
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+# Redis's answers that mean "this key does not hold what the command (or script) expects":
+# the data is bad, Redis itself is fine. Scripts report them inside "Error running script"
+# (Redis 6) or with a "script:" suffix (Redis 7); a Lua runtime error in one of our scripts
+# (arithmetic on a value that is not a number, ...) comes from the data it read too.
+_DATA_ERROR_MARKERS = (
+    "WRONGTYPE",
+    "not an integer",
+    "not a valid float",
+    "is not a float",
+    "out of range",
+    "overflow",
+    "user_script",
+    "Error running script",
+    "attempt to ",
+)
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """True when Redis refused because of the data a key holds (see ``BadDataError``)."""
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+        return False
+    if not isinstance(exc, redis.ResponseError):
+        return False
+    text = str(exc)
+    if text.startswith(("NOSCRIPT", "READONLY", "OOM", "NOPERM", "BUSY", "LOADING", "MASTERDOWN")):
+        return False
+    return any(marker in text for marker in _DATA_ERROR_MARKERS)
+
+
+def translate(exc: BaseException, where: str, *, queue: str | None = None) -> BrokerError:
+    """The engine's error for a redis-py error: unreachable, bad data, or another refusal."""
+    if isinstance(exc, BrokerError):
+        return exc
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+        return RedisUnavailableError(f"cannot reach Redis at {where}: {exc}")
+    if is_data_error(exc):
+        scope = f"queue {queue!r}: " if queue is not None else ""
+        return BadDataError(f"{scope}{exc} (Redis at {where})", queue=queue)
+    if isinstance(exc, redis.ResponseError):
+        return BrokerError(f"Redis at {where} answered with an error: {exc}")
+    return BrokerError(f"Redis error at {where}: {exc}")
 
 
 def _is_noscript(reply: Any) -> bool:
@@ -61,15 +104,13 @@ class BrokerBase:
 
     @contextlib.contextmanager
     def errors(self) -> Iterator[None]:
-        """Turn redis-py connection and server errors into ``BrokerError`` naming the Redis."""
+        """Turn redis-py errors into the engine's, naming the Redis: ``RedisUnavailableError``
+        (connection, timeout), ``BadDataError`` (a key of the wrong type, a value that is not a
+        number) or a plain ``BrokerError`` (any other refusal)."""
         try:
             yield
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise BrokerError(f"cannot reach Redis at {self.where()}: {exc}") from exc
-        except redis.ResponseError as exc:
-            raise BrokerError(f"Redis at {self.where()} answered with an error: {exc}") from exc
         except redis.RedisError as exc:
-            raise BrokerError(f"Redis error at {self.where()}: {exc}") from exc
+            raise translate(exc, self.where()) from exc
 
     # -- scripts ----------------------------------------------------------------------------
     def script(self, name: str) -> Script:
@@ -93,6 +134,7 @@ class BrokerBase:
 
     def run_many(self, calls: Sequence[tuple[str, Sequence[Key], Sequence[Arg]]]) -> list[Any]:
         """Run many scripts in pipelined round trips; one reply (or exception) per call, in order.
+        A call's exception is the engine's (``BadDataError`` for a key of the wrong type).
 
         On a cluster, redis-py refuses EVALSHA in its cluster pipeline, so calls are grouped by
         the node that owns their first key and sent as one plain pipeline per node.
@@ -108,6 +150,11 @@ class BrokerBase:
                     missing, self._pipelined([calls[i] for i in missing]), strict=True
                 ):
                     replies[i] = reply
+        where = None
+        for i, reply in enumerate(replies):  # one queue's bad data is that call's error only
+            if isinstance(reply, redis.RedisError):
+                where = where or self.where()
+                replies[i] = translate(reply, where)
         return replies
 
     def _pipelined(self, calls: Sequence[tuple[str, Sequence[Key], Sequence[Arg]]]) -> list[Any]:

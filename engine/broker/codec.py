@@ -7,12 +7,13 @@ from typing import Any
 from google.protobuf.message import DecodeError
 
 from pyasynq.broker import proto
+from pyasynq.errors import BadDataError
 
 GO_ZERO_TIME = -62135596800
 
 
-class CorruptMessageError(ValueError):
-    """Bytes that do not decode as the expected message."""
+class CorruptMessageError(BadDataError, ValueError):
+    """Bytes that do not decode as the expected message (bad data; a ValueError as before)."""
 
 
 def decode(cls: Any, data: bytes | None) -> Any:

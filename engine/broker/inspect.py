@@ -5,23 +5,55 @@ Results are raw (bytes, ints, tuples); ``pyasynq.inspector`` decodes them for pe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pyasynq.broker import keys
-from pyasynq.broker.base import ARCHIVE_MAX_AGE, ARCHIVE_MAX_SIZE, BrokerBase
+from pyasynq.broker.base import ARCHIVE_MAX_AGE, ARCHIVE_MAX_SIZE, BrokerBase, to_str, translate
 from pyasynq.clock import utc_day
+from pyasynq.errors import BadDataError
 
 MEMORY_SAMPLE = 20
 GROUP_SAMPLE = 5
 
-# A task of a listing page: id, msg, result, score (zset score, or lease score for active).
-RawTask = tuple[bytes, bytes | None, bytes | None, float | None]
+# A task of a listing page: id, msg, result, score (zset score, or lease score for active),
+# and what is wrong with its task key ("" when it is a hash).
+RawTask = tuple[bytes, bytes | None, bytes | None, float | None, str]
 
 
 def _opt(value: Any) -> Any:
     """Scripts send the integer 0 for "absent"; every present value is a bulk string."""
     return None if isinstance(value, int) else value
+
+
+@contextlib.contextmanager
+def _naming(key: str) -> Iterator[None]:
+    """Put the key's name into a ``BadDataError`` raised by a plain command on it."""
+    try:
+        yield
+    except BadDataError as exc:
+        raise BadDataError(f"{key}: {exc}", queue=exc.queue, key=key) from exc
+
+
+def counter_value(value: Any) -> int | None:
+    """A counter's value: 0 when absent, ``None`` when it is not a 64-bit integer (or the GET
+    failed because the key is not a string)."""
+    if value is None:
+        return 0
+    if isinstance(value, BaseException):
+        return None
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        return None
+    return n if -(2**63) <= n < 2**63 else None
+
+
+def _state_name(queue: str, container: str) -> str:
+    """``pending``, ``archived``, ``group g1``: which key of the queue ``container`` is."""
+    name = container[len(keys.queue_prefix(queue)) :]
+    return "group " + name[2:] if name.startswith("g:") else name
 
 
 def _task_keys(queue: str, task_id: str) -> str:
@@ -31,11 +63,11 @@ def _task_keys(queue: str, task_id: str) -> str:
 class InspectOps(BrokerBase):
     # -- queues -------------------------------------------------------------------------------
     def all_queues(self) -> list[bytes]:
-        with self.errors():
+        with _naming(keys.ALL_QUEUES), self.errors():
             return list(self.redis.smembers(keys.ALL_QUEUES))
 
     def queue_exists(self, queue: str) -> bool:
-        with self.errors():
+        with _naming(keys.ALL_QUEUES), self.errors():
             return bool(self.redis.sismember(keys.ALL_QUEUES, queue))
 
     def queue_infos(self, queues: Sequence[str], now: float) -> list[list[Any] | BaseException]:
@@ -75,11 +107,12 @@ class InspectOps(BrokerBase):
 
     def daily_stats_many(
         self, queues: Sequence[str], days: Sequence[str]
-    ) -> list[list[tuple[int, int]]]:
+    ) -> list[list[tuple[int | None, int | None]]]:
         """``daily_stats`` for many queues in one pipelined round trip (the dashboard's charts).
 
         Outside a cluster each queue is one MGET (its counters share the ``{q}`` hash tag);
-        redis-py's cluster pipeline gets plain GETs, which it routes by key itself."""
+        redis-py's cluster pipeline gets plain GETs, which it routes by key itself. A counter
+        that is not an integer (or not a string) is ``None``: bad data, shown as such."""
         names = [
             (keys.processed_daily(q, d), keys.failed_daily(q, d)) for q in queues for d in days
         ]
@@ -90,24 +123,25 @@ class InspectOps(BrokerBase):
                 for p, f in names:
                     pipe.get(p)
                     pipe.get(f)
-                values = pipe.execute()
+                values = pipe.execute(raise_on_error=False)
             else:
                 for i in range(len(queues)):
                     pipe.mget([k for pair in names[i * per : (i + 1) * per] for k in pair])
                 values = [v for chunk in pipe.execute() for v in chunk]
-        nums = [int(v) if v is not None else 0 for v in values]
+        nums = [counter_value(v) for v in values]
         pairs = list(zip(nums[0::2], nums[1::2], strict=True))
         return [pairs[i * per : (i + 1) * per] for i in range(len(queues))]
 
-    def daily_stats(self, queue: str, days: Sequence[str]) -> list[tuple[int, int]]:
-        """(processed, failed) for each ``YYYY-MM-DD`` in ``days``, in one round trip."""
+    def daily_stats(self, queue: str, days: Sequence[str]) -> list[tuple[int | None, int | None]]:
+        """(processed, failed) for each ``YYYY-MM-DD`` in ``days``, in one round trip; a
+        counter that is not an integer is ``None``."""
         pipe = self.pipeline()
         for day in days:
             pipe.get(keys.processed_daily(queue, day))
             pipe.get(keys.failed_daily(queue, day))
         with self.errors():
-            values = pipe.execute()
-        nums = [int(v) if v is not None else 0 for v in values]
+            values = pipe.execute(raise_on_error=False)
+        nums = [counter_value(v) for v in values]
         return list(zip(nums[0::2], nums[1::2], strict=True))
 
     def list_groups(self, queue: str) -> list[tuple[bytes, int]]:
@@ -151,11 +185,21 @@ class InspectOps(BrokerBase):
         *,
         with_lease: bool = False,
     ) -> list[RawTask]:
-        """One page of a list (read from the tail) or zset (ascending), with msg and result."""
+        """One page of a list (read from the tail) or zset (ascending), with msg and result.
+
+        A container of the wrong type raises ``BadDataError`` naming the queue; a task key of
+        the wrong type is reported in its row, so the other tasks of the page still show."""
         script_keys = [container, keys.lease(queue)] if with_lease else [container]
-        flat = self.run("list_tasks", script_keys, [kind, start, stop, keys.task_key_prefix(queue)])
+        try:
+            flat = self.run(
+                "list_tasks", script_keys, [kind, start, stop, keys.task_key_prefix(queue)]
+            )
+        except BadDataError as exc:
+            raise BadDataError(
+                f"queue {queue!r}: {_state_name(queue, container)}: {exc}", queue=queue
+            ) from exc
         out: list[RawTask] = []
-        for i in range(0, len(flat), 4):
+        for i in range(0, len(flat), 5):
             score = _opt(flat[i + 3])
             out.append(
                 (
@@ -163,6 +207,7 @@ class InspectOps(BrokerBase):
                     _opt(flat[i + 1]),
                     _opt(flat[i + 2]),
                     None if score is None else float(score),
+                    to_str(flat[i + 4]),
                 )
             )
         return out
@@ -261,33 +306,53 @@ class InspectOps(BrokerBase):
         """Members of a heartbeat zset still alive at ``now``; stale ones are pruned."""
         return list(self.run("live_members", [zset], [int(now)]))
 
-    def server_records(self, now: float) -> tuple[list[bytes], list[bytes]]:
-        """Encoded ServerInfo values and WorkerInfo values of live servers."""
+    def server_records(
+        self, now: float
+    ) -> tuple[list[tuple[str, bytes | BaseException]], list[tuple[str, bytes | BaseException]]]:
+        """(key, encoded ServerInfo) of live servers and (key, encoded WorkerInfo) of their
+        running tasks. A record that cannot be read (its key of the wrong type) comes as the
+        ``BadDataError`` in place of its value, so the others still show."""
         server_keys = self.live_members(keys.ALL_SERVERS, now)
         worker_keys = self.live_members(keys.ALL_WORKERS, now)
         pipe = self.pipeline()
         for key in server_keys:
             pipe.get(key)
         for key in worker_keys:
-            pipe.hvals(key)
+            pipe.hgetall(key)
         with self.errors():
-            replies = pipe.execute()
-        servers = [v for v in replies[: len(server_keys)] if v is not None]
-        workers = [w for vals in replies[len(server_keys) :] for w in vals]
+            replies = pipe.execute(raise_on_error=False)
+        where = self.where()
+        servers: list[tuple[str, bytes | BaseException]] = []
+        for key, value in zip(server_keys, replies[: len(server_keys)], strict=True):
+            if isinstance(value, BaseException):
+                servers.append((to_str(key), translate(value, where)))
+            elif value is not None:
+                servers.append((to_str(key), value))
+        workers: list[tuple[str, bytes | BaseException]] = []
+        for key, values in zip(worker_keys, replies[len(server_keys) :], strict=True):
+            if isinstance(values, BaseException):
+                workers.append((to_str(key), translate(values, where)))
+            else:
+                workers += [(f"{to_str(key)} {to_str(f)}", v) for f, v in values.items()]
         return servers, workers
 
-    def scheduler_records(self, now: float) -> list[tuple[bytes, list[bytes]]]:
-        """(entries key, encoded SchedulerEntry elements) for each live scheduler."""
+    def scheduler_records(self, now: float) -> list[tuple[bytes, list[bytes] | BaseException]]:
+        """(entries key, encoded SchedulerEntry elements) for each live scheduler; the
+        ``BadDataError`` in place of the elements when that key is not a list."""
         entry_keys = self.live_members(keys.ALL_SCHEDULERS, now)
         pipe = self.pipeline()
         for key in entry_keys:
             pipe.lrange(key, 0, -1)
         with self.errors():
-            replies = pipe.execute()
-        return list(zip(entry_keys, replies, strict=True))
+            replies = pipe.execute(raise_on_error=False)
+        where = self.where()
+        return [
+            (key, translate(r, where) if isinstance(r, BaseException) else r)
+            for key, r in zip(entry_keys, replies, strict=True)
+        ]
 
     def scheduler_history(self, entry_id: str, start: int, stop: int) -> list[tuple[bytes, float]]:
-        with self.errors():
+        with _naming(keys.scheduler_history(entry_id)), self.errors():
             return list(
                 self.redis.zrevrange(keys.scheduler_history(entry_id), start, stop, withscores=True)
             )

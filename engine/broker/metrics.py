@@ -7,6 +7,7 @@ Results are raw (bytes, ints, dicts); ``pyasynq.inspector_metrics`` shapes them 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,8 @@ THROUGHPUT_TTL = 2 * 24 * 3600
 """A series not written for this long (its queue was removed) expires by itself."""
 
 LIST_STATES = ("pending", "active")
+
+log = logging.getLogger("pyasynq.broker")
 
 
 class MetricsOps(BrokerBase):
@@ -44,9 +47,7 @@ class MetricsOps(BrokerBase):
 
     def throughput_samples(self, queue: str, since: float) -> list[tuple[int, int, int]]:
         """(minute, processed total, failed total) samples at or after ``since``, oldest first."""
-        with self.errors():
-            members = self.redis.zrangebyscore(keys.throughput(queue), int(since), "+inf")
-        return _samples(members)
+        return self.throughput_samples_many([queue], since)[0]
 
     def throughput_samples_many(
         self, queues: Sequence[str], since: float
@@ -57,8 +58,14 @@ class MetricsOps(BrokerBase):
         for q in queues:
             pipe.zrangebyscore(keys.throughput(q), int(since), "+inf")
         with self.errors():
-            replies = pipe.execute() if queues else []
-        return [_samples(members) for members in replies]
+            replies = pipe.execute(raise_on_error=False) if queues else []
+        out = []
+        for q, members in zip(queues, replies, strict=True):
+            if isinstance(members, Exception):  # our own series key holds something else
+                log.warning("throughput of queue %r cannot be read: %s", q, members)
+                members = []
+            out.append(_samples(members))
+        return out
 
     # -- task types -----------------------------------------------------------------------------
     def sample_task_types(
@@ -73,7 +80,9 @@ class MetricsOps(BrokerBase):
     # -- scheduler history ----------------------------------------------------------------------
     def scheduler_history_size(self, entry_id: str) -> int:
         """How many enqueue events an entry's history holds (Go keeps at most 1000)."""
-        with self.errors():
+        from pyasynq.broker.inspect import _naming
+
+        with _naming(keys.scheduler_history(entry_id)), self.errors():
             return int(self.redis.zcard(keys.scheduler_history(entry_id)))
 
     # -- redis and cluster ----------------------------------------------------------------------

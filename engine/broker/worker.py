@@ -9,13 +9,16 @@ recoverer already moved it): that becomes ``TaskNotActiveError``, which callers 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from pyasynq.broker import keys
+from pyasynq.broker import keys, proto
 from pyasynq.broker.base import (
     ARCHIVE_MAX_AGE,
     ARCHIVE_MAX_SIZE,
@@ -25,8 +28,9 @@ from pyasynq.broker.base import (
     BrokerBase,
     to_str,
 )
+from pyasynq.broker.codec import CorruptMessageError, decode_task
 from pyasynq.clock import utc_day
-from pyasynq.errors import BrokerError
+from pyasynq.errors import BadDataError, BrokerError
 
 FORWARD_BATCH = 100
 JANITOR_BATCH = 100
@@ -52,6 +56,84 @@ def _copy(msg: Any) -> Any:
     out = type(msg)()
     out.CopyFrom(msg)
     return out
+
+
+@dataclass(slots=True)
+class Leased:
+    """A task a dequeue (or the recoverer) holds a lease on, as Redis had it.
+
+    ``data`` is the task hash's ``msg`` (``None`` when there is none); ``key_type`` is what the
+    task key was (``hash``; ``none`` when the hash was missing; anything else is bad data).
+    Whoever gets a ``Leased`` must settle it: run it, or ``archive_unreadable`` it."""
+
+    queue: str
+    task_id: str
+    data: bytes | None
+    lease_expiry: float
+    key_type: str = "hash"
+
+    def problem(self) -> str:
+        """Why this task cannot be run as it stands in Redis ("" when its message is there)."""
+        if self.key_type not in ("hash", "none"):
+            return f"the task key holds a {self.key_type}, not a hash"
+        if self.data is None:
+            return "the task hash has no msg field" if self.key_type == "hash" else "no task hash"
+        return ""
+
+    def message(self) -> tuple[Any, str]:
+        """(the decoded TaskMessage, "") when the task can be run; else (what could be decoded,
+        or None, and why it cannot be run). A message naming another task or queue cannot be
+        acknowledged (the writes would miss it), so it counts as unreadable too."""
+        problem = self.problem()
+        if problem:
+            return None, problem
+        try:
+            msg = decode_task(self.data)
+        except CorruptMessageError as exc:
+            return None, f"its message cannot be decoded ({exc})"
+        if msg.id != self.task_id or msg.queue != self.queue:
+            return msg, f"its message names task {msg.id!r} of queue {msg.queue!r}"
+        return msg, ""
+
+
+def _leased(queue: str, flat: Sequence[Any], expiry: float) -> list[Leased]:
+    return [
+        Leased(
+            queue,
+            to_str(flat[i]),
+            None if flat[i + 1] is None else bytes(flat[i + 1]),
+            expiry,
+            to_str(flat[i + 2]),
+        )
+        for i in range(0, len(flat), 3)
+    ]
+
+
+_counter_reports: dict[str, float] = {}
+log = logging.getLogger("pyasynq.broker")
+
+
+def _report_bad_counter(queue: str) -> None:
+    """Log, at most once a minute per queue, that its processed counters are bad data."""
+    now = time.monotonic()
+    if now - _counter_reports.get(queue, -3600.0) >= 60:
+        _counter_reports[queue] = now
+        log.error(
+            "queue %r: a processed counter is not an integer (bad data in Redis); tasks are "
+            "acknowledged but not counted until it is fixed",
+            queue,
+        )
+
+
+def unreadable_message(queue: str, task_id: str, reason: str, salvaged: Any = None) -> Any:
+    """The TaskMessage stored for a task archived because it could not be run: its id and
+    queue, the error saying why, and the type and payload when they could be read."""
+    msg = proto.TaskMessage()
+    if salvaged is not None:
+        msg.CopyFrom(salvaged)
+    msg.id, msg.queue = task_id, queue
+    msg.error_msg = f"pyasynq: task cannot be run: {reason}"[:2000]
+    return msg
 
 
 class TaskNotActiveError(BrokerError):
@@ -135,20 +217,75 @@ class WorkerOps(BrokerBase):
     ) -> list[tuple[bytes, float]]:
         """Up to ``count`` tasks in one script call per queue tried, ``queues`` in order: each
         task is dequeued exactly as §4.10 does, all with the same lease expiry. Empty when every
-        queue is empty or paused. With ``count == 1`` it is ``dequeue``."""
+        queue is empty or paused. With ``count == 1`` it is ``dequeue``. Tasks without a
+        message are leased and left out, as Go does (``dequeue_batch`` reports them)."""
+        return [
+            (t.data, t.lease_expiry)
+            for t in self.dequeue_batch(queues, count, now)
+            if t.data is not None and not t.problem()
+        ]
+
+    def dequeue_batch(
+        self,
+        queues: Sequence[str],
+        count: int,
+        now: float | None = None,
+        *,
+        queue_errors: MutableMapping[str, BadDataError] | None = None,
+    ) -> list[Leased]:
+        """``dequeue_many`` reporting every task it leased, runnable or not.
+
+        With ``queue_errors``, a queue whose keys hold bad data (a ``pending`` that is not a
+        list, ...) is recorded there and the next queue is tried: one bad queue does not stop
+        the others. Without it the ``BadDataError`` is raised. A queue's keys are checked
+        before anything moves, so a bad queue is left as it was. Connection errors raise."""
         now = self._t(now)
         expiry = int(now) + self.lease_duration
-        got: list[tuple[bytes, float]] = []
+        got: list[Leased] = []
         for q in queues:
-            msgs = self.run(
-                "dequeue_many",
-                [keys.pending(q), keys.paused(q), keys.active(q), keys.lease(q)],
-                [expiry, keys.task_key_prefix(q), count - len(got)],
-            )
-            got.extend((bytes(m), float(expiry)) for m in msgs or ())
+            try:
+                flat = self.run(
+                    "dequeue_many",
+                    [keys.pending(q), keys.paused(q), keys.active(q), keys.lease(q)],
+                    [expiry, keys.task_key_prefix(q), count - len(got)],
+                )
+            except BadDataError as exc:
+                err = BadDataError(f"queue {q!r}: {exc}", queue=q)
+                if queue_errors is None:
+                    raise err from exc
+                queue_errors[q] = err
+                continue
+            got.extend(_leased(q, flat or (), float(expiry)))
             if len(got) >= count:
                 break
         return got
+
+    def archive_unreadable(
+        self, queue: str, task_id: str, reason: str, salvaged: Any = None, now: float | None = None
+    ) -> str:
+        """Archive a leased task that cannot be run, with an error saying why (pyasynq only:
+        Go leaves it in active for ever). Returns the type its task key had. See
+        ``archive_unreadable.lua``; ``salvaged`` is a decoded message to keep type and payload of.
+        """
+        now = self._t(now)
+        msg = unreadable_message(queue, task_id, reason, salvaged)
+        msg.last_failed_at = int(now)
+        try:
+            kind = self.run(
+                "archive_unreadable",
+                [
+                    keys.task_key(queue, task_id),
+                    keys.active(queue),
+                    keys.lease(queue),
+                    keys.archived(queue),
+                ],
+                [task_id, msg.SerializeToString(), int(now)],
+            )
+        except BrokerError as exc:
+            if "NOT FOUND" in str(exc):
+                raise TaskNotActiveError(str(exc)) from exc
+            raise
+        return to_str(kind)
 
     # -- outcomes ---------------------------------------------------------------------------
     def done_many(
@@ -172,7 +309,9 @@ class WorkerOps(BrokerBase):
             ],
             args,
         )
-        return [int(x) == 1 for x in replies]
+        if any(int(x) == 2 for x in replies):
+            _report_bad_counter(queue)
+        return [int(x) >= 1 for x in replies]
 
     def done(
         self, queue: str, task_id: str, unique_key: str = "", now: float | None = None
@@ -314,6 +453,17 @@ class WorkerOps(BrokerBase):
             with self.errors():
                 self.redis.zadd(keys.lease(queue), dict.fromkeys(task_ids, expiry), xx=True)
         return float(expiry)
+
+    def claim_lease_expired(self, queue: str, cutoff: float) -> list[Leased]:
+        """Tasks whose lease expired at or before ``cutoff``, and active ids without any lease
+        (leased at ``cutoff`` now), each with its message or what is wrong with it
+        (``claim_lease_expired.lua``). The recoverer retries or archives every one."""
+        flat = self.run(
+            "claim_lease_expired",
+            [keys.lease(queue), keys.active(queue)],
+            [int(cutoff), keys.task_key_prefix(queue)],
+        )
+        return _leased(queue, flat or (), float(cutoff))
 
     def list_lease_expired(self, queue: str, cutoff: float) -> list[bytes]:
         """Encoded messages of tasks whose lease expired at or before ``cutoff`` (§4.18)."""

@@ -1,7 +1,8 @@
 """What every ``pyasynq`` command shares: the Redis option, tables, JSON output and exit codes.
 
-Exit codes: 0 success, 1 the operation was refused (not found, wrong state, not empty),
-2 bad usage (click), 3 Redis could not be reached.
+Exit codes: 0 success, 1 the operation was refused (not found, wrong state, not empty, or
+Redis holds data that cannot be read: a key of the wrong type, an undecodable message),
+2 bad usage (click), 3 Redis could not be reached (connection errors and timeouts only).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import click
 
-from pyasynq.errors import AsynqError, BrokerError
+from pyasynq.errors import AsynqError, BadDataError, RedisUnavailableError
 
 EXIT_REFUSED = 1
 EXIT_REDIS = 3
@@ -116,23 +117,45 @@ def guarded(func: Callable) -> Callable:
         from redis.exceptions import RedisClusterException
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
+        _opened.clear()
         try:
-            return func(*args, **kwargs)
-        except BrokerError as exc:
+            result = func(*args, **kwargs)
+            report_bad_data()
+            return result
+        except RedisUnavailableError as exc:
             fail(str(exc), EXIT_REDIS)
         except (RedisClusterException, RedisConnectionError, RedisTimeoutError) as exc:
             # what the broker did not wrap (a cluster whose nodes cannot be reached at startup)
             fail(f"cannot reach Redis: {exc}", EXIT_REDIS)
+        except BadDataError as exc:
+            fail(f"bad data in Redis: {exc}", EXIT_REFUSED)
         except (AsynqError, ValueError) as exc:
             fail(str(exc), EXIT_REFUSED)
 
     return wrapper
 
 
+_opened: list[Any] = []
+
+
 def inspector(redis_url: str) -> Any:
     from pyasynq.inspector import Inspector
 
-    return Inspector(redis_url, clock=cli_clock())
+    insp = Inspector(redis_url, clock=cli_clock())
+    _opened.append(insp)  # so guarded() can name the bad data its reads left out
+    return insp
+
+
+def report_bad_data() -> None:
+    """After a command printed what it could read, name on stderr every bad record its
+    Inspector left out (a queue key of the wrong type, an undecodable task, ...)."""
+    seen: dict[str, None] = {}
+    for insp in _opened:
+        seen.update(dict.fromkeys(insp.problems_seen))
+        insp.problems_seen.clear()
+    _opened.clear()
+    for problem in seen:
+        click.echo(f"warning: bad data in Redis, left out: {problem}", err=True)
 
 
 def cli_clock() -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
+from pyasynq.queue_faults import QueueFaults
 
 
 class Forwarder(Periodic):
@@ -24,8 +25,9 @@ class Forwarder(Periodic):
         # Go's first run is after one interval.
         super().__init__(interval, run_at_start=False, logger=logger)
         self.broker, self.queues, self.clock = broker, list(queues), clock
+        self.queue_faults = QueueFaults(clock, self.log, base=0.0, cap=0.0)
 
     def run_once(self) -> None:
         now = self.clock.now()
-        for q in self.queues:
-            self.broker.forward_if_ready(q, now=now)
+        for q in self.queues:  # bad data in one queue is logged and skipped, not fatal to all
+            self.queue_faults.guard(q, lambda q=q: self.broker.forward_if_ready(q, now=now))

@@ -7,6 +7,7 @@ from typing import Any
 
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
+from pyasynq.queue_faults import QueueFaults
 
 
 class Janitor(Periodic):
@@ -33,8 +34,12 @@ class Janitor(Periodic):
             clock,
             batch_size,
         )
+        self.queue_faults = QueueFaults(clock, self.log, base=0.0, cap=0.0)
 
     def run_once(self) -> None:
         now = self.clock.now()
-        for q in self.queues:
-            self.broker.delete_expired_completed(q, now=now, batch=self.batch_size)
+        for q in self.queues:  # bad data in one queue is logged and skipped, not fatal to all
+            self.queue_faults.guard(
+                q,
+                lambda q=q: self.broker.delete_expired_completed(q, now=now, batch=self.batch_size),
+            )

@@ -2,6 +2,11 @@
 
 Every minute (first run at start): cutoff = now - 30 s, the allowance Go gives for clock skew
 between servers. A task found there belonged to a worker that died or lost Redis (spec §6.4).
+
+Unlike Go, nothing is left in active for ever: a task whose message is missing or cannot be
+decoded is archived with an error saying why, and an id in active without any lease is
+recovered too. A queue whose keys hold bad data is skipped (logged at most once a minute)
+without stopping the others.
 """
 
 from __future__ import annotations
@@ -12,11 +17,11 @@ from datetime import timedelta
 from typing import Any
 
 from pyasynq import worker_log
-from pyasynq.broker.codec import CorruptMessageError, decode_task
 from pyasynq.broker.worker import TaskNotActiveError
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
-from pyasynq.errors import BrokerError, LeaseExpiredError
+from pyasynq.errors import BadDataError, BrokerError, LeaseExpiredError, RedisUnavailableError
+from pyasynq.queue_faults import QueueFaults
 from pyasynq.task import Task
 
 LEASE_CUTOFF = 30
@@ -42,27 +47,50 @@ class Recoverer(Periodic):
         self.retry_delay_func, self.is_failure = retry_delay_func, is_failure
         self.cutoff = cutoff
         self.recovered = 0
+        self.archived_unreadable = 0
+        # a queue with bad data is logged at most once a minute (no benching: one run a minute)
+        self.queue_faults = QueueFaults(clock, self.log, base=0.0, cap=0.0)
 
     def run_once(self) -> None:
         now = self.clock.now()
         err = LeaseExpiredError()
         for q in self.queues:
-            for data in self.broker.list_lease_expired(q, now - self.cutoff):
-                try:
-                    msg = decode_task(data)
-                except CorruptMessageError as exc:
-                    self.log.error("queue %s: undecodable lease-expired task: %s", q, exc)
-                    continue
-                try:
-                    self._recover(msg, err, now)
-                    self.recovered += 1
-                except TaskNotActiveError:
-                    pass  # someone else recovered it first
-                except BrokerError as exc:
-                    worker_log.connection_health(self.broker).failed(exc, self.name, self.log)
+            try:
+                found = self.broker.claim_lease_expired(q, now - self.cutoff)
+            except BadDataError as exc:
+                self.queue_faults.failed(q, exc)
+                continue
+            for leased in found:
+                self._settle(leased, err, now)
         if hasattr(self.broker, "reclaim_stale_aggregation_sets"):
             for q in self.queues:
-                self.broker.reclaim_stale_aggregation_sets(q, now)
+                try:
+                    self.broker.reclaim_stale_aggregation_sets(q, now)
+                except BadDataError as exc:
+                    self.queue_faults.failed(q, exc)
+
+    def _settle(self, leased: Any, err: BaseException, now: float) -> None:
+        """Retry or archive one lease-expired task; archive it as unreadable when it is."""
+        msg, problem = leased.message()
+        try:
+            if problem:
+                self.log.error(
+                    "task %s of queue %r cannot be run, archiving it: %s",
+                    leased.task_id,
+                    leased.queue,
+                    problem,
+                )
+                self.broker.archive_unreadable(leased.queue, leased.task_id, problem, msg, now=now)
+                self.archived_unreadable += 1
+                return
+            self._recover(msg, err, now)
+            self.recovered += 1
+        except TaskNotActiveError:
+            pass  # someone else recovered it first
+        except RedisUnavailableError as exc:
+            worker_log.connection_health(self.broker).failed(exc, self.name, self.log)
+        except BrokerError as exc:
+            self.log.warning("could not recover task %s: %s", leased.task_id, exc)
 
     def _recover(self, msg: Any, err: BaseException, now: float) -> None:
         text = str(err)

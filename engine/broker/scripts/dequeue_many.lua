@@ -1,6 +1,10 @@
 -- dequeue_many: what dequeue.lua (spec §4.10) does, up to ARGV[3] times in one call.
 -- Each id goes through exactly Go's steps (RPOPLPUSH pending->active, HSET state=active,
 -- HDEL pending_since, ZADD lease, HGET msg), so Redis ends as after that many Go dequeues.
+-- Unlike Go it checks the types of the queue's keys before the first write, so a key of the
+-- wrong type fails the call before anything moved (Go would leave an id in active without a
+-- lease), and a task key that is not a hash is leased without being written, for the worker to
+-- archive. An idle queue costs the same commands as Go's dequeue.
 -- KEYS[1] pending list         asynq:{q}:pending
 -- KEYS[2] paused key           asynq:{q}:paused
 -- KEYS[3] active list          asynq:{q}:active
@@ -8,11 +12,30 @@
 -- ARGV[1] lease expiry in Unix seconds (now + 30 s)
 -- ARGV[2] task key prefix      asynq:{q}:t:
 -- ARGV[3] most tasks to take (>= 1)
--- returns an array of encoded TaskMessages, oldest first; empty when paused or empty
--- (an id whose hash has no msg is moved and leased like Go does, and left out of the reply)
+-- returns a flat array, 3 items per task, oldest first: id, msg (nil when the hash has none),
+-- the type the task key had ("hash", "none" or another type); empty when paused or empty.
+-- error WRONGTYPE (nothing written) when pending, active or lease has the wrong type.
 local out = {}
 if redis.call("EXISTS", KEYS[2]) == 1 then
   return out
+end
+local function wrongtype(key, what, want)
+  return redis.error_reply("WRONGTYPE the " .. what .. " key holds a " .. redis.call("TYPE", key).ok .. ", not a " .. want)
+end
+-- an idle queue costs what Go's dequeue costs (EXISTS + one read); the type checks run only
+-- when there is something to move, before the first write
+local waiting = redis.pcall("LLEN", KEYS[1])
+if type(waiting) == "table" then
+  return wrongtype(KEYS[1], "pending", "list")
+end
+if waiting == 0 then
+  return out
+end
+for _, e in ipairs({{KEYS[3], "list", "active"}, {KEYS[4], "zset", "lease"}}) do
+  local t = redis.call("TYPE", e[1]).ok
+  if t ~= "none" and t ~= e[2] then
+    return wrongtype(e[1], e[3], e[2])
+  end
 end
 for _ = 1, tonumber(ARGV[3]) do
   local id = redis.call("RPOPLPUSH", KEYS[1], KEYS[3])
@@ -20,12 +43,21 @@ for _ = 1, tonumber(ARGV[3]) do
     break
   end
   local key = ARGV[2] .. id
-  redis.call("HSET", key, "state", "active")
-  redis.call("HDEL", key, "pending_since")
-  redis.call("ZADD", KEYS[4], ARGV[1], id)
-  local msg = redis.call("HGET", key, "msg")
-  if msg then
-    out[#out + 1] = msg
+  local msg = false
+  local t = "hash"
+  local added = redis.pcall("HSET", key, "state", "active")
+  if type(added) == "table" then
+    t = redis.call("TYPE", key).ok -- not a hash: leased untouched, for the worker to archive
+  else
+    redis.call("HDEL", key, "pending_since")
+    msg = redis.call("HGET", key, "msg")
+    if not msg and added == 1 and redis.call("HLEN", key) == 1 then
+      t = "none" -- HSET made Go's stub: there was no task hash
+    end
   end
+  redis.call("ZADD", KEYS[4], ARGV[1], id)
+  out[#out + 1] = id
+  out[#out + 1] = msg
+  out[#out + 1] = t
 end
 return out

@@ -10,7 +10,8 @@
 -- ARGV[2] max int64
 -- ARGV[3] task key prefix      asynq:{q}:t:
 -- ARGV[4], ARGV[5], ...        pairs: task id, unique key ("" when the task has none)
--- returns an array with one entry per task: 1 done, 0 NOT FOUND (task no longer active)
+-- returns an array with one entry per task: 1 done, 0 NOT FOUND (task no longer active),
+-- 2 done but a processed counter is not an integer (bad data: left as it is, not counted)
 local out = {}
 for i = 4, #ARGV, 2 do
   local id, ukey = ARGV[i], ARGV[i + 1]
@@ -18,20 +19,26 @@ for i = 4, #ARGV, 2 do
   if redis.call("LREM", KEYS[1], 0, id) ~= 0
       and redis.call("ZREM", KEYS[2], id) ~= 0
       and redis.call("DEL", ARGV[3] .. id) ~= 0 then
-    local n = redis.call("INCR", KEYS[3])
-    if tonumber(n) == 1 then
+    ok = 1
+    -- a counter that is not an integer (bad data) must not undo the acknowledgement: the
+    -- task is done either way, only the statistic is lost (reported as 2)
+    local n = redis.pcall("INCR", KEYS[3])
+    if type(n) ~= "number" then
+      ok = 2
+    elseif n == 1 then
       redis.call("EXPIREAT", KEYS[3], ARGV[1])
     end
-    local total = redis.call("GET", KEYS[4])
-    if tonumber(total) == tonumber(ARGV[2]) then
+    local total = redis.pcall("GET", KEYS[4])
+    if type(total) == "table" then
+      ok = 2
+    elseif tonumber(total) == tonumber(ARGV[2]) then
       redis.call("SET", KEYS[4], 1)
-    else
-      redis.call("INCR", KEYS[4])
+    elseif type(redis.pcall("INCR", KEYS[4])) ~= "number" then
+      ok = 2
     end
-    if ukey ~= "" and redis.call("GET", ukey) == id then
+    if ukey ~= "" and redis.pcall("GET", ukey) == id then
       redis.call("DEL", ukey)
     end
-    ok = 1
   end
   out[#out + 1] = ok
 end

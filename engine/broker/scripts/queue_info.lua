@@ -13,27 +13,70 @@
 -- returns {pending, active, scheduled, retry, archived, completed, processed, failed,
 --          processed_total, failed_total, paused (0/1), groups, aggregating,
 --          oldest pending_since (ns, as a string; "" when unknown),
---          memory estimate in bytes (integer, truncated like a Lua number reply)}
+--          memory estimate in bytes (integer, truncated like a Lua number reply),
+--          problems: an array of "<key kind>: <what is wrong>" (empty for a healthy queue)}
+-- A key of the wrong type, or a counter that is not an integer, counts as 0 and is named in
+-- the problems instead of failing the whole call (Go fails with WRONGTYPE), so readers show
+-- the rest of the queue and say which key is bad. Healthy queues give exactly Go's figures.
 local sample_size = tonumber(ARGV[3])
 if sample_size <= 0 then
   return redis.error_reply("ERR sample size must be a positive number")
 end
+local problems = {}
+local names = {"pending", "active", "scheduled", "retry", "archived", "completed",
+  "processed today", "failed today", "processed", "failed", "paused", "groups"}
+local function typed(i, want)
+  local t = redis.call("TYPE", KEYS[i]).ok
+  if t == "none" or t == want then
+    return t
+  end
+  problems[#problems + 1] = names[i] .. ": holds a " .. t .. ", not a " .. want
+  return nil
+end
+local function counter(i)
+  if not typed(i, "string") then
+    return 0
+  end
+  local raw = redis.call("GET", KEYS[i])
+  if not raw then
+    return 0
+  end
+  -- Redis counters are 64-bit integers; Lua numbers are exact up to 2^53
+  local n = tonumber(raw)
+  if not string.match(raw, "^%-?%d+$") or not n or n >= 2^53 or n <= -2^53 then
+    problems[#problems + 1] = names[i] .. ": " .. string.sub(raw, 1, 40) .. " is not an integer counter"
+    return 0
+  end
+  return n
+end
 local res = {}
-res[1] = redis.call("LLEN", KEYS[1])
-res[2] = redis.call("LLEN", KEYS[2])
-for i = 3, 6 do
-  res[i] = redis.call("ZCARD", KEYS[i])
+local is_list = {[1] = true, [2] = true}
+for i = 1, 6 do
+  local t = typed(i, is_list[i] and "list" or "zset")
+  if t == "none" or not t then
+    res[i] = 0
+  elseif is_list[i] then
+    res[i] = redis.call("LLEN", KEYS[i])
+  else
+    res[i] = redis.call("ZCARD", KEYS[i])
+  end
 end
 for i = 7, 10 do
-  res[i] = tonumber(redis.call("GET", KEYS[i]) or "0") or 0
+  res[i] = counter(i)
 end
 res[11] = redis.call("EXISTS", KEYS[11])
-local groups = redis.call("SMEMBERS", KEYS[12])
+local groups = {}
+if typed(12, "set") then
+  groups = redis.call("SMEMBERS", KEYS[12])
+end
 res[12] = #groups
 local since = ""
-local tail = redis.call("LRANGE", KEYS[1], -1, -1)
-if #tail > 0 then
-  since = redis.call("HGET", ARGV[1] .. tail[1], "pending_since") or ""
+if res[1] > 0 then
+  local tail = redis.call("LRANGE", KEYS[1], -1, -1)
+  local tkey = ARGV[1] .. tail[1]
+  if redis.call("TYPE", tkey).ok == "hash" then
+    since = redis.call("HGET", tkey, "pending_since") or ""
+  end
 end
 
 -- memory estimate: active and pending lists first, then the four zsets, then groups
@@ -74,8 +117,13 @@ if #groups > 0 then
   local agg_sum, samples = 0, 0
   for i, g in ipairs(groups) do
     local gkey = ARGV[2] .. g
-    aggregating = aggregating + redis.call("ZCARD", gkey)
-    if i <= tonumber(ARGV[4]) then
+    local gt = redis.call("TYPE", gkey).ok
+    if gt ~= "zset" and gt ~= "none" then
+      problems[#problems + 1] = "group " .. string.sub(g, 1, 40) .. ": holds a " .. gt .. ", not a zset"
+    else
+      aggregating = aggregating + redis.call("ZCARD", gkey)
+    end
+    if gt == "zset" and i <= tonumber(ARGV[4]) then
       for _, id in ipairs(redis.call("ZRANGE", gkey, 0, sample_size - 1)) do
         local bytes = redis.call("MEMORY", "USAGE", ARGV[1] .. id)
         if bytes then
@@ -92,4 +140,5 @@ end
 res[13] = aggregating
 res[14] = since
 res[15] = total
+res[16] = problems
 return res
