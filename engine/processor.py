@@ -46,6 +46,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from pyasynq import completion
 from pyasynq.broker.codec import CorruptMessageError, decode_task
 from pyasynq.broker.worker import TaskNotActiveError
 from pyasynq.clock import Clock, utc_day
@@ -546,7 +547,7 @@ class Processor:
 
     def _ack_success(self, msg: Any, now: float) -> None:
         if msg.retention > 0:
-            self.broker.mark_complete(msg, now=now)
+            completion.complete(self.broker, msg, now)  # workflow continuation, waiters
         else:
             self.broker.done(msg.queue, msg.id, msg.unique_key, now=now)
 
@@ -555,7 +556,7 @@ class Processor:
         if wraps(err, RevokeTask):
             self.broker.done(msg.queue, msg.id, msg.unique_key, now=now)
         elif msg.retried >= msg.retry or wraps(err, SkipRetry):
-            self.broker.archive(msg, text, now=now)
+            completion.archive(self.broker, msg, text, now)  # workflow continuation, waiters
         else:
             delay = _delay_seconds(self.retry_delay_func(msg.retried, err, task))
             self.broker.retry(

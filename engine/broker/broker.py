@@ -13,6 +13,7 @@ from pyasynq.broker.scheduling import SchedulingOps
 from pyasynq.broker.search import SearchOps
 from pyasynq.broker.shared_secret import SharedSecretOps
 from pyasynq.broker.worker import WorkerOps
+from pyasynq.broker.workflows import WorkflowOps
 
 __all__ = ["Broker", "NewTask"]
 
@@ -29,6 +30,7 @@ class Broker(
     MetricsOps,
     AuditOps,
     SharedSecretOps,
+    WorkflowOps,
 ):
     """The only object in pyasynq that talks to Redis.
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from pyasynq import completion
 from pyasynq.broker.codec import CorruptMessageError, decode_task
 from pyasynq.broker.worker import TaskNotActiveError
 from pyasynq.clock import Clock
@@ -66,7 +67,7 @@ class Recoverer(Periodic):
     def _recover(self, msg: Any, err: BaseException, now: float) -> None:
         text = str(err)
         if msg.retried >= msg.retry:
-            self.broker.archive(msg, text, now=now)
+            completion.archive(self.broker, msg, text, now)  # fires a workflow's on_failure
             return
         task = Task(msg.type, bytes(msg.payload), headers=dict(msg.headers))
         task.id, task.queue = msg.id, msg.queue

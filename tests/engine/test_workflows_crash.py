@@ -1,0 +1,110 @@
+"""200 workflows while worker processes are SIGKILLed again and again: every workflow finishes
+exactly once, every continuation is enqueued exactly once, every callback sees right results.
+
+Execution is at-least-once (a task killed mid-run runs again), so a callback handler may run
+twice; what must never happen is a lost or doubled *continuation*: the test counts enqueues
+per workflow (written by the same script that records each outcome) and callback task ids.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import redis
+
+from pyasynq import Client, Inspector, Task
+from pyasynq.broker import keys
+from pyasynq.broker.codec import decode_task
+from pyasynq.workflows import chain, chord, group
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = 200
+BUDGET = 40.0  # seconds for the whole run; it takes well under half of that
+KILL_WINDOW = 8.0  # SIGKILLs during the first seconds, while most workflows are in flight
+
+
+def spawn(url: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.support.workflow_worker", url],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_sigkilled_workers_finish_every_workflow_exactly_once(redis_url):
+    r = redis.Redis.from_url(redis_url)
+    client = Client(redis_url)
+    insp = Inspector(redis_url)
+    expected: dict[str, tuple[list[int], int]] = {}  # id -> (callback parents, enqueues)
+    for i in range(WORKFLOWS):
+        if i % 2:
+            flow = chain(Task("wstep", b"1"), Task("wstep", b"2"), Task("wstep", str(i)))
+            want, members = [3 + i], 4
+        else:
+            flow = chord(group(Task("wstep", str(k)) for k in range(3)), Task("wstep", b"0"))
+            want, members = [3], 5
+        wf = client.enqueue_workflow(flow, on_success=Task("wcb"))
+        expected[wf.id] = (want, members)
+    rng = random.Random(int(os.environ.get("PYASYNQ_FAULTS_SEED", "19")))
+    workers = [spawn(redis_url), spawn(redis_url)]
+    born = [time.monotonic()] * 2
+    kills = 0
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < BUDGET:
+            if not r.zcard("pyasynq:workflows:open"):
+                break
+            time.sleep(rng.uniform(0.3, 0.8))
+            now = time.monotonic()
+            # kill only a worker that had time to start and take tasks (imports take ~1 s)
+            grown = [i for i, t in enumerate(born) if now - t > 1.5]
+            if now - started < KILL_WINDOW and grown:
+                victim = rng.choice(grown)
+                os.kill(workers[victim].pid, signal.SIGKILL)
+                workers[victim].wait()
+                kills += 1
+                workers[victim], born[victim] = spawn(redis_url), time.monotonic()
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        for w in workers:
+            try:
+                w.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                w.kill()
+    elapsed = time.monotonic() - started
+    states = Counter()
+    recovered = 0  # members a killed worker held: their lease expired, they ran again
+    for wid, (want, members) in expected.items():
+        info = insp.get_workflow(wid)
+        pipe = r.pipeline(transaction=False)
+        for m in info.members:
+            pipe.hget(keys.task_key(m.queue, m.id), "msg")
+        recovered += sum(bool(decode_task(x).retried) for x in pipe.execute())
+        states[info.state] += 1
+        assert info.enqueues == members, (wid, info.enqueues)
+        assert all(m.state == "completed" for m in info.members), wid
+        assert [int(x) for x in (info.stages[-1][0].result,)] == want
+    assert states == {"succeeded": WORKFLOWS}
+    runs = [json.loads(x) for x in r.lrange("test:callbacks", 0, -1)]
+    by_workflow: dict[str, set[str]] = {}
+    for wid, task_id, got in runs:
+        assert got == expected[wid][0]
+        by_workflow.setdefault(wid, set()).add(task_id)
+    assert set(by_workflow) == set(expected)  # every callback ran...
+    assert all(len(ids) == 1 for ids in by_workflow.values())  # ...from one enqueue each
+    print(
+        f"\nWORKFLOWS {WORKFLOWS} workflows, {kills} SIGKILLs, {recovered} tasks recovered, "
+        f"{elapsed:.1f}s, "
+        f"{len(runs) - WORKFLOWS} callback re-runs (at-least-once execution)"
+    )
+    assert kills >= 5 and recovered > 0
