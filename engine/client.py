@@ -256,6 +256,12 @@ class Client:
 
         return wait_for_task(self.broker, task_id, queue=queue, timeout=timeout, **kw)
 
+    def wait_workflow(self, workflow_id: str, *, timeout: Duration = 60.0, **kw: Any) -> Any:
+        """Block until the workflow finished and its callbacks ran; its WorkflowInfo."""
+        from pyasynq.workflows import wait_workflow
+
+        return wait_workflow(self.broker, workflow_id, timeout=timeout, **kw)
+
     def enqueue_many(
         self, items: Iterable[Task | tuple[Task, dict[str, Any]]]
     ) -> list[TaskInfo | Exception]:

@@ -109,12 +109,15 @@ def wraps(err: BaseException | None, kind: type[BaseException]) -> bool:
 
 
 class WaitTimeoutError(AsynqError, TimeoutError):
-    """``Client.wait`` gave up: the task did not reach completed or archived in time."""
+    """``Client.wait`` gave up: the task did not reach completed or archived in time (or
+    ``Client.wait_workflow``: the workflow did not finish)."""
 
-    def __init__(self, queue: str, task_id: str, timeout: float, state: str) -> None:
+    def __init__(
+        self, queue: str, task_id: str, timeout: float, state: str, what: str = "task"
+    ) -> None:
         self.queue, self.task_id, self.timeout, self.state = queue, task_id, timeout, state
         super().__init__(
-            f'task {task_id} in queue "{queue}" is still {state} after waiting {timeout:g}s'
+            f'{what} {task_id} in queue "{queue}" is still {state} after waiting {timeout:g}s'
         )
 
 

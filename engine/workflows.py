@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,7 +35,7 @@ from typing import Any
 
 from pyasynq.broker.codec import CorruptMessageError, decode_task
 from pyasynq.completion import PARENTS_HEADER, WORKFLOW_HEADER, WORKFLOW_QUEUE_HEADER
-from pyasynq.errors import TaskIDConflictError, WorkflowNotFoundError
+from pyasynq.errors import TaskIDConflictError, WaitTimeoutError, WorkflowNotFoundError
 from pyasynq.task import Task, TaskInfo, from_unix
 
 DEFAULT_TTL = 7 * 24 * 3600
@@ -442,6 +443,34 @@ def list_workflows(
     return found, total - len(gone)
 
 
+def is_settled(info: WorkflowInfo) -> bool:
+    """Finished, and no member (a callback, a group sibling) is still enqueued."""
+    return info.state != "running" and not any(m.state == "enqueued" for m in info.members)
+
+
+def wait_workflow(
+    broker: Any,
+    workflow_id: str,
+    *,
+    timeout: float | timedelta = 60.0,
+    poll_interval: float = 0.2,
+) -> WorkflowInfo:
+    """Poll until the workflow finished and its callbacks ran (``is_settled``); raises
+    ``WaitTimeoutError`` after ``timeout`` seconds, ``WorkflowNotFoundError`` if unknown.
+    (For one member, ``Client.wait(member_id)`` once it is enqueued: until then it has no
+    task in Redis.)"""
+    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+    end = time.monotonic() + seconds
+    while True:
+        info = get_workflow(broker, workflow_id)
+        if is_settled(info):
+            return info
+        left = end - time.monotonic()
+        if left <= 0:
+            raise WaitTimeoutError(info.queue, workflow_id, seconds, info.state, "workflow")
+        time.sleep(min(poll_interval, left))
+
+
 # -- cancelling and reconciling ------------------------------------------------------------
 def cancel_workflow(broker: Any, workflow_id: str) -> WorkflowInfo:
     """No continuation fires any more; pending/scheduled/retry members are deleted, running
@@ -481,7 +510,7 @@ def reconcile(broker: Any, now: float | None = None, batch: int = RECONCILE_BATC
     settled = 0
     done: list[str] = []
     gone: list[str] = []
-    for wid in broker.open_workflow_ids(batch):
+    for wid in broker.open_workflow_ids(batch, rotate=True):
         home = broker.workflow_home(wid)
         raw = broker.read_workflow(wid) if home is not None else None
         if raw is None:

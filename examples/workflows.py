@@ -9,7 +9,8 @@ What it shows:
 * ``chain(fetch, parse, store)``: each step reads the previous step's result;
 * ``chord(group(square(i) for i in 1..10), total)``: the callback sums every member's result;
 * ``client.enqueue(task, on_success=..., on_failure=...)``: callbacks told the task's outcome;
-* ``client.wait(task_id)``: block until a task (with a retention) completed or archived.
+* ``client.wait(task_id)``: block until a task (with a retention) completed or archived;
+  ``client.wait_workflow(id)``: until a workflow finished and its callbacks ran.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 import sys
 
-from pyasynq import Client, Inspector, ServeMux, Server, SkipRetry, Task
+from pyasynq import Client, ServeMux, Server, SkipRetry, Task
 from pyasynq.workflows import chain, chord, group, parent_results, parents
 
 mux = ServeMux()
@@ -70,7 +71,6 @@ def main(url: str) -> dict[str, object]:
     server = Server(url, concurrency=4, janitor_interval=1)
     server.start(mux)
     client = Client(url)
-    insp = Inspector(url)
     try:
         pipeline = client.enqueue_workflow(
             chain(Task("wf:fetch"), Task("wf:parse"), Task("wf:store")), name="etl"
@@ -84,22 +84,23 @@ def main(url: str) -> dict[str, object]:
         refused = client.enqueue(
             Task.from_json("wf:charge", {"amount": -1}), on_failure=Task("wf:notify")
         )
-        # Wait for the last member of each workflow (members keep a retention by default).
-        out = {
-            "etl": client.wait(pipeline.stages[-1][0].id, timeout=30).result,
-            "sum of squares": client.wait(squares.stages[-1][0].id, timeout=30).result,
+        # A workflow's members are enqueued as their turn comes: wait for the workflow...
+        etl = client.wait_workflow(pipeline.id, timeout=30)
+        chorded = client.wait_workflow(squares.id, timeout=30)
+        # ...or for one task (with a retention) that exists: Client.wait / TaskInfo.wait.
+        out: dict[str, object] = {
+            "etl": etl.stages[-1][0].result,
+            "sum of squares": chorded.stages[-1][0].result,
+            "etl state": etl.state,
+            "chord state": chorded.state,
             "charge": client.wait(paid.id, timeout=30).result,
-            "refused": client.wait(refused.id, timeout=30).last_err,
+            "refused": refused.wait(client, timeout=30).last_err,
         }
-        for label, wf_id in (("etl", pipeline.id), ("chord", squares.id)):
-            info = insp.get_workflow(wf_id)
-            out[f"{label} state"] = info.state
-        cb = insp.get_workflow(paid.headers["pyasynq-workflow"]).on_success
-        out["on_success callback"] = client.wait(cb.id, queue=cb.queue, timeout=30).result
+        cb = client.wait_workflow(paid.headers["pyasynq-workflow"], timeout=30).on_success
+        out["on_success callback"] = cb.result
         return out
     finally:
         client.close()
-        insp.close()
         server.shutdown()
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 from collections.abc import Sequence
 from typing import Any
 
@@ -198,10 +199,18 @@ class WorkflowOps(BrokerBase):
             total = int(self.redis.zcard(WORKFLOWS))
         return [to_str(i) for i in ids], total
 
-    def open_workflow_ids(self, count: int = 500) -> list[str]:
-        """Workflows that may still need reconciling, oldest first."""
+    def open_workflow_ids(self, count: int = 500, *, rotate: bool = False) -> list[str]:
+        """Workflows that may still need reconciling, oldest first; with ``rotate``, when
+        there are more than ``count``, a window starting at a random place (so that every
+        open workflow is visited over a few calls, not only the oldest ones)."""
         with self.errors():
-            return [to_str(i) for i in self.redis.zrange(OPEN_WORKFLOWS, 0, count - 1)]
+            start = 0
+            if rotate:
+                total = int(self.redis.zcard(OPEN_WORKFLOWS))
+                if total > count:
+                    start = random.randrange(total - count + 1)
+            ids = self.redis.zrange(OPEN_WORKFLOWS, start, start + count - 1)
+        return [to_str(i) for i in ids]
 
     def forget_workflows(self, workflow_ids: Sequence[str], *, everywhere: bool) -> None:
         """Drop ids from the open index (and, ``everywhere``, from every index)."""

@@ -70,8 +70,11 @@ def test_task_wait_and_workflow_commands(run, client, redis_url):
     assert res.exit_code == 0 and wf.id in res.output and "running" in res.output
     res = run("workflow", "inspect", wf.id)
     assert res.exit_code == 0 and "completed" in res.output and "fine" in res.output
+    with pytest.raises(WaitTimeoutError, match="workflow .* still running"):
+        client.wait_workflow(wf.id, timeout=0.1, poll_interval=0.02)
     res = run("workflow", "cancel", wf.id)
     assert res.exit_code == 0 and "cancelled" in res.output
     assert Inspector(redis_url).get_workflow(wf.id).stages[1][0].state == "cancelled"
+    assert client.wait_workflow(wf.id, timeout=1).state == "cancelled"
     res = run("workflow", "inspect", "nope")
     assert res.exit_code == 1 and "does not exist" in res.output
