@@ -76,3 +76,34 @@ def cancel(workflow_id: str, redis_url: str) -> None:
     """Stop a workflow: pending members deleted, running ones cancelled."""
     info = inspector(redis_url).cancel_workflow(workflow_id)
     click.echo(f"workflow {info.id}: {info.state}")
+
+
+@command.command("reconcile")
+@click.option(
+    "--every",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="Repeat every N seconds until interrupted (default: once).",
+)
+@redis_option
+@guarded
+def reconcile(every: float | None, redis_url: str) -> None:
+    """Fire continuations of members finished by Go workers (what pyasynq Servers' janitors
+    do); for deployments whose workers are all Go."""
+    import time
+
+    from pyasynq.broker.broker import Broker
+    from pyasynq.workflows import reconcile as reconcile_once
+
+    broker = Broker(redis_url)
+    try:
+        while True:
+            settled = reconcile_once(broker)
+            click.echo(f"settled {settled} member(s)")
+            if every is None:
+                return
+            time.sleep(every)
+    except KeyboardInterrupt:
+        return
+    finally:
+        broker.close()

@@ -78,3 +78,14 @@ def test_task_wait_and_workflow_commands(run, client, redis_url):
     assert client.wait_workflow(wf.id, timeout=1).state == "cancelled"
     res = run("workflow", "inspect", "nope")
     assert res.exit_code == 1 and "does not exist" in res.output
+
+
+def test_workflow_reconcile_command(run, client):
+    from tests.engine.test_workflows import go_worker_finish
+
+    wf = client.enqueue_workflow(chain(Task("a"), Task("b")))
+    go_worker_finish(client.broker, "default", result=b"r")
+    res = run("workflow", "reconcile")
+    assert res.exit_code == 0 and "settled 1 member(s)" in res.output
+    assert run("workflow", "reconcile").output.strip() == "settled 0 member(s)"
+    assert Inspector(client.broker).get_workflow(wf.id).stages[1][0].state == "enqueued"
