@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pyasynq.broker.codec import CorruptMessageError, decode_task
-from pyasynq.completion import PARENTS_HEADER, WORKFLOW_HEADER, WORKFLOW_QUEUE_HEADER
+from pyasynq.completion import NO_WORKFLOW, PARENTS_HEADER, WORKFLOW_HEADER, WORKFLOW_QUEUE_HEADER
 from pyasynq.errors import TaskIDConflictError, WaitTimeoutError, WorkflowNotFoundError
 from pyasynq.task import Task, TaskInfo, from_unix
 
@@ -269,6 +269,8 @@ def enqueue_workflow(
         raise TypeError("on_success must be a Task")
     if on_failure is not None and not isinstance(on_failure, Task):
         raise TypeError("on_failure must be a Task")
+    if workflow_id is not None and (not workflow_id.strip() or workflow_id == NO_WORKFLOW):
+        raise ValueError(f"invalid workflow id {workflow_id!r}")
     broker = client.broker
     now = broker.now()
     wid = workflow_id or new_task_id()

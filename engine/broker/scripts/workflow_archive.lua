@@ -1,6 +1,6 @@
--- workflow_archive: archive (spec §4.15, Go's steps unchanged) for a task that carries
--- workflow metadata, plus, in the same call, the failure continuation and the completion
--- notice. Plain tasks never use it: they keep archive.lua.
+-- workflow_archive: archive (spec §4.15, Go's steps unchanged) for every final failure of a
+-- pyasynq worker or recoverer, plus, in the same call, the failure continuation of a member
+-- and the completion notice.
 -- KEYS[1] task hash            asynq:{q}:t:<id>
 -- KEYS[2] active list          asynq:{q}:active
 -- KEYS[3] lease zset           asynq:{q}:lease
@@ -10,6 +10,7 @@
 -- KEYS[7] total processed      asynq:{q}:processed
 -- KEYS[8] total failed         asynq:{q}:failed
 -- KEYS[9] workflow hash        pyasynq:{home}:wf:<workflow id>
+--                              (plain task: pyasynq:{q}:wf:-, never existing: no continuation)
 -- ARGV[1] task id
 -- ARGV[2] encoded TaskMessage (error_msg, last_failed_at updated)
 -- ARGV[3] now in Unix seconds

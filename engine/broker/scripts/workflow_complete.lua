@@ -1,6 +1,6 @@
--- workflow_complete: mark_complete (spec §4.12, Go's steps unchanged) for a task that carries
--- workflow metadata, plus, in the same call, the workflow continuation and the completion
--- notice. Plain tasks never use it: they keep mark_complete.lua.
+-- workflow_complete: mark_complete (spec §4.12, Go's steps unchanged) for every success with
+-- retention, plus, in the same call, the workflow continuation of a member and the completion
+-- notice. Successes without retention keep Go's done (done_many) script.
 -- KEYS[1] active list          asynq:{q}:active
 -- KEYS[2] lease zset           asynq:{q}:lease
 -- KEYS[3] completed zset       asynq:{q}:completed
@@ -8,6 +8,7 @@
 -- KEYS[5] daily processed      asynq:{q}:processed:<YYYY-MM-DD>
 -- KEYS[6] total processed      asynq:{q}:processed
 -- KEYS[7] workflow hash        pyasynq:{home}:wf:<workflow id>
+--                              (plain task: pyasynq:{q}:wf:-, never existing: no continuation)
 -- KEYS[8] unique lock key      (optional: only when msg.unique_key is set)
 -- ARGV[1] task id
 -- ARGV[2] stats expiry in Unix seconds (now + 90 days)
