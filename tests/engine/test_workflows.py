@@ -308,3 +308,48 @@ def test_cancel_deletes_pending_and_cancels_running(redis_url, client, servers, 
     assert info.state == "cancelled" and info.enqueues == 2
     assert r.zcard(keys.retry(Q)) == 0 and r.llen(keys.pending(Q)) == 0
     assert insp.cancel_workflow(wf.id).state == "cancelled"  # again: harmless
+
+
+def test_wait_is_pushed_and_polls_for_go_workers(redis_url, client, servers):
+    # pushed: with a 60 s poll interval, only the worker's notice can end the wait in time
+    t = client.enqueue(Task("square", b"3"), retention=60)
+    start(servers, redis_url, arith_mux())
+    assert client.wait(t.id, timeout=8, poll_interval=60).result == b"9"
+    for s in servers:
+        s.shutdown()
+    servers.clear()
+    # polled: a Go worker publishes nothing
+    g = client.enqueue(Task("square", b"4"), retention=60)
+    broker = Broker(redis_url)
+    timer = threading.Timer(0.3, go_worker_finish, (broker, Q), {"result": b"16"})
+    timer.start()
+    try:
+        assert client.wait(g.id, timeout=8, poll_interval=0.05).result == b"16"
+    finally:
+        timer.join()
+
+
+def test_recoverer_archive_fires_failure_callback_at_once(redis_url, clock, r):
+    """A worker died holding a member with no retry left: the recoverer archives it with the
+    workflow script, so on_failure is enqueued in that same call."""
+    from pyasynq.components.recoverer import Recoverer
+
+    broker = Broker(redis_url, clock=clock)
+    wf = Client(broker).enqueue_workflow(
+        chain(Task("add", b"1", max_retry=0), Task("add", b"2")), on_failure=Task("note")
+    )
+    assert broker.dequeue([Q]) is not None  # the worker that then dies
+    clock.advance(120)
+    rec = Recoverer(
+        broker,
+        [Q],
+        interval=60,
+        clock=clock,
+        retry_delay_func=lambda n, e, t: 1,
+        is_failure=lambda e: True,
+    )
+    rec.run_once()
+    info = Inspector(broker).get_workflow(wf.id)
+    assert info.state == "failed" and info.stages[0][0].state == "archived"
+    assert "lease expired" in info.failed.error
+    assert info.on_failure.state == "enqueued" and r.llen(keys.pending(Q)) == 1
