@@ -22,7 +22,7 @@ mux = ServeMux()
 
 @mux.handle("wstep")
 def step(ctx, task):
-    time.sleep(random.random() * 0.06)
+    time.sleep(random.random() * 0.03)
     total = int(task.payload) + sum(int(r) for r in parent_results(task))
     task.result_writer.write(str(total).encode())
 
