@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyasynq import workflows
-from pyasynq.workflows import WorkflowInfo
+from pyasynq import workflow_state as workflows
+from pyasynq.workflow_state import WorkflowInfo
 
 
 class InspectorWorkflows:

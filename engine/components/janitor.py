@@ -8,7 +8,7 @@ from typing import Any
 
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
-from pyasynq.workflows import reconcile as reconcile_workflows
+from pyasynq.workflow_state import reconcile as reconcile_workflows
 
 
 class Janitor(Periodic):

@@ -28,8 +28,8 @@ from pyasynq.workflows import chain, chord, group
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = 200
 BUDGET = 45.0  # seconds at most for the run (typically 10-25 s on a loaded 2-core machine)
-KILL_UNTIL = 0.2  # SIGKILLs while more than this share of the workflows is open
 MAX_KILLS = 6
+TASKS = WORKFLOWS // 2 * 4 + WORKFLOWS // 2 * 5  # chains: 3 + callback; chords: 3 + 1 + 1
 
 
 def heartbeat_pids(r: redis.Redis) -> tuple[set[int], set[int]]:
@@ -76,9 +76,13 @@ def test_sigkilled_workers_finish_every_workflow_exactly_once(redis_url):
             still_open = r.zcard("pyasynq:workflows:open")
             if not still_open:
                 break
-            time.sleep(rng.uniform(0.3, 0.8))
-            if still_open < WORKFLOWS * KILL_UNTIL or kills >= MAX_KILLS:
-                continue  # let the end of the run go undisturbed
+            time.sleep(0.1)
+            # one SIGKILL each time another 7% of the tasks was processed (7%, 14%, ...),
+            # so the kills are spread over the run however fast the machine is
+            processed = int(r.get(keys.processed_total("default")) or 0)
+            due = kills < MAX_KILLS and processed >= TASKS * 0.07 * (kills + 1)
+            if not due:
+                continue
             # a worker that is up (it sent a heartbeat; imports take a while on a loaded
             # machine), preferably one whose heartbeat lists tasks in flight
             live, busy = heartbeat_pids(r)
@@ -125,4 +129,4 @@ def test_sigkilled_workers_finish_every_workflow_exactly_once(redis_url):
         f"{elapsed:.1f}s, "
         f"{len(runs) - WORKFLOWS} callback re-runs (at-least-once execution)"
     )
-    assert kills >= 5 and recovered > 0
+    assert kills >= 4 and recovered > 0  # (a late milestone may come as the run ends)

@@ -22,7 +22,7 @@ mux = ServeMux()
 
 @mux.handle("wstep")
 def step(ctx, task):
-    time.sleep(random.random() * 0.03)
+    time.sleep(0.04 + random.random() * 0.04)
     total = int(task.payload) + sum(int(r) for r in parent_results(task))
     task.result_writer.write(str(total).encode())
 
