@@ -14,7 +14,8 @@ Why it looks like this (details in docs/workflows.md):
 * **Atomic continuations.** A member's success or final failure is written by one Lua script
   that also records it in the workflow hash and enqueues whatever follows. A worker killed at
   any instant therefore either wrote both or neither (then the task is redone): no
-  continuation is lost or doubled. Plain tasks keep Go's scripts.
+  continuation is lost or doubled. (The same script, without a workflow, writes every
+  success with retention and every archive: Go's steps plus the completion notice.)
 * **Go workers.** Members are ordinary Asynq tasks (with a retention, so a Go worker's
   success leaves a ``completed`` record). A Go worker runs them but fires nothing; the
   reconciler (run by every pyasynq Server's janitor, ``reconcile``) sees completed, archived
@@ -299,8 +300,10 @@ def enqueue_workflow(
         ttl=ttl_s,
         now=now,
     )
-    if not created:
+    if created == 0:
         raise TaskIDConflictError(f"workflow id {wid} is taken")
+    if created == -1:
+        raise TaskIDConflictError()
     return get_workflow(broker, wid)
 
 

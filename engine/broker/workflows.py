@@ -155,9 +155,10 @@ class WorkflowOps(BrokerBase):
         queues: set[str],
         ttl: int,
         now: float,
-    ) -> bool:
-        """Write the workflow and enqueue its first stage (one script); False if the id is
-        taken. The indexes are written first: an index entry without a workflow is pruned."""
+    ) -> int:
+        """Write the workflow and enqueue its first stage (one script): 1 done, 0 workflow id
+        taken, -1 a first-stage task id taken. The indexes are written first: an index entry
+        without a workflow is pruned."""
         with self.errors():
             pipe = self.redis.pipeline(transaction=False)
             pipe.sadd(keys.ALL_QUEUES, *sorted(queues))
@@ -174,7 +175,7 @@ class WorkflowOps(BrokerBase):
         ]
         for member_id, queue, stage, message in members:
             args += [member_id, queue, stage, message]
-        return int(self.run("workflow_create", [workflow_key(home_queue, workflow_id)], args)) == 1
+        return int(self.run("workflow_create", [workflow_key(home_queue, workflow_id)], args))
 
     def workflow_home(self, workflow_id: str) -> str | None:
         with self.errors():

@@ -16,7 +16,7 @@ from pyasynq import Client, Inspector, ServeMux, SkipRetry, Task
 from pyasynq.broker import keys
 from pyasynq.broker.broker import Broker
 from pyasynq.broker.codec import decode_task
-from pyasynq.errors import WorkflowNotFoundError
+from pyasynq.errors import TaskIDConflictError, WorkflowNotFoundError
 from pyasynq.workflows import (
     chain,
     chord,
@@ -196,6 +196,9 @@ def test_member_options_are_checked(client):
         client.enqueue_workflow(chain(Task("a", retention=0)))
     with pytest.raises(TypeError):
         group(chain(Task("a")))
+    taken = client.enqueue(Task("x"))
+    with pytest.raises(TaskIDConflictError):
+        client.enqueue(Task("y"), task_id=taken.id, on_success=Task("z"))
     with pytest.raises(WorkflowNotFoundError):
         Inspector(client.broker).get_workflow("nope")
 

@@ -6,10 +6,21 @@
 -- ARGV[4] spec JSON {"stages": [[ids]...], "on_success": id?, "on_failure": id?}
 -- ARGV[5] JSON object of the workflow's descriptive fields (id, name, queue, ...)
 -- ARGV[6..] per member: id, queue, stage index (-1 for a callback), encoded TaskMessage
--- returns 1 created, 0 when the workflow id is taken (nothing written)
+-- returns 1 created, 0 when the workflow id is taken, -1 when a first-stage task id is taken
+-- (nothing written in either case)
 -- #include workflow_lib
 if redis.call("EXISTS", KEYS[1]) == 1 then
   return 0
+end
+local spec = cjson.decode(ARGV[4])
+local queue_of = {}
+for i = 6, #ARGV, 4 do
+  queue_of[ARGV[i]] = ARGV[i + 1]
+end
+for _, id in ipairs(spec.stages[1]) do
+  if redis.call("EXISTS", "asynq:{" .. queue_of[id] .. "}:t:" .. id) == 1 then
+    return -1
+  end
 end
 local fields = cjson.decode(ARGV[5])
 for k, v in pairs(fields) do
@@ -22,7 +33,6 @@ for i = 6, #ARGV, 4 do
   redis.call("HSET", KEYS[1], "q:" .. id, ARGV[i + 1], "g:" .. id, ARGV[i + 2],
     "m:" .. id, ARGV[i + 3], "s:" .. id, "waiting")
 end
-local spec = cjson.decode(ARGV[4])
 for k, stage in ipairs(spec.stages) do
   redis.call("HSET", KEYS[1], "left:" .. (k - 1), #stage)
 end
