@@ -356,3 +356,16 @@ def test_recoverer_archive_fires_failure_callback_at_once(redis_url, clock, r):
     assert info.state == "failed" and info.stages[0][0].state == "archived"
     assert "lease expired" in info.failed.error
     assert info.on_failure.state == "enqueued" and r.llen(keys.pending(Q)) == 1
+
+
+def test_list_prunes_workflows_whose_record_expired(client, r):
+    insp = Inspector(client.broker)
+    a = client.enqueue_workflow(chain(Task("a")), name="kept")
+    b = client.enqueue_workflow(chain(Task("b")), name="expired")
+    assert r.ttl(f"pyasynq:{{default}}:wf:{b.id}") > 6 * 24 * 3600  # the 7-day default ttl
+    r.delete(f"pyasynq:{{default}}:wf:{b.id}")  # as its TTL would
+    found, total = insp.list_workflows()
+    assert [w.id for w in found] == [a.id] and total == 1
+    assert not r.zscore("pyasynq:workflows", b.id) and not r.hexists("pyasynq:workflows:home", b.id)
+    with pytest.raises(WorkflowNotFoundError):
+        insp.get_workflow(b.id)
