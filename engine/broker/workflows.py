@@ -140,6 +140,7 @@ class WorkflowOps(BrokerBase):
                 error,
                 int(now * 1e9),
                 done_channel(msg.id),
+                repr(float(now)),
             ],
         )
 

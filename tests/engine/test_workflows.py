@@ -158,6 +158,7 @@ def test_failing_member_stops_chain_and_fires_failure_callback(redis_url, client
     steps = [m.state for s in info.stages for m in s]
     assert steps == ["completed", "archived", "waiting"]
     assert info.failed is not None and info.failed.error == "boom: x"
+    assert info.finished >= info.created and info.failed.finished_at >= info.failed.enqueued_at
     assert info.on_success.state == "waiting" and info.on_failure.state == "completed"
     wait_for(lambda: log, what="failure callback ran")
     assert len(log) == 1 and log[0][1] == b"failed"

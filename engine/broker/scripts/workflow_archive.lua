@@ -22,6 +22,7 @@
 -- ARGV[9] error text
 -- ARGV[10] now in Unix nanoseconds (pending_since of continuations)
 -- ARGV[11] completion channel  pyasynq:done:<id>
+-- ARGV[12] now in Unix seconds, with its fraction (workflow times)
 -- returns OK; error NOT FOUND when the task is not active (nothing written)
 -- #include workflow_lib
 if redis.call("LREM", KEYS[2], 0, ARGV[1]) == 0 then
@@ -63,7 +64,7 @@ else
   redis.call("INCR", KEYS[8])
 end
 if redis.call("EXISTS", KEYS[9]) == 1 then
-  wf_settle(KEYS[9], ARGV[1], "archived", false, ARGV[9], ARGV[3], ARGV[10])
+  wf_settle(KEYS[9], ARGV[1], "archived", false, ARGV[9], ARGV[12], ARGV[10])
 end
 redis.call("PUBLISH", ARGV[11], "archived")
 return redis.status_reply("OK")
