@@ -213,9 +213,14 @@ class Client:
         task_id: str | None = None,
         retention: Duration | None = None,
         group: str | None = None,
+        on_success: Task | None = None,
+        on_failure: Task | None = None,
     ) -> TaskInfo:
         """Enqueue ``task``; options override the Task's own. Raises ``DuplicateTaskError``,
-        ``TaskIDConflictError``, ``ValueError`` for bad options and ``BrokerError``."""
+        ``TaskIDConflictError``, ``ValueError`` for bad options and ``BrokerError``.
+
+        ``on_success``/``on_failure``: a task enqueued when this one completes / is archived,
+        told its id and result or error (``pyasynq.workflows.parents``); see workflows."""
         given = {
             "queue": queue,
             "max_retry": max_retry,
@@ -228,9 +233,34 @@ class Client:
             "retention": retention,
             "group": group,
         }
+        if on_success is not None or on_failure is not None:
+            from pyasynq.workflows import enqueue_with_callbacks
+
+            given = {k: v for k, v in given.items() if v is not None}
+            return enqueue_with_callbacks(self, task, given, on_success, on_failure)
         new, opts = self._build(task, {k: v for k, v in given.items() if v is not None})
         self._check(self.broker.create_task(new))
         return self._info(new, task, opts, self.broker.now())
+
+    def enqueue_workflow(self, flow: Any, **options: Any) -> Any:
+        """Enqueue a ``chain``/``group``/``chord`` (``pyasynq.workflows``); a WorkflowInfo."""
+        from pyasynq.workflows import enqueue_workflow
+
+        return enqueue_workflow(self, flow, **options)
+
+    def wait(
+        self, task_id: str, *, queue: str = "default", timeout: Duration = 30.0, **kw: Any
+    ) -> TaskInfo:
+        """Block until the task is completed or archived (``pyasynq.results.wait_for_task``)."""
+        from pyasynq.results import wait_for_task
+
+        return wait_for_task(self.broker, task_id, queue=queue, timeout=timeout, **kw)
+
+    def wait_workflow(self, workflow_id: str, *, timeout: Duration = 60.0, **kw: Any) -> Any:
+        """Block until the workflow finished and its callbacks ran; its WorkflowInfo."""
+        from pyasynq.workflows import wait_workflow
+
+        return wait_workflow(self.broker, workflow_id, timeout=timeout, **kw)
 
     def enqueue_many(
         self, items: Iterable[Task | tuple[Task, dict[str, Any]]]

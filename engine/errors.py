@@ -129,3 +129,34 @@ def error_chain(err: BaseException | None):
 def wraps(err: BaseException | None, kind: type[BaseException]) -> bool:
     """True when ``err`` is, or was raised from, an exception of ``kind``."""
     return any(isinstance(e, kind) for e in error_chain(err))
+
+
+class WaitTimeoutError(AsynqError, TimeoutError):
+    """``Client.wait`` gave up: the task did not reach completed or archived in time (or
+    ``Client.wait_workflow``: the workflow did not finish)."""
+
+    def __init__(
+        self, queue: str, task_id: str, timeout: float, state: str, what: str = "task"
+    ) -> None:
+        self.queue, self.task_id, self.timeout, self.state = queue, task_id, timeout, state
+        super().__init__(
+            f'{what} {task_id} in queue "{queue}" is still {state} after waiting {timeout:g}s'
+        )
+
+
+class NoRetentionError(AsynqError):
+    """Waiting for a task that has no retention: its success deletes it, result included,
+    so there would be nothing to find; refused up front instead of waiting in vain."""
+
+    def __init__(self, queue: str, task_id: str) -> None:
+        self.queue, self.task_id = queue, task_id
+        super().__init__(
+            f'task {task_id} in queue "{queue}" has no retention: on success it is deleted '
+            "with its result, so it cannot be waited for; enqueue it with retention=..."
+        )
+
+
+class WorkflowNotFoundError(AsynqError):
+    def __init__(self, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(f"workflow {workflow_id} does not exist (or its retention ended)")

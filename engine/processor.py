@@ -46,7 +46,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from pyasynq import worker_log
+from pyasynq import completion, worker_log
 from pyasynq.broker.worker import Leased, TaskNotActiveError
 from pyasynq.clock import Clock, utc_day
 from pyasynq.context import (
@@ -580,7 +580,7 @@ class Processor:
 
     def _ack_success(self, msg: Any, now: float) -> None:
         if msg.retention > 0:
-            self.broker.mark_complete(msg, now=now)
+            completion.complete(self.broker, msg, now)  # workflow continuation, waiters
         else:
             self.broker.done(msg.queue, msg.id, msg.unique_key, now=now)
 
@@ -589,7 +589,7 @@ class Processor:
         if wraps(err, RevokeTask):
             self.broker.done(msg.queue, msg.id, msg.unique_key, now=now)
         elif msg.retried >= msg.retry or wraps(err, SkipRetry):
-            self.broker.archive(msg, text, now=now)
+            completion.archive(self.broker, msg, text, now)  # workflow continuation, waiters
             worker_log.failed_attempt(
                 self.log, msg, err, text, outcome=worker_log.outcome_of(err, msg)
             )

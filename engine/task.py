@@ -115,6 +115,14 @@ class TaskInfo:
     result: bytes | None = None
     unique_key: str = ""
 
+    def wait(self, client: Any, *, timeout: float | timedelta = 30.0, **kw: Any) -> TaskInfo:
+        """Block until this task is completed or archived; ``client`` is a Client or Broker
+        (``pyasynq.results.wait_for_task``)."""
+        from pyasynq.results import wait_for_task
+
+        broker = getattr(client, "broker", client)
+        return wait_for_task(broker, self.id, queue=self.queue, timeout=timeout, **kw)
+
     @classmethod
     def from_message(
         cls,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-MODULES = ("bulk", "edit", "export", "api", "cron_controls", "alerts")
+MODULES = ("bulk", "edit", "export", "api", "cron_controls", "alerts", "workflows")
 
 
 def blueprints() -> list[Any]:

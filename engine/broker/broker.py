@@ -14,6 +14,7 @@ from pyasynq.broker.scheduling import SchedulingOps
 from pyasynq.broker.search import SearchOps
 from pyasynq.broker.shared_secret import SharedSecretOps
 from pyasynq.broker.worker import WorkerOps
+from pyasynq.broker.workflows import WorkflowOps
 
 __all__ = ["Broker", "NewTask"]
 
@@ -31,6 +32,7 @@ class Broker(
     AuditOps,
     SharedSecretOps,
     LimitOps,
+    WorkflowOps,
 ):
     """The only object in pyasynq that talks to Redis.
 

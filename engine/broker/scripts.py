@@ -5,11 +5,20 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
+INCLUDE = "-- #include "
+
 
 @cache
 def source(name: str) -> str:
-    """The text of ``scripts/<name>.lua``."""
-    return resources.files(__package__).joinpath("scripts", f"{name}.lua").read_text("utf-8")
+    """The text of ``scripts/<name>.lua``; a line ``-- #include <other>`` is replaced by the
+    text of ``scripts/<other>.lua`` (shared Lua functions, e.g. ``workflow_lib``)."""
+    text = resources.files(__package__).joinpath("scripts", f"{name}.lua").read_text("utf-8")
+    if INCLUDE not in text:
+        return text
+    return "\n".join(
+        source(line[len(INCLUDE) :].strip()) if line.startswith(INCLUDE) else line
+        for line in text.splitlines()
+    )
 
 
 def names() -> list[str]:

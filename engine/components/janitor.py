@@ -1,4 +1,5 @@
-"""Janitor: deletes completed tasks whose retention ended (spec §4.19), every 8 s, batch 100."""
+"""Janitor: deletes completed tasks whose retention ended (spec §4.19), every 8 s, batch 100;
+then settles workflow members that finished outside pyasynq's scripts (``workflows.reconcile``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
 from pyasynq.queue_faults import QueueFaults
+from pyasynq.workflow_state import reconcile as reconcile_workflows
 
 
 class Janitor(Periodic):
@@ -43,3 +45,5 @@ class Janitor(Periodic):
                 q,
                 lambda q=q: self.broker.delete_expired_completed(q, now=now, batch=self.batch_size),
             )
+        # workflow members finished by a Go worker (or deleted): fire their continuations
+        reconcile_workflows(self.broker, now)

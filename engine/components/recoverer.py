@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from pyasynq import worker_log
+from pyasynq import completion, worker_log
 from pyasynq.broker.worker import TaskNotActiveError
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
@@ -95,7 +95,7 @@ class Recoverer(Periodic):
     def _recover(self, msg: Any, err: BaseException, now: float) -> None:
         text = str(err)
         if msg.retried >= msg.retry:
-            self.broker.archive(msg, text, now=now)
+            completion.archive(self.broker, msg, text, now)  # fires a workflow's on_failure
             return
         task = Task(msg.type, bytes(msg.payload), headers=dict(msg.headers))
         task.id, task.queue = msg.id, msg.queue

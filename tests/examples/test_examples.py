@@ -142,3 +142,14 @@ def test_producer_stream_makes_a_realistic_mix(redis_url, n):
     insp = Inspector(redis_url)
     total = sum(insp.get_queue_info(q).size for q in insp.queues())
     assert 0 < total <= n
+
+
+def test_workflows_example(redis_url):
+    from pyasynq.examples import workflows
+
+    out = workflows.main(redis_url)
+    assert out["etl"] == b"stored 3 rows"
+    assert out["sum of squares"] == b"385"
+    assert out["charge"] == b"charged" and out["refused"] == "negative amount"
+    assert out["etl state"] == "succeeded" and out["chord state"] == "succeeded"
+    assert out["on_success callback"].endswith(b": completed (charged)")

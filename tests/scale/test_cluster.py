@@ -128,3 +128,40 @@ def test_scheduler_enqueues_into_cluster(cluster_url):
     assert len(insp.list_scheduler_enqueue_events(entry)) == 1
     scheduler.shutdown()
     assert insp.scheduler_entries() == []
+
+
+def test_workflow_on_cluster_stays_in_its_home_queue_slot(cluster_url):
+    """A chord runs on a cluster (workflow hash in its queue's slot); members spread over
+    queues on other slots are refused up front, not failed at the first continuation."""
+    from pyasynq.workflows import chain, chord, group, parent_results
+
+    client = Client(cluster_url)
+    mux = ServeMux()
+
+    @mux.handle("n")
+    def n(ctx, task):
+        task.result_writer.write(task.payload)
+
+    @mux.handle("sum")
+    def total(ctx, task):
+        task.result_writer.write(str(sum(int(r) for r in parent_results(task))))
+
+    q, other = "default", "critical"
+    wf = client.enqueue_workflow(
+        chord(group(Task("n", str(i)) for i in range(5)), Task("sum")),
+        queue=q,
+        on_success=Task("n", b"cb"),
+    )
+    with pytest.raises(ValueError, match="home queue"):
+        client.enqueue_workflow(chain(Task("n", queue=other), Task("n", queue=q)))
+    server = Server(cluster_url, concurrency=4, queues={q: 1}, heartbeat_interval=1)
+    server.start(mux)
+    try:
+        insp = Inspector(cluster_url)
+        info = wait_for(
+            lambda: (i := insp.get_workflow(wf.id)).on_success.state == "completed" and i
+        )
+        assert info.state == "succeeded" and info.stages[1][0].result == b"10"
+        assert client.wait(info.on_success.id, queue=q, timeout=10).result == b"cb"
+    finally:
+        server.shutdown()

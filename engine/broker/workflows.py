@@ -1,0 +1,269 @@
+"""Workflow and result-notification operations (pyasynq only, under ``pyasynq:`` keys).
+
+A workflow is one hash per workflow, ``pyasynq:{<home queue>}:wf:<id>`` (layout in
+scripts/workflow_lib.lua and docs/workflows.md), plus two global indexes written outside the
+scripts: ``pyasynq:workflows`` (every workflow by creation time, for listing) and
+``pyasynq:workflows:open`` (workflows that may still need the reconciler). Members are ordinary
+Asynq tasks. The hash tag keeps a workflow in its home queue's cluster slot; on a cluster all
+members must therefore be in that queue (checked by ``pyasynq.workflows``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from pyasynq.broker import keys
+from pyasynq.broker.base import (
+    ARCHIVE_MAX_AGE,
+    ARCHIVE_MAX_SIZE,
+    MAX_INT64,
+    STATS_TTL,
+    BrokerBase,
+    to_str,
+)
+from pyasynq.broker.worker import TaskNotActiveError, _copy, _failure_keys
+from pyasynq.clock import utc_day
+from pyasynq.errors import BrokerError
+
+WORKFLOWS = "pyasynq:workflows"
+OPEN_WORKFLOWS = "pyasynq:workflows:open"
+WORKFLOW_HOMES = "pyasynq:workflows:home"
+DONE_CHANNEL_PREFIX = "pyasynq:done:"
+
+
+def workflow_key(home_queue: str, workflow_id: str) -> str:
+    """``pyasynq:{q}:wf:<id>``: in the home queue's cluster slot, outside Go's ``asynq:``."""
+    return f"pyasynq:{{{home_queue}}}:wf:{workflow_id}"
+
+
+def done_channel(task_id: str) -> str:
+    """Where a pyasynq worker announces that a task reached completed or archived."""
+    return DONE_CHANNEL_PREFIX + task_id
+
+
+class DoneSubscription:
+    """A pub/sub connection on one task's completion channel (hides redis-py from callers)."""
+
+    def __init__(self, ops: BrokerBase, task_id: str) -> None:
+        self._ops = ops
+        self._pubsub = ops.redis.pubsub(ignore_subscribe_messages=True)
+        with ops.errors():
+            self._pubsub.subscribe(done_channel(task_id))
+
+    def wait(self, timeout: float) -> str | None:
+        """The state announced within ``timeout`` seconds, or ``None``."""
+        with self._ops.errors():
+            msg = self._pubsub.get_message(timeout=max(0.0, timeout))
+        if msg and msg.get("type") == "message":
+            return to_str(msg.get("data"))
+        return None
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # closing must never hide the caller's outcome
+            self._pubsub.close()
+
+
+class WorkflowOps(BrokerBase):
+    # -- completion notices -----------------------------------------------------------------
+    def publish_done(self, task_id: str, state: str) -> None:
+        """Tell waiters (``Client.wait``) that ``task_id`` reached ``state``; best effort."""
+        with self.errors():
+            self.redis.publish(done_channel(task_id), state)
+
+    def subscribe_done(self, task_id: str) -> DoneSubscription:
+        return DoneSubscription(self, task_id)
+
+    # -- acknowledgements of workflow members (the processor's hook) ------------------------
+    def _ack_wf(self, name: str, script_keys: Sequence[str], args: Sequence[Any]) -> None:
+        try:
+            self.run(name, script_keys, args)
+        except BrokerError as exc:
+            if "NOT FOUND" in str(exc):
+                raise TaskNotActiveError(str(exc)) from exc
+            raise
+
+    def complete_member(self, msg: Any, wf_key: str, now: float | None = None) -> None:
+        """``mark_complete`` and the workflow continuation, in one script call."""
+        now = self.now() if now is None else now
+        msg = _copy(msg)
+        q = msg.queue
+        msg.completed_at = int(now)
+        script_keys = [
+            keys.active(q),
+            keys.lease(q),
+            keys.completed(q),
+            keys.task_key(q, msg.id),
+            keys.processed_daily(q, utc_day(now)),
+            keys.processed_total(q),
+            wf_key,
+        ]
+        if msg.unique_key:
+            script_keys.append(msg.unique_key)
+        self._ack_wf(
+            "workflow_complete",
+            script_keys,
+            [
+                msg.id,
+                int(now) + STATS_TTL,
+                int(now) + msg.retention,
+                msg.SerializeToString(),
+                MAX_INT64,
+                repr(float(now)),
+                int(now * 1e9),
+                done_channel(msg.id),
+            ],
+        )
+
+    def archive_member(self, msg: Any, error: str, wf_key: str, now: float | None = None) -> None:
+        """``archive`` and the workflow's failure continuation, in one script call."""
+        now = self.now() if now is None else now
+        msg = _copy(msg)
+        q = msg.queue
+        msg.error_msg = error
+        msg.last_failed_at = int(now)
+        self._ack_wf(
+            "workflow_archive",
+            [*_failure_keys(q, msg.id, keys.archived(q), utc_day(now)), wf_key],
+            [
+                msg.id,
+                msg.SerializeToString(),
+                int(now),
+                int(now) - ARCHIVE_MAX_AGE,
+                ARCHIVE_MAX_SIZE,
+                int(now) + STATS_TTL,
+                MAX_INT64,
+                keys.task_key_prefix(q),
+                error,
+                int(now * 1e9),
+                done_channel(msg.id),
+                repr(float(now)),
+            ],
+        )
+
+    # -- workflows ----------------------------------------------------------------------------
+    def create_workflow(
+        self,
+        home_queue: str,
+        workflow_id: str,
+        *,
+        spec: dict[str, Any],
+        fields: dict[str, str],
+        members: Sequence[tuple[str, str, int, bytes]],
+        queues: set[str],
+        ttl: int,
+        now: float,
+    ) -> int:
+        """Write the workflow and enqueue its first stage (one script): 1 done, 0 workflow id
+        taken, -1 a first-stage task id taken. The indexes are written first: an index entry
+        without a workflow is pruned."""
+        with self.errors():
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.sadd(keys.ALL_QUEUES, *sorted(queues))
+            pipe.zadd(WORKFLOWS, {workflow_id: now})
+            pipe.zadd(OPEN_WORKFLOWS, {workflow_id: now})
+            pipe.hset(WORKFLOW_HOMES, workflow_id, home_queue)
+            pipe.execute()
+        args: list[Any] = [
+            int(ttl),
+            repr(float(now)),
+            int(now * 1e9),
+            json.dumps(spec, separators=(",", ":")),
+            json.dumps(fields, separators=(",", ":")),
+        ]
+        for member_id, queue, stage, message in members:
+            args += [member_id, queue, stage, message]
+        return int(self.run("workflow_create", [workflow_key(home_queue, workflow_id)], args))
+
+    def workflow_home(self, workflow_id: str) -> str | None:
+        with self.errors():
+            home = self.redis.hget(WORKFLOW_HOMES, workflow_id)
+        return to_str(home) if home is not None else None
+
+    def read_workflow(self, workflow_id: str) -> dict[str, bytes] | None:
+        """The workflow hash (field -> raw value), or None when it expired or never existed."""
+        home = self.workflow_home(workflow_id)
+        if home is None:
+            return None
+        with self.errors():
+            raw = self.redis.hgetall(workflow_key(home, workflow_id))
+        if not raw:
+            return None
+        return {to_str(k): v for k, v in raw.items()}
+
+    def list_workflow_ids(self, start: int = 0, count: int = 50) -> tuple[list[str], int]:
+        """Workflow ids, newest first, and how many the index holds."""
+        with self.errors():
+            ids = self.redis.zrevrange(WORKFLOWS, start, start + count - 1)
+            total = int(self.redis.zcard(WORKFLOWS))
+        return [to_str(i) for i in ids], total
+
+    def open_workflow_ids(self, count: int = 500, *, rotate: bool = False) -> list[str]:
+        """Workflows that may still need reconciling, oldest first; with ``rotate``, when
+        there are more than ``count``, a window starting at a random place (so that every
+        open workflow is visited over a few calls, not only the oldest ones)."""
+        with self.errors():
+            start = 0
+            if rotate:
+                total = int(self.redis.zcard(OPEN_WORKFLOWS))
+                if total > count:
+                    start = random.randrange(total - count + 1)
+            ids = self.redis.zrange(OPEN_WORKFLOWS, start, start + count - 1)
+        return [to_str(i) for i in ids]
+
+    def forget_workflows(self, workflow_ids: Sequence[str], *, everywhere: bool) -> None:
+        """Drop ids from the open index (and, ``everywhere``, from every index)."""
+        if not workflow_ids:
+            return
+        with self.errors():
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.zrem(OPEN_WORKFLOWS, *workflow_ids)
+            if everywhere:
+                pipe.zrem(WORKFLOWS, *workflow_ids)
+                pipe.hdel(WORKFLOW_HOMES, *workflow_ids)
+            pipe.execute()
+
+    def member_task_states(
+        self, members: Sequence[tuple[str, str]]
+    ) -> list[tuple[str | None, bytes | None]]:
+        """(state, msg) of each (queue, task id); (None, None) when the task hash is gone."""
+        if not members:
+            return []
+        with self.errors():
+            pipe = self.redis.pipeline(transaction=False)
+            for queue, task_id in members:
+                pipe.hmget(keys.task_key(queue, task_id), "state", "msg")
+            replies = pipe.execute()
+        return [(to_str(s) if s is not None else None, m) for s, m in replies]
+
+    def settle_member(
+        self,
+        home_queue: str,
+        workflow_id: str,
+        queue: str,
+        task_id: str,
+        expected: str,
+        error: str,
+        now: float,
+    ) -> bool:
+        """Record an outcome that happened outside our scripts (Go worker, deletion); True when
+        it was recorded now (continuation fired), False when someone already did."""
+        reply = self.run(
+            "workflow_settle",
+            [workflow_key(home_queue, workflow_id), keys.task_key(queue, task_id)],
+            [task_id, expected, error, repr(float(now)), int(now * 1e9)],
+        )
+        return int(reply) == 1
+
+    def cancel_workflow(
+        self, home_queue: str, workflow_id: str, now: float
+    ) -> tuple[str, list[tuple[str, str]]] | None:
+        """Stop continuations; returns (state before, [(task id, queue) still enqueued])."""
+        reply = self.run("workflow_cancel", [workflow_key(home_queue, workflow_id)], [repr(now)])
+        if not reply:
+            return None
+        flat = [to_str(x) for x in reply]
+        return flat[0], list(zip(flat[1::2], flat[2::2], strict=True))
