@@ -71,7 +71,7 @@ def test_queue_page_marks_held_tasks_and_metrics_report_limits(client, redis_url
     broker = Broker(redis_url)
     limiter = Limiter(broker, clock=broker.clock, queues=["default"], hold_lease=30)
     limiter.refresh()
-    got = limiter.admit(broker.dequeue_many(["default"], 10))
+    got = limiter.admit(broker.dequeue_batch(["default"], 10))
     assert len(got) == 1  # the second report waits in scheduled for an hour
     html = client.get(f"{ROOT}/queues/default?state=scheduled").get_data(as_text=True)
     assert f'data-task-id="{ids[1]}"' in html and 'data-held-by="reports"' in html

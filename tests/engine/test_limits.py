@@ -42,8 +42,8 @@ def limiter(broker, clock, *limits, queues=(Q,), lease=10.0):
 
 def fetch(broker, lim, n=100, queues=(Q,)):
     """One fetch as the processor does it: open queues, dequeue, admit. Returns task ids."""
-    got = broker.dequeue_many(lim.open_queues(list(queues)), n)
-    return [decode_task(data).id for data, _ in lim.admit(got)]
+    got = broker.dequeue_batch(lim.open_queues(list(queues)), n)
+    return [leased.task_id for leased in lim.admit(got)]
 
 
 def ids_in(r, key):
@@ -191,7 +191,7 @@ def test_no_redis_command_without_an_applicable_limit(broker, clock, client, r):
     client.enqueue(Task("t"), queue=Q)
     lim = limiter(broker, clock)  # no limits at all
     other = limiter(broker, clock, Limit("elsewhere", "rate", 1, 1.0, queue="low"))
-    got = broker.dequeue_many([Q], 10)
+    got = broker.dequeue_batch([Q], 10)
     r.config_resetstat()
     assert lim.admit(got) == got and other.admit(got) == got
     assert lim.open_queues([Q]) == [Q] and other.rules == []
