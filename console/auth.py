@@ -205,7 +205,11 @@ class CredentialCache:
         self._lock = threading.Lock()
 
     def _digest(self, name: str, password: str) -> bytes:
-        data = name.encode("utf-8", "surrogatepass") + b"\0" + password.encode("utf-8", "surrogatepass")
+        data = (
+            name.encode("utf-8", "surrogatepass")
+            + b"\0"
+            + password.encode("utf-8", "surrogatepass")
+        )
         return hmac.new(self._key, data, hashlib.sha256).digest()
 
     def get(self, name: str, password: str) -> User | None:

@@ -7,7 +7,9 @@ error or queue name ever slipped through escaping, the browser would still refus
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -32,6 +34,20 @@ def _add_headers(response: Any) -> Any:
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+_UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9!#$&+.^_`|~ -]")
+
+
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
+    """An RFC 6266 header: an ASCII ``filename`` fallback plus the exact name in ``filename*``.
+
+    Any queue name (non-Latin-1, quotes, slashes, control characters) gives a valid header
+    that no client can read as a path or a second parameter.
+    """
+    fallback = _UNSAFE_ASCII.sub("_", filename).strip(" .") or "download"
+    exact = quote(filename, safe="")
+    return f"{disposition}; filename=\"{fallback[:150]}\"; filename*=UTF-8''{exact}"
 
 
 def secure_cookie(app: Flask) -> bool:

@@ -113,5 +113,3 @@ def revoke(name: str) -> None:
 def configure(app: Flask) -> None:
     """Let the signed cookie itself expire with the absolute lifetime (not Flask's 31 days)."""
     app.permanent_session_lifetime = timedelta(seconds=app.config["CONSOLE"].session_lifetime)
-
-

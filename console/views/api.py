@@ -21,7 +21,7 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request, session
+from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
 from pyasynq.broker.codec import CorruptMessageError
@@ -29,6 +29,7 @@ from pyasynq.console import filters, forms, serialize
 from pyasynq.console.actions import ROW_ACTIONS, STATES, allowed, run_all, run_batch, run_one
 from pyasynq.console.backend import inspector
 from pyasynq.console.guards import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS
+from pyasynq.console.presenters import list_preview_bytes
 from pyasynq.console.views.queues import MAX_BATCH, _list
 from pyasynq.errors import (
     BrokerError,
@@ -42,6 +43,7 @@ from pyasynq.errors import (
     TaskStateError,
 )
 from pyasynq.inspector_actions import EntryNotFoundError
+from pyasynq.previews import get_task_preview
 from pyasynq.task import Task
 
 log = logging.getLogger("console")
@@ -221,6 +223,7 @@ def list_tasks(queue: str, state: str) -> Any:
     flt = filters.current(state)
     group = request.args.get("group") or None
     size = _int("size", 20, high=1000)
+    limit = list_preview_bytes(current_app.config["CONSOLE"])
     insp = inspector()
     insp.get_queue_info(queue)
     if flt.active or "cursor" in request.args:
@@ -229,7 +232,7 @@ def list_tasks(queue: str, state: str) -> Any:
         )
         return jsonify(
             {
-                "tasks": [serialize.task(t) for t in found.tasks],
+                "tasks": [serialize.task(t, limit) for t in found.tasks],
                 "filter": flt.to_params(),
                 "cursor": found.cursor,
                 "next_cursor": found.next_cursor,
@@ -240,7 +243,7 @@ def list_tasks(queue: str, state: str) -> Any:
         )
     page = _int("page", 1, high=10**9)
     tasks = _list(insp, queue, state, group, size, page)
-    return jsonify({"tasks": [serialize.task(t) for t in tasks], "page": page, "size": size})
+    return jsonify({"tasks": [serialize.task(t, limit) for t in tasks], "page": page, "size": size})
 
 
 @bp.get(f"/queues/<name:queue>/states/<{STATE_RULE}:state>/export.<any(csv, json):fmt>")
@@ -335,7 +338,21 @@ def enqueue(queue: str) -> Any:
 
 @bp.get("/queues/<name:queue>/tasks/<name:task_id>")
 def get_task(queue: str, task_id: str) -> Any:
-    return jsonify(serialize.task(inspector().get_task_info(queue, task_id)))
+    """The task with at most ``inline_payload_limit`` bytes of payload and result inline;
+    ``payload_url``/``result_url`` download the whole bytes."""
+    limit = current_app.config["CONSOLE"].inline_payload_limit
+    out = serialize.task(get_task_preview(inspector(), queue, task_id, limit=limit), limit)
+    out["payload_url"] = url_for("api.download", queue=queue, task_id=task_id, what="payload")
+    out["result_url"] = url_for("api.download", queue=queue, task_id=task_id, what="result")
+    return jsonify(out)
+
+
+@bp.get("/queues/<name:queue>/tasks/<name:task_id>/download/<any(payload, result):what>")
+def download(queue: str, task_id: str, what: str) -> Any:
+    """The whole payload or result as ``application/octet-stream``, streamed."""
+    from pyasynq.console.views.tasks import download_response
+
+    return download_response(queue, task_id, what)
 
 
 @bp.post(f"/queues/<name:queue>/tasks/<name:task_id>/<{TASK_ACTIONS}:action>")

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from pyasynq.console import filters, serialize
 from pyasynq.console.actions import STATES
 from pyasynq.console.backend import inspector
+from pyasynq.console.security import content_disposition
 from pyasynq.search import TaskFilter, iter_matches
 
 bp = Blueprint("export", __name__)
@@ -86,13 +87,13 @@ def export_response(queue: str, state: str, fmt: str) -> Response:
     inspector().get_queue_info(queue)  # 404 before the stream starts, not inside it
     filters.parse(request.args, state)
     rows = _rows(queue, state, flt, cursor, group)
-    name = f"{queue}-{state}.{fmt}".replace('"', "").replace("/", "_")
+    name = f"{queue}-{state}.{fmt}"
     if fmt == "csv":
         body, mime = _csv(rows), "text/csv; charset=utf-8"
     else:
         body, mime = _json(rows, cursor), "application/json"
     resp = Response(stream_with_context(body), mimetype=mime)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    resp.headers["Content-Disposition"] = content_disposition(name)
     return resp
 
 
