@@ -11,7 +11,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, request
+from flask import Flask, abort, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = (
@@ -55,6 +55,17 @@ def secure_cookie(app: Flask) -> bool:
     return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
 
 
+def _refuse_oversized() -> None:
+    """413 with a sentence before anything reads a body larger than ``MAX_CONTENT_LENGTH``.
+
+    Werkzeug would refuse it too, but only when a view first touches the body, with a generic
+    message; here the answer names the limit.
+    """
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and request.content_length is not None and request.content_length > limit:
+        abort(413, f"The request body is larger than this console accepts ({limit // 1024} KiB).")
+
+
 def register(app: Flask, *, trust_proxy: bool) -> None:
     """Headers after every request; with ``trust_proxy`` read X-Forwarded-* from one proxy.
 
@@ -62,5 +73,6 @@ def register(app: Flask, *, trust_proxy: bool) -> None:
     client claiming HTTPS must not decide how our cookies are flagged.
     """
     app.after_request(_add_headers)
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_oversized)
     if trust_proxy:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]

@@ -151,13 +151,31 @@ def _unexpected(exc: Exception) -> Any:
 
 
 def _body() -> dict[str, Any]:
-    """The JSON object body, or the form fields; anything else is a 400."""
+    """The JSON object body, or the form fields; anything else is a 400.
+
+    Bodies are at most 2 MiB (413 beyond); JSON nested too deeply for the parser is a 400.
+    """
     if request.is_json:
-        data = request.get_json(silent=True)
+        try:
+            data = request.get_json(silent=True)
+        except RecursionError:
+            abort(400, "The JSON body is nested too deeply.")
         if not isinstance(data, dict):
             abort(400, "The body must be a JSON object.")
         return data
     return request.form.to_dict()
+
+
+def _scalars(body: dict[str, Any]) -> dict[str, str]:
+    """Fields that must be plain values (filters, cursor, action) as text; a list or object is a 400."""
+    out = {}
+    for key, value in body.items():
+        if value is None:
+            continue
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            abort(400, f"'{str(key)[:40]}' must be a string or a number.")
+        out[key] = str(value)
+    return out
 
 
 def _int(name: str, default: int, *, low: int = 1, high: int = 10_000) -> int:
@@ -254,7 +272,9 @@ def export(queue: str, state: str, fmt: str) -> Any:
 
 
 def _action_for(state: str, body: dict[str, Any]) -> str:
-    action = str(body.get("action") or "")
+    action = body.get("action") or ""
+    if not isinstance(action, str):
+        abort(400, "'action' must be a string.")
     if action not in ROW_ACTIONS[state]:
         abort(400, f"'action' must be one of {', '.join(ROW_ACTIONS[state])} for {state} tasks.")
     return action
@@ -278,7 +298,9 @@ def batch(queue: str, state: str) -> Any:
 def all_tasks(queue: str, state: str) -> Any:
     body = _body()
     action = _action_for(state, body)
-    group = str(body.get("group") or "") or None
+    group = body.get("group") or None
+    if group is not None and not isinstance(group, str):
+        abort(400, "'group' must be a string.")
     if state == "aggregating" and not group:
         abort(400, "'group' is required for aggregating tasks.")
     outcome = run_all(inspector(), queue, state, action, group)
@@ -289,7 +311,7 @@ def all_tasks(queue: str, state: str) -> Any:
 def bulk_step(queue: str, state: str) -> Any:
     """One bounded step of an action on every task matching a filter; call again with
     ``cursor`` = the returned ``next_cursor`` until it is null."""
-    body = {k: str(v) for k, v in _body().items() if v is not None}
+    body = _scalars(_body())
     action = _action_for(state, body)
     if action == "cancel":
         abort(400, "Bulk cancel is not offered; cancel active tasks by ID.")
@@ -370,9 +392,10 @@ def update_payload(queue: str, task_id: str) -> Any:
     body = _body()
     try:
         if body.get("payload_b64") not in (None, ""):
-            data = forms.payload_bytes(body.get("payload_b64"), "base64")
+            data = forms.payload_bytes(forms.text_field(body, "payload_b64"), "base64")
         else:
-            data = forms.payload_bytes(body.get("payload", ""), str(body.get("format") or "text"))
+            fmt = forms.text_field(body, "format") or "text"
+            data = forms.payload_bytes(body.get("payload", ""), fmt)
     except ValueError as exc:
         abort(400, str(exc))
     return jsonify(serialize.task(inspector().update_task_payload(queue, task_id, data)))

@@ -18,6 +18,7 @@ from flask import (
 
 from pyasynq.console import audit, sessions
 from pyasynq.console.auth import current_user, sign_in
+from pyasynq.console.guards import has_control_chars
 
 bp = Blueprint("auth", __name__)
 
@@ -25,6 +26,8 @@ bp = Blueprint("auth", __name__)
 def _safe_target(raw: str) -> str:
     """Follow ``next`` only to a path inside this console, never to another site."""
     root = request.script_root + "/"
+    if has_control_chars(raw):
+        return url_for("dashboard.index")
     if raw.startswith(root) and not raw.startswith("//") and "\\" not in raw and "://" not in raw:
         return raw
     return url_for("dashboard.index")
