@@ -42,8 +42,9 @@ SESSION_USER = "user"
 # Endpoints anyone may reach: load balancers call /health, and the login form must be seen.
 PUBLIC_ENDPOINTS = frozenset({"static", "health.health", "auth.login", "_favicon"})
 
-# Checked when the user name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("pyasynq-no-such-user")
+# Checked when the user name is unknown, so a wrong name costs as long as a wrong password:
+# one dummy hash per hashing method in use (scrypt, pbkdf2 with its rounds, ...), made once.
+_DUMMY_HASHES: dict[str, str] = {}
 
 Authenticate = Callable[[Any], "User | None"]
 
@@ -123,11 +124,25 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
+def _dummy_hash(users: tuple[UserRecord, ...]) -> str:
+    """A hash made the way the configured users' are, so checking it costs what theirs do."""
+    method = users[0].password_hash.split("$", 1)[0] if users else "scrypt"
+    found = _DUMMY_HASHES.get(method)
+    if found is None:
+        try:
+            found = generate_password_hash("pyasynq-no-such-user", method=method)
+        except (ValueError, TypeError):  # a method werkzeug cannot make: its default
+            found = generate_password_hash("pyasynq-no-such-user")
+        _DUMMY_HASHES[method] = found
+    return found
+
+
 def check_credentials(users: Iterable[UserRecord], name: str, password: str) -> User | None:
     """The user when ``name``/``password`` match a record; same cost whether or not it exists."""
+    users = tuple(users)
     record = next((u for u in users if hmac.compare_digest(u.name.encode(), name.encode())), None)
     if record is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(users), password)
         return None
     if not check_password_hash(record.password_hash, password):
         return None
