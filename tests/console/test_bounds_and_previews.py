@@ -178,3 +178,15 @@ def test_export_names_follow_rfc_6266_and_csv_cells_are_neutralised(client, r):
     assert payloads == sorted(
         ["'=HYPERLINK(1)", "'+1", "'-2", "'@SUM(A1)", "'\tx", "'\rx", "plain"]
     )
+
+
+def test_cli_enqueue_refuses_overlong_names(redis_url):
+    from click.testing import CliRunner
+
+    from pyasynq.cli import main
+
+    runner = CliRunner()
+    for args in (["--type", "t" * 300, "--queue", "q"], ["--type", "t", "--queue", "q" * 300]):
+        result = runner.invoke(main, ["task", "enqueue", *args, "--redis-url", redis_url])
+        assert result.exit_code == 1, result.output
+        assert str(MAX_NAME_LENGTH) in result.output + (result.stderr or "")
