@@ -13,6 +13,14 @@ from typing import Any
 from pyasynq.broker import keys
 from pyasynq.broker.base import BrokerBase
 
+READ_BUDGET = 32 * 1024 * 1024
+"""Bytes of stored messages one script call may read before it yields to other clients.
+
+Redis has no way to read part of a hash field, so the script copies each message once inside
+Redis to cut it; a page of 100 tasks of 50 MB would block Redis for the whole 5 GB. Split into
+calls of at most this many bytes (always at least one task), Redis serves others in between.
+"""
+
 RawPreview = tuple[bytes, bytes | None, int, bytes | None, int, float | None]
 """(task id, msg with the payload cut, payload size, result prefix, result size, score)."""
 
@@ -22,6 +30,8 @@ def _opt(value: Any) -> Any:
 
 
 class PreviewOps(BrokerBase):
+    preview_read_budget: int = READ_BUDGET
+
     def list_task_previews(
         self,
         queue: str,
@@ -35,21 +45,27 @@ class PreviewOps(BrokerBase):
     ) -> list[RawPreview]:
         """One page like ``list_tasks``, each payload and result cut to ``limit`` bytes."""
         script_keys = [container, keys.lease(queue)] if with_lease else [container]
-        args = [kind, start, stop, keys.task_key_prefix(queue), int(limit)]
-        flat = self.run("task_previews", script_keys, args)
+        prefix = keys.task_key_prefix(queue)
         out: list[RawPreview] = []
-        for i in range(0, len(flat), 6):
-            score = _opt(flat[i + 5])
-            out.append(
-                (
-                    flat[i],
-                    _opt(flat[i + 1]),
-                    int(flat[i + 2]),
-                    _opt(flat[i + 3]),
-                    int(flat[i + 4]),
-                    None if score is None else float(score),
+        while start <= stop:
+            args = [kind, start, stop, prefix, int(limit), self.preview_read_budget]
+            flat = self.run("task_previews", script_keys, args)
+            more, flat = flat[-1], flat[:-1]
+            for i in range(0, len(flat), 6):
+                score = _opt(flat[i + 5])
+                out.append(
+                    (
+                        flat[i],
+                        _opt(flat[i + 1]),
+                        int(flat[i + 2]),
+                        _opt(flat[i + 3]),
+                        int(flat[i + 4]),
+                        None if score is None else float(score),
+                    )
                 )
-            )
+            if not more or not flat:
+                break
+            start += len(flat) // 6
         return out
 
     def task_preview(

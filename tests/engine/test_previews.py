@@ -98,3 +98,13 @@ def test_preview_limit_is_checked(insp, r):
     for limit in (0, -1, 10**9, True):
         with pytest.raises(ValueError):
             list_task_previews(insp, "q", "pending", limit=limit)
+
+
+def test_a_page_is_read_in_calls_of_bounded_size(insp, r):
+    ids = [seed_task(r, "q", "scheduled", payload=BIG, score=1000 + i) for i in range(5)]
+    insp.broker.preview_read_budget = 2 * (len(BIG) + 1000)  # two tasks per script call
+    before = r.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
+    page = list_task_previews(insp, "q", "scheduled", page_size=10, limit=10)
+    calls = r.info("commandstats")["cmdstat_evalsha"]["calls"] - before
+    assert [t.id for t in page] == ids and all(t.payload_size == len(BIG) for t in page)
+    assert calls == 3, "5 tasks at 2 per call"

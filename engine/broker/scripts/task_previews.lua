@@ -5,9 +5,13 @@
 --   KEYS[1] container (list or zset)   KEYS[2] (optional) lease zset, for the active list
 --   ARGV[1] "list" or "zset"   ARGV[2] start   ARGV[3] stop (inclusive)
 --   ARGV[4] task key prefix asynq:{q}:t:   ARGV[5] limit: bytes of payload/result kept
+--   ARGV[6] budget: stop before the task that would take the bytes read past it (at least
+--           one task is always read), so one call never blocks Redis for long
 --   returns a flat array, 6 items per task:
 --   id, msg (payload cut to limit), payload size, result prefix, result size, score;
---   a missing msg/result/score is the integer 0, a size is -1 when the msg is unreadable.
+--   a missing msg/result/score is the integer 0, a size is -1 when the msg is unreadable;
+--   then one last item: 1 when the budget stopped the page early (call again from
+--   start + tasks returned), else 0.
 -- Mode "one" (as get_task_info):
 --   KEYS[1] task hash   ARGV[1] "one"   ARGV[2] task id   ARGV[3] now   ARGV[4] queue prefix
 --   ARGV[5] limit
@@ -128,8 +132,16 @@ else
   end
 end
 local out = {}
+local budget, used, more = tonumber(ARGV[6]), 0, 0
 for i, id in ipairs(ids) do
-  local msg, psize, result, rsize = preview(ARGV[4] .. id, limit)
+  local hash = ARGV[4] .. id
+  local cost = redis.call("HSTRLEN", hash, "msg") + redis.call("HSTRLEN", hash, "result")
+  if used > 0 and used + cost > budget then
+    more = 1
+    break
+  end
+  used = used + cost
+  local msg, psize, result, rsize = preview(hash, limit)
   out[#out + 1] = id
   out[#out + 1] = msg
   out[#out + 1] = psize
@@ -137,4 +149,5 @@ for i, id in ipairs(ids) do
   out[#out + 1] = rsize
   out[#out + 1] = scores[i] or 0
 end
+out[#out + 1] = more
 return out
