@@ -34,6 +34,7 @@ from flask import Flask, abort, current_app, g, redirect, request, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from pyasynq.console import sessions
+from pyasynq.errors import BrokerError
 
 ROLES: tuple[str, ...] = ("viewer", "operator")
 MODES: tuple[str, ...] = ("none", "basic", "form")
@@ -376,7 +377,11 @@ def before_request() -> Any:
     if request.endpoint in PUBLIC_ENDPOINTS:
         if config.auth == "form" and request.endpoint == "auth.login":
             return None
-        g.console_user = _resolve(config, hook) if request.endpoint != "static" else None
+        if request.endpoint != "static":
+            try:
+                g.console_user = _resolve(config, hook)
+            except BrokerError:  # /health must answer for itself when Redis is down
+                g.console_user = None
         return None
     user = _resolve(config, hook)
     g.console_user = user

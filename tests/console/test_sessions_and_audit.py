@@ -7,13 +7,14 @@ caches, rate limits); nothing here sleeps.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from werkzeug.security import generate_password_hash
 
 from pyasynq import Task
 from pyasynq.audit import AuditLog
-from pyasynq.console import create_app
+from pyasynq.console import create_app, sessions
 from pyasynq.console.audit import RateLimit
 from pyasynq.console.auth import ADDRESS_LIMIT, CredentialCache, User
 from pyasynq.inspector import Inspector
@@ -266,3 +267,30 @@ def test_audit_page_and_api_refuse_a_bad_log_name(app):
     resp = client.get(ROOT + "/api/audit?log=nope")
     assert resp.status_code == 400 and "must be actions or refused" in resp.get_data(as_text=True)
     assert_no_traceback(client.get(ROOT + "/audit?page=99999999").get_data(as_text=True))
+
+
+def test_health_answers_for_itself_when_redis_is_down_under_form_auth(dead_redis_url):
+    from pyasynq.console.config import ConsoleConfig
+
+    app = create_app(
+        ConsoleConfig(
+            redis_url=dead_redis_url,
+            secret_key="k",
+            auth="form",
+            users=USERS,
+            record_throughput=False,
+        )
+    )
+    client = app.test_client()
+    record = app.config["CONSOLE"].users[0]
+    with client.session_transaction() as sess:  # a session good in every way but the generation
+        sess.update(
+            user=record.name,
+            pw=sessions.password_fingerprint(record.password_hash),
+            iat=time.time(),
+            seen=time.time(),
+            gen=0,
+        )
+    resp = client.get(ROOT + "/health")
+    assert resp.status_code == 503 and resp.get_json()["status"] != "ok"
+    app.extensions["pyasynq"].close()
