@@ -208,10 +208,12 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
         with gunicorn(env, args.pythonpath) as (port, master):
             time.sleep(1)
             out["worker_rss_idle_kib"] = peak_rss_kib(master)
+            t0 = time.monotonic()
             status, body, _ = request(
                 port, ROOT + f"/queues/big?state=pending&size={min(100, args.tasks)}"
             )
             out["page_status"], out["page_bytes"] = status, len(body)
+            out["page_seconds"] = round(time.monotonic() - t0, 2)
             status, body, _ = request(
                 port, ROOT + f"/api/queues/big/states/pending/tasks?size={args.tasks}"
             )
