@@ -2,6 +2,7 @@
 
     python -m bench.security_figures auth   [--seconds 8]
     python -m bench.security_figures memory [--tasks 100 --mb 50]
+    python -m bench.security_figures compare --before DIR [--seconds 3 --rounds 3]
 
 Each run starts its own redis-server and gunicorn on free loopback ports and stops them.
 ``--pythonpath DIR`` serves another copy of pyasynq (e.g. an older commit laid out as an
@@ -178,6 +179,36 @@ def auth(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def compare(args: argparse.Namespace) -> dict[str, Any]:
+    """Basic and session requests/s of this copy and of ``--before``, in alternating windows."""
+    from werkzeug.security import generate_password_hash
+
+    if not args.before:
+        raise SystemExit("compare needs --before DIR (an older pyasynq laid out as a package)")
+    users = f"alice:operator:{generate_password_hash('op-pass')}"
+    windows: dict[str, list[float]] = {}
+    with redis_server() as url:
+        base = {"REDIS_URL": url, "CONSOLE_USERS": users, "CONSOLE_SECRET_KEY": "bench",
+                "CONSOLE_RECORD_THROUGHPUT": "0"}  # fmt: skip
+        form, bas = {**base, "CONSOLE_AUTH": "form"}, {**base, "CONSOLE_AUTH": "basic"}
+        with (
+            gunicorn(form, None) as (fa, _),
+            gunicorn(form, args.before) as (fb, _),
+            gunicorn(bas, None) as (ba, _),
+            gunicorn(bas, args.before) as (bb, _),
+        ):
+            targets = {
+                "session_after": (fa, form_cookie(fa)),
+                "session_before": (fb, form_cookie(fb)),
+                "basic_after": (ba, basic("alice", "op-pass")),
+                "basic_before": (bb, basic("alice", "op-pass")),
+            }
+            for _ in range(args.rounds):
+                for name, (port, headers) in targets.items():
+                    windows.setdefault(name, []).append(rate(port, headers, args.seconds))
+    return {name: round(statistics.median(v), 1) for name, v in windows.items()}
+
+
 def peak_rss_kib(master: int) -> int:
     children = subprocess.run(
         ["pgrep", "-P", str(master)], capture_output=True, text=True, check=False
@@ -231,14 +262,16 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", choices=("auth", "memory"))
+    parser.add_argument("what", choices=("auth", "memory", "compare"))
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--attack-seconds", type=float, default=30.0)
     parser.add_argument("--tasks", type=int, default=100)
     parser.add_argument("--mb", type=int, default=50)
     parser.add_argument("--pythonpath", default=None)
+    parser.add_argument("--before", default=None, help="compare: the older copy's package dir")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    result = auth(args) if args.what == "auth" else memory(args)
+    result = {"auth": auth, "memory": memory, "compare": compare}[args.what](args)
     print(json.dumps(result, indent=2))
 
 
