@@ -5,9 +5,12 @@
     python -m bench.security_figures compare --before DIR [--seconds 3 --rounds 3]
 
 Each run starts its own redis-server and gunicorn on free loopback ports and stops them.
-``--pythonpath DIR`` serves another copy of pyasynq (e.g. an older commit laid out as an
+``--pythonpath DIR`` (``--before DIR`` for ``compare``) serves another copy of pyasynq (e.g. an older commit laid out as an
 installed package) to compare before and after on one machine in one sitting; only ratios
-within one run mean anything on a shared machine.
+within one run mean anything on a shared machine. Lay an older commit out as a package with
+``git archive C engine console templates static | tar -x -C src`` and copy ``src/engine`` to
+``DIR/pyasynq``, ``src/console`` to ``DIR/pyasynq/console``, and ``src/templates`` and
+``src/static`` into ``DIR/pyasynq/console/``.
 
 ``auth``: requests/s for one client polling ``/api/queues`` with HTTP Basic (scrypt hash) and
 with a form-login session cookie, plus a signed-in operator's latency while another client
