@@ -190,3 +190,11 @@ def test_cli_enqueue_refuses_overlong_names(redis_url):
         result = runner.invoke(main, ["task", "enqueue", *args, "--redis-url", redis_url])
         assert result.exit_code == 1, result.output
         assert str(MAX_NAME_LENGTH) in result.output + (result.stderr or "")
+
+
+def test_longer_names_written_by_another_producer_stay_readable(client, r):
+    queue = "q" * (MAX_NAME_LENGTH + 45)  # as a Go producer, which has no limit, may write
+    task_id = seed_task(r, queue, "pending", type="t" * 400)
+    page = client.get(f"{ROOT}/queues/{queue}?state=pending")
+    assert page.status_code == 200 and task_id[:8] in page.get_data(as_text=True)
+    assert client.get(f"{ROOT}/queues/{queue}/tasks/{task_id}").status_code == 200
