@@ -2,15 +2,28 @@
 
 One ``after_request`` hook sees every state-changing request of every blueprint (the JSON API
 included), so no view can forget to log. It writes who (the signed-in user, or ``anonymous``),
-what (an action name from the endpoint), which queue and tasks, how many (the outcome the
-action reported, else the IDs sent), the HTTP status and the message shown to the user, and
-from which address. Confirmation pages change nothing and are not logged. A Redis failure
-while logging never turns a done action into an error page: it is logged to stderr instead.
+what (the action a view named with ``record_action``, else a name derived from the endpoint),
+which queue and tasks, how many (the outcome the action reported, else the IDs sent), the HTTP
+status and the message shown to the user, and from which address.
+
+Two lists, so the trail cannot be flushed by strangers:
+
+* **actions** (``pyasynq:audit``, 10,000 entries): requests that passed sign-in, role, CSRF
+  and read-only checks and reached an action;
+* **refused** (``pyasynq:audit:refused``, 1,000 entries): requests answered 400, 401, 403,
+  405, 413, 415 or 429, and failed sign-ins. Each console process writes at most
+  ``REFUSED_PER_MINUTE`` of them a minute and counts the rest in the next entry it writes.
+
+Confirmation pages change nothing and are not logged. Nothing here can turn a response into an
+error: any failure while logging (Redis down, odd input) is written to the process's log.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, g, has_app_context, request, session
@@ -18,7 +31,6 @@ from flask import Flask, g, has_app_context, request, session
 from pyasynq.audit import AuditLog
 from pyasynq.console.auth import current_user
 from pyasynq.console.backend import inspector
-from pyasynq.errors import BrokerError
 
 log = logging.getLogger("console")
 
@@ -27,6 +39,11 @@ CONFIRMING = frozenset({"queues.delete", "queues.state_all", "queues.batch"})
 
 NOT_LOGGED = frozenset({"static"})
 
+REFUSED_STATUSES = frozenset({400, 401, 403, 405, 413, 415, 429})
+"""Answers that mean "not done because of who asked or how": they go to the refused list."""
+
+REFUSED_PER_MINUTE = 30
+
 
 def note_outcome(done: int, errors: int = 0) -> None:
     """Called where actions run (pyasynq.console.actions) so the log says how many tasks changed."""
@@ -34,36 +51,83 @@ def note_outcome(done: int, errors: int = 0) -> None:
         g.audit_done = (done, errors)
 
 
-def audit_log(app: Flask | None = None) -> AuditLog:
-    """The app's AuditLog, on the same Redis as its Inspector."""
+def record_action(action: str, **fields: Any) -> None:
+    """Name the action this request performs (``user``, ``queue``, ``detail`` may be given)."""
+    g.audit_action = (action, fields)
+
+
+def record_refused(action: str, **fields: Any) -> None:
+    """Mark this request as refused (e.g. a wrong password): it goes to the refused list."""
+    g.audit_refused = (action, fields)
+
+
+def audit_log(app: Flask | None = None, *, refused: bool = False) -> AuditLog:
+    """The app's AuditLog (or its refused-requests log), on the same Redis as its Inspector."""
     from flask import current_app
 
     app = app or current_app  # type: ignore[assignment]
-    found = app.extensions.get("pyasynq_audit")
+    name = "pyasynq_audit_refused" if refused else "pyasynq_audit"
+    found = app.extensions.get(name)
     if found is None:
-        found = AuditLog(inspector().broker)
-        app.extensions["pyasynq_audit"] = found
+        broker = inspector().broker
+        found = AuditLog.refused(broker) if refused else AuditLog(broker)
+        app.extensions[name] = found
     return found  # type: ignore[no-any-return]
 
 
+class RateLimit:
+    """At most ``per_minute`` writes a minute; ``take`` says how many were skipped since the last."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute, self.clock = per_minute, clock
+        self._window, self._used, self._skipped = 0.0, 0, 0
+        self._lock = threading.Lock()
+
+    def take(self) -> int | None:
+        """None when over the limit (counted as skipped), else the number skipped before."""
+        with self._lock:
+            now = self.clock()
+            if now - self._window >= 60:
+                self._window, self._used = now, 0
+            if self._used >= self.per_minute:
+                self._skipped += 1
+                return None
+            self._used += 1
+            skipped, self._skipped = self._skipped, 0
+            return skipped
+
+
+# -- what the request did ---------------------------------------------------------------------
+
+_NAMES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "queues.pause": lambda a: "pause queue",
+    "queues.unpause": lambda a: "resume queue",
+    "queues.delete": lambda a: "delete queue",
+    "queues.state_all": lambda a: f"{a.get('verb', '?')} {a.get('state', '')}".strip(),
+    "queues.batch": lambda a: (
+        f"{request.form.get('action', '?')[:40]} selected {a.get('state', '')}".strip()
+    ),
+    "tasks.act": lambda a: f"{a.get('action', '?')} task",
+    "auth.login": lambda a: "login",
+    "auth.logout": lambda a: "logout",
+}
+
+
 def _action_name(endpoint: str, args: dict[str, Any]) -> str:
-    if endpoint == "queues.pause":
-        return "pause queue"
-    if endpoint == "queues.unpause":
-        return "resume queue"
-    if endpoint == "queues.delete":
-        return "delete queue"
-    if endpoint == "queues.state_all":
-        return f"{args.get('verb', '?')} {args.get('state', '')}".strip()
-    if endpoint == "queues.batch":
-        return f"{request.form.get('action', '?')} selected {args.get('state', '')}".strip()
-    if endpoint == "tasks.act":
-        return f"{args.get('action', '?')} task"
-    if endpoint == "auth.login":
-        return "login"
-    if endpoint == "auth.logout":
-        return "logout"
-    return endpoint.replace("_", " ").replace(".", ": ")
+    name = _NAMES.get(endpoint)
+    return name(args) if name else endpoint.replace("_", " ").replace(".", ": ")
+
+
+def _task_ids(args: dict[str, Any]) -> list[str]:
+    if "task_id" in args:
+        return [str(args["task_id"])]
+    if request.form:
+        return [i for i in request.form.getlist("ids") if i]
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if isinstance(body, dict) and isinstance(body.get("ids"), list):
+            return [str(i) for i in body["ids"]]
+    return []
 
 
 def _last_flash() -> tuple[str | None, str | None]:
@@ -74,52 +138,79 @@ def _last_flash() -> tuple[str | None, str | None]:
     return None, None
 
 
-def _record(response: Any) -> Any:
-    if request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint in NOT_LOGGED:
-        return response
-    endpoint = request.endpoint or "unknown"
-    if (
-        endpoint in CONFIRMING
-        and response.status_code == 200
-        and request.form.get("confirmed") != "1"
-    ):
-        return response  # a confirmation page: nothing happened yet
-    if endpoint == "auth.login" and response.status_code == 401:
-        endpoint_action = "login failed"
-    else:
-        endpoint_action = _action_name(endpoint, dict(request.view_args or {}))
-    args = dict(request.view_args or {})
-    ids: list[str] = []
-    if "task_id" in args:
-        ids = [str(args["task_id"])]
-    elif request.form:
-        ids = [i for i in request.form.getlist("ids") if i]
-    elif request.is_json:
-        body = request.get_json(silent=True)
-        if isinstance(body, dict) and isinstance(body.get("ids"), list):
-            ids = [str(i) for i in body["ids"]]
-    done = g.get("audit_done")
-    count = done[0] if done else len(ids)
-    category, message = _last_flash()
+def _who(fields: dict[str, Any]) -> str:
+    if fields.get("user"):
+        return str(fields["user"])[:100]
     user = current_user()
-    name = (
-        user.name
-        if user
-        else (request.form.get("username", "")[:100] if endpoint == "auth.login" else "anonymous")
+    return user.name if user else "anonymous"
+
+
+def _is_confirmation(endpoint: str, status: int) -> bool:
+    return endpoint in CONFIRMING and status == 200 and request.form.get("confirmed") != "1"
+
+
+def _write_refused(response: Any, action: str, fields: dict[str, Any]) -> None:
+    limit: RateLimit = _app_extension("pyasynq_refused_rate", lambda: RateLimit(REFUSED_PER_MINUTE))
+    skipped = limit.take()
+    if skipped is None:
+        return
+    detail = response.status
+    if skipped:
+        detail += f" ({skipped} more refused requests were not logged)"
+    audit_log(refused=True).record(
+        _who(fields),
+        action,
+        remote_addr=request.remote_addr,
+        status=response.status_code,
+        detail=detail[:500],
+        outcome="refused",
+        method=request.method,
+        path=request.path[:200],
     )
+
+
+def _write_action(response: Any, endpoint: str, args: dict[str, Any]) -> None:
+    action, fields = g.get("audit_action") or (_action_name(endpoint, args), {})
+    ids = _task_ids(args)
+    done = g.get("audit_done")
+    category, message = _last_flash()
+    queue = fields.get("queue") or args.get("queue") or request.form.get("queue") or None
+    audit_log().record(
+        _who(fields),
+        action,
+        queue=None if queue is None else str(queue)[:300],
+        task_ids=ids,
+        count=done[0] if done else len(ids),
+        remote_addr=request.remote_addr,
+        status=response.status_code,
+        detail=(fields.get("detail") or message or "")[:500] or None,
+        outcome="error" if category == "error" or response.status_code >= 400 else "ok",
+    )
+
+
+def _app_extension(name: str, make: Callable[[], Any]) -> Any:
+    from flask import current_app
+
+    extensions = current_app.extensions
+    if name not in extensions:
+        extensions[name] = make()
+    return extensions[name]
+
+
+def _record(response: Any) -> Any:
+    """Write the request's entry; whatever goes wrong here, the response goes out unchanged."""
     try:
-        audit_log().record(
-            name or "anonymous",
-            endpoint_action,
-            queue=str(args["queue"]) if "queue" in args else (request.form.get("queue") or None),
-            task_ids=ids,
-            count=count,
-            remote_addr=request.remote_addr,
-            status=response.status_code,
-            detail=(message or "")[:500] or None,
-            outcome="error" if category == "error" or response.status_code >= 400 else "ok",
-        )
-    except BrokerError as exc:
+        if request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint in NOT_LOGGED:
+            return response
+        endpoint = request.endpoint or "unknown"
+        refused = g.get("audit_refused")
+        if refused is not None:
+            _write_refused(response, refused[0], refused[1])
+        elif response.status_code in REFUSED_STATUSES:
+            _write_refused(response, _action_name(endpoint, {}) + " refused", {})
+        elif not _is_confirmation(endpoint, response.status_code):
+            _write_action(response, endpoint, dict(request.view_args or {}))
+    except Exception as exc:  # never let the trail break the answer
         log.warning("could not write the audit log (%s %s): %s", request.method, request.path, exc)
     return response
 

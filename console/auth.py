@@ -21,15 +21,20 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import hashlib
 import hmac
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from pyasynq.console import sessions
+from pyasynq.errors import BrokerError
 
 ROLES: tuple[str, ...] = ("viewer", "operator")
 MODES: tuple[str, ...] = ("none", "basic", "form")
@@ -38,8 +43,9 @@ SESSION_USER = "user"
 # Endpoints anyone may reach: load balancers call /health, and the login form must be seen.
 PUBLIC_ENDPOINTS = frozenset({"static", "health.health", "auth.login", "_favicon"})
 
-# Checked when the user name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("pyasynq-no-such-user")
+# Checked when the user name is unknown, so a wrong name costs as long as a wrong password:
+# one dummy hash per hashing method in use (scrypt, pbkdf2 with its rounds, ...), made once.
+_DUMMY_HASHES: dict[str, str] = {}
 
 Authenticate = Callable[[Any], "User | None"]
 
@@ -119,11 +125,25 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
+def _dummy_hash(users: tuple[UserRecord, ...]) -> str:
+    """A hash made the way the configured users' are, so checking it costs what theirs do."""
+    method = users[0].password_hash.split("$", 1)[0] if users else "scrypt"
+    found = _DUMMY_HASHES.get(method)
+    if found is None:
+        try:
+            found = generate_password_hash("pyasynq-no-such-user", method=method)
+        except (ValueError, TypeError):  # a method werkzeug cannot make: its default
+            found = generate_password_hash("pyasynq-no-such-user")
+        _DUMMY_HASHES[method] = found
+    return found
+
+
 def check_credentials(users: Iterable[UserRecord], name: str, password: str) -> User | None:
     """The user when ``name``/``password`` match a record; same cost whether or not it exists."""
+    users = tuple(users)
     record = next((u for u in users if hmac.compare_digest(u.name.encode(), name.encode())), None)
     if record is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(users), password)
         return None
     if not check_password_hash(record.password_hash, password):
         return None
@@ -179,17 +199,101 @@ class LoginThrottle:
             self._failures.pop(key, None)
 
 
-def sign_in(config: Any, name: str, password: str) -> User | None:
-    """Check credentials through the app's throttle; a throttled pair gets 429, not a check."""
-    throttle: LoginThrottle = current_app.extensions.setdefault(
-        "pyasynq_login_throttle", LoginThrottle()
-    )
-    key = (name, request.remote_addr or "")
-    wait = throttle.retry_after(key)
+class CredentialCache:
+    """Remember recent successful checks for ``ttl`` seconds, keyed by an HMAC of the credentials.
+
+    HTTP Basic sends the password with every request, and a live page polls every few seconds:
+    without this each poll would run scrypt again. The key is an HMAC-SHA256 of name and
+    password under a random per-process key, so the cache never holds a password or anything
+    an attacker could test guesses against offline. Bounded to ``max_entries``; a config
+    change restarts the process and so empties it.
+    """
+
+    def __init__(
+        self,
+        ttl: float = 60.0,
+        max_entries: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl, self.max_entries, self.clock = ttl, max_entries, clock
+        self._key = secrets.token_bytes(32)
+        self._entries: dict[bytes, tuple[float, User]] = {}
+        self._lock = threading.Lock()
+
+    def _digest(self, name: str, password: str) -> bytes:
+        data = (
+            name.encode("utf-8", "surrogatepass")
+            + b"\0"
+            + password.encode("utf-8", "surrogatepass")
+        )
+        return hmac.new(self._key, data, hashlib.sha256).digest()
+
+    def get(self, name: str, password: str) -> User | None:
+        digest = self._digest(name, password)
+        with self._lock:
+            found = self._entries.get(digest)
+            if found is None:
+                return None
+            if self.clock() >= found[0]:
+                del self._entries[digest]
+                return None
+            return found[1]
+
+    def put(self, name: str, password: str, user: User) -> None:
+        digest = self._digest(name, password)
+        with self._lock:
+            now = self.clock()
+            if len(self._entries) >= self.max_entries:
+                for key in [k for k, (until, _) in self._entries.items() if until <= now]:
+                    del self._entries[key]
+                while len(self._entries) >= self.max_entries:
+                    del self._entries[next(iter(self._entries))]  # the oldest insertion
+            self._entries[digest] = (now + self.ttl, user)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+ADDRESS_LIMIT = 20
+"""Failed sign-ins one address may make in ``LoginThrottle.window`` across all user names."""
+
+
+def _throttles() -> tuple[LoginThrottle, LoginThrottle]:
+    """(per user and address, per address) throttles of the current app."""
+    ext = current_app.extensions
+    per_user = ext.setdefault("pyasynq_login_throttle", LoginThrottle())
+    per_address = ext.setdefault("pyasynq_address_throttle", LoginThrottle(limit=ADDRESS_LIMIT))
+    return per_user, per_address
+
+
+def credential_cache() -> CredentialCache:
+    return current_app.extensions.setdefault("pyasynq_credential_cache", CredentialCache())  # type: ignore[no-any-return]
+
+
+def sign_in(config: Any, name: str, password: str, *, cache: bool = False) -> User | None:
+    """Check credentials through the app's throttles; a throttled request gets 429, not a check.
+
+    Two throttles: one per (user name, address), so a guessed account locks for that address
+    only, and one per address across every user name, so random names cannot buy unlimited
+    password hashes. ``cache`` (HTTP Basic) reuses a success for a minute without rehashing.
+    """
+    cached = credential_cache().get(name, password) if cache else None
+    if cached is not None:
+        return cached
+    address = request.remote_addr or ""
+    per_user, per_address = _throttles()
+    key, address_key = (name, address), ("*", address)
+    wait = max(per_user.retry_after(key), per_address.retry_after(address_key))
     if wait:
-        abort(429, f"Too many failed sign-ins for this user; try again in {int(wait) + 1} s.")
+        abort(429, f"Too many failed sign-ins from this address; try again in {int(wait) + 1} s.")
     user = check_credentials(config.users, name, password)
-    (throttle.failed if user is None else throttle.succeeded)(key)
+    if user is None:
+        per_user.failed(key)
+        per_address.failed(address_key)
+        return None
+    per_user.succeeded(key)
+    if cache:
+        credential_cache().put(name, password, user)
     return user
 
 
@@ -246,13 +350,11 @@ def _resolve(config: Any, hook: Authenticate | None) -> User | None:
             return user
     if config.auth == "basic":
         creds = _basic_credentials()
-        return sign_in(config, *creds) if creds else None
+        return sign_in(config, *creds, cache=True) if creds else None
     if config.auth == "form":
-        name = session.get(SESSION_USER)
-        if isinstance(name, str):
-            record = next((u for u in config.users if u.name == name), None)
-            if record is not None:  # a user removed from the config is signed out at once
-                return User(record.name, record.role)
+        record = sessions.current_record(config)
+        if record is not None:
+            return User(record.name, record.role)
     return None
 
 
@@ -275,7 +377,11 @@ def before_request() -> Any:
     if request.endpoint in PUBLIC_ENDPOINTS:
         if config.auth == "form" and request.endpoint == "auth.login":
             return None
-        g.console_user = _resolve(config, hook) if request.endpoint != "static" else None
+        if request.endpoint != "static":
+            try:
+                g.console_user = _resolve(config, hook)
+            except BrokerError:  # /health must answer for itself when Redis is down
+                g.console_user = None
         return None
     user = _resolve(config, hook)
     g.console_user = user
@@ -310,6 +416,7 @@ def register(app: Flask, hook: Authenticate | None) -> None:
     if hook is not None and not callable(hook):
         raise ValueError("authenticate must be a callable (request) -> User | None")
     app.config["CONSOLE_AUTHENTICATE"] = hook
+    sessions.configure(app)
     app.before_request_funcs.setdefault(None, []).insert(0, before_request)
 
     @app.after_request

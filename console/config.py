@@ -55,6 +55,12 @@ class ConsoleConfig:
     ``bulk_batch_size``: tasks acted on per bulk step. ``export_limit``: rows per export.
     ``api_token``: when set, API clients may write with ``Authorization: Bearer <token>``.
     ``alerts_file``: a rules file (YAML/JSON) checked by an AlertManager inside the console.
+    ``max_result_length``: characters of a result shown in a table cell (lists read at most
+    four bytes per character of each payload and result from Redis, never the whole value).
+    ``inline_payload_limit``: bytes of a payload or result shown on a task page or returned by
+    the task API; the full bytes are a download (``.../payload``, ``.../result``).
+    ``session_idle_timeout``: seconds without a request after which a form sign-in ends
+    (0: never); ``session_lifetime``: seconds after sign-in when it ends regardless.
     ``record_throughput``: sample each queue's processed/failed totals once a minute from the
     console process too (``CONSOLE_RECORD_THROUGHPUT``), so the throughput charts fill even when
     only Go workers run; several recorders never write the same minute twice.
@@ -81,6 +87,10 @@ class ConsoleConfig:
     api_token: str | None = field(default=None, repr=False)
     alerts_file: str | None = None
     record_throughput: bool = True
+    max_result_length: int = 200
+    inline_payload_limit: int = 64 * 1024
+    session_idle_timeout: float = 3600.0
+    session_lifetime: float = 12 * 3600.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root_path", _normalise_root(self.root_path))
@@ -94,8 +104,15 @@ class ConsoleConfig:
         object.__setattr__(self, "page_sizes", sizes)
         if self.page_size not in sizes:
             raise ValueError(f"page_size {self.page_size} is not one of page_sizes {sizes}")
-        if self.max_payload_length < 1:
-            raise ValueError("max_payload_length must be at least 1")
+        for name in ("max_payload_length", "max_result_length"):
+            if not 1 <= getattr(self, name) <= 100_000:
+                raise ValueError(f"{name} must be from 1 to 100000 characters")
+        if not 256 <= self.inline_payload_limit <= 1024 * 1024:
+            raise ValueError("inline_payload_limit must be from 256 bytes to 1 MiB")
+        if self.session_idle_timeout < 0:
+            raise ValueError("session_idle_timeout must be >= 0 seconds (0: no idle limit)")
+        if self.session_lifetime < 60:
+            raise ValueError("session_lifetime must be at least 60 seconds")
         for name in ("scan_limit", "bulk_batch_size", "export_limit"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
@@ -123,7 +140,8 @@ class ConsoleConfig:
         ``CONSOLE_USERS`` (``name:role:hash,...``), ``CONSOLE_TRUST_PROXY``,
         ``CONSOLE_AUTHENTICATE`` (``package.module:function``), ``CONSOLE_SCAN_LIMIT``,
         ``CONSOLE_BULK_BATCH_SIZE``, ``CONSOLE_EXPORT_LIMIT``, ``CONSOLE_API_TOKEN``,
-        ``CONSOLE_ALERTS_FILE``.
+        ``CONSOLE_ALERTS_FILE``, ``CONSOLE_MAX_RESULT_LENGTH``, ``CONSOLE_INLINE_PAYLOAD_LIMIT``,
+        ``CONSOLE_SESSION_IDLE_TIMEOUT``, ``CONSOLE_SESSION_LIFETIME``.
         """
         env = os.environ if environ is None else environ
         kwargs: dict[str, object] = {}
@@ -152,9 +170,17 @@ class ConsoleConfig:
             ("CONSOLE_SCAN_LIMIT", "scan_limit"),
             ("CONSOLE_BULK_BATCH_SIZE", "bulk_batch_size"),
             ("CONSOLE_EXPORT_LIMIT", "export_limit"),
+            ("CONSOLE_MAX_RESULT_LENGTH", "max_result_length"),
+            ("CONSOLE_INLINE_PAYLOAD_LIMIT", "inline_payload_limit"),
         ):
             if env.get(var):
                 kwargs[name] = _number(var, env[var], int)
+        for var, name in (
+            ("CONSOLE_SESSION_IDLE_TIMEOUT", "session_idle_timeout"),
+            ("CONSOLE_SESSION_LIFETIME", "session_lifetime"),
+        ):
+            if env.get(var):
+                kwargs[name] = _number(var, env[var], float)
         if env.get("CONSOLE_API_TOKEN"):
             kwargs["api_token"] = env["CONSOLE_API_TOKEN"]
         if env.get("CONSOLE_ALERTS_FILE"):

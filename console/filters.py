@@ -31,14 +31,18 @@ def current(state: str) -> TaskFilter:
     return parse(request.args, state)
 
 
+MAX_CURSOR = 10**12
+"""A cursor is a rank in a Redis list or zset; beyond this no queue reaches (and Redis's int64)."""
+
+
 def cursor_arg(values: Mapping[str, str] | None = None) -> int:
     raw = (values if values is not None else request.args).get("cursor") or "0"
     try:
         cursor = int(raw)
     except ValueError:
         abort(400, f"'cursor' must be a whole number, got {raw[:40]!r}.")
-    if cursor < 0:
-        abort(400, "'cursor' must be 0 or more.")
+    if not 0 <= cursor <= MAX_CURSOR:
+        abort(400, f"'cursor' must be from 0 to {MAX_CURSOR}.")
     return cursor
 
 

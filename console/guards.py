@@ -106,6 +106,15 @@ def before_request() -> None:
 # -- input ------------------------------------------------------------------------------------
 
 
+MAX_INT_ARG = 10**9
+"""Largest page number (or other count) a query may ask for: far past any real list."""
+
+
+def has_control_chars(text: str) -> bool:
+    """CR, LF, NUL and friends: never part of a URL we redirect to."""
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
 def int_arg(name: str, default: int, *, allowed: tuple[int, ...] | None = None) -> int:
     """A positive integer query argument; anything else is a 400 that names the argument."""
     raw = request.args.get(name)
@@ -117,8 +126,8 @@ def int_arg(name: str, default: int, *, allowed: tuple[int, ...] | None = None) 
         abort(400, f"'{name}' must be a whole number, got {raw[:40]!r}.")
     if allowed is not None and value not in allowed:
         abort(400, f"'{name}' must be one of {', '.join(map(str, allowed))}, got {value}.")
-    if value < 1:
-        abort(400, f"'{name}' must be 1 or more, got {value}.")
+    if not 1 <= value <= MAX_INT_ARG:
+        abort(400, f"'{name}' must be from 1 to {MAX_INT_ARG}, got {raw[:40]!r}.")
     return value
 
 
@@ -133,6 +142,8 @@ def safe_next(default: str) -> str:
         return default
     # A backslash or control character can make a browser read "/\\evil" as "//evil".
     if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return default
+    if has_control_chars(target):
         return default
     parts = urlsplit(target)
     root = request.script_root + "/"

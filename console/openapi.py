@@ -194,6 +194,13 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     "/queues/{queue}/tasks/{task_id}": {"get": _op("One task", [QUEUE, TASK])},
+    "/queues/{queue}/tasks/{task_id}/download/{what}": {
+        "get": _op(
+            "The whole payload or result of one task (pages and lists carry a preview)",
+            [QUEUE, TASK, _p("what", schema={"type": "string", "enum": ["payload", "result"]})],
+            content="application/octet-stream",
+        )
+    },
     "/queues/{queue}/tasks/{task_id}/{action}": {
         "post": _op(
             "Run, archive, delete or cancel one task",

@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pyasynq.console.config import Formatter
 from pyasynq.times import InvalidDuration, InvalidTime, utc_time
@@ -40,6 +41,8 @@ class DataView:
     b64: str = ""
     note: str = ""
     truncated_hex: bool = False
+    truncated: bool = False
+    """Only a prefix of the data is here (``size`` is the full size); the rest is a download."""
 
 
 def default_view(data: bytes | None) -> DataView:
@@ -102,6 +105,49 @@ def format_data(task_type: str, data: bytes | None, formatter: Formatter | None)
         view = default_view(data)
         return DataView(**{**view.__dict__, "note": "formatter did not return text"})
     return DataView("custom", text, len(data))
+
+
+def _utf8_prefix(data: bytes) -> str | None:
+    """The text of a UTF-8 prefix cut anywhere (a character split at the end is dropped)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(data) - 3 and exc.reason.startswith("unexpected end"):
+            return data[: exc.start].decode("utf-8", "strict")
+        return None
+
+
+def preview_view(
+    task_type: str, data: bytes | None, full_size: int | None, formatter: Formatter | None
+) -> DataView:
+    """The view of a payload or result of which only a prefix may have been read.
+
+    Complete data gets ``format_data``. A prefix is shown as text (or hex) and never given to
+    the JSON parser or a user formatter, which would see half a document; ``size`` is the full
+    size and ``truncated`` tells the template to offer the download.
+    """
+    if data is None or full_size is None or full_size <= len(data):
+        return format_data(task_type, data, formatter)
+    note = f"first {human_bytes(len(data))} of {human_bytes(full_size)}"
+    text = _utf8_prefix(data)
+    if text is not None and _printable(text):
+        return DataView("text", text, full_size, note=note, truncated=True)
+    view = _binary(data)
+    return DataView(
+        "binary",
+        f"binary data, {human_bytes(full_size)}",
+        full_size,
+        hex=view.hex,
+        b64=view.b64,
+        note=note,
+        truncated_hex=True,
+        truncated=True,
+    )
+
+
+def list_preview_bytes(cfg: Any) -> int:
+    """Bytes of each payload and result a list reads: enough for the characters a cell shows."""
+    return min(1024 * 1024, 4 * max(cfg.max_payload_length, getattr(cfg, "max_result_length", 0)))
 
 
 def summary(view: DataView, limit: int) -> str:

@@ -48,15 +48,52 @@ def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
-def task(t: Any) -> dict[str, Any]:
-    """One TaskInfo."""
+def task(t: Any, limit: int | None = None) -> dict[str, Any]:
+    """One TaskInfo; with ``limit``, payload and result hold at most ``limit`` bytes.
+
+    ``payload_size``/``result_size`` give the full sizes and ``payload_truncated``/
+    ``result_truncated`` say when only a prefix is here (the rest is a download).
+    """
+    payload, result = t.payload, t.result
+    payload_size = getattr(t, "payload_size", None) or len(payload)
+    result_size = getattr(t, "result_size", None)
+    if result_size is None and result is not None:
+        result_size = len(result)
+    if limit is not None:
+        payload = payload[:limit]
+        result = None if result is None else result[:limit]
+    out = _task_fields(t, payload, result)
+    out["payload_size"] = payload_size
+    out["payload_truncated"] = payload_size > len(payload)
+    out["result_size"] = result_size
+    out["result_truncated"] = result_size is not None and result_size > len(result or b"")
+    if out["payload_truncated"]:
+        out["payload"] = _text_prefix(payload)
+    if out["result_truncated"]:
+        out["result"] = _text_prefix(result)
+    return out
+
+
+def _text_prefix(data: bytes | None) -> str | None:
+    """A prefix's text: a character cut at the end is dropped; None when it is not UTF-8."""
+    if data is None:
+        return None
+    for cut in range(4):
+        try:
+            return data[: len(data) - cut].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _task_fields(t: Any, payload: bytes, result: bytes | None) -> dict[str, Any]:
     return {
         "id": t.id,
         "queue": t.queue,
         "type": t.type,
         "state": str(t.state),
-        "payload": text(t.payload),
-        "payload_b64": b64(t.payload),
+        "payload": text(payload),
+        "payload_b64": b64(payload),
         "headers": dict(t.headers),
         "max_retry": t.max_retry,
         "retried": t.retried,
@@ -69,8 +106,8 @@ def task(t: Any) -> dict[str, Any]:
         "is_orphaned": t.is_orphaned,
         "retention": t.retention.total_seconds(),
         "completed_at": iso(t.completed_at),
-        "result": text(t.result),
-        "result_b64": b64(t.result),
+        "result": text(result),
+        "result_b64": b64(result),
         "unique_key": t.unique_key,
     }
 
@@ -79,7 +116,15 @@ def csv_row(t: Any) -> list[str]:
     row = task(t)
     if row["payload"] is None:
         row["payload"] = "base64:" + (row["payload_b64"] or "")
-    return ["" if row[k] is None else str(row[k]) for k in CSV_FIELDS]
+    return [neutralise_cell("" if row[k] is None else str(row[k])) for k in CSV_FIELDS]
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: str) -> str:
+    """Prefix ``'`` to a cell a spreadsheet would read as a formula (CSV injection, OWASP)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def plain(value: Any) -> Any:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pyasynq.broker.audit import AUDIT_MAX_ENTRIES
+from pyasynq.broker.audit import AUDIT_KEY, AUDIT_MAX_ENTRIES, REFUSED_KEY, REFUSED_MAX_ENTRIES
 from pyasynq.broker.broker import Broker
 
 MAX_IDS = 100
@@ -67,13 +67,25 @@ class AuditEntry:
 
 
 class AuditLog:
-    """The bounded audit trail in Redis, newest first."""
+    """The bounded audit trail in Redis, newest first.
 
-    def __init__(self, broker: Broker, *, max_entries: int = AUDIT_MAX_ENTRIES) -> None:
+    ``AuditLog(broker)`` is the trail of actions; ``AuditLog.refused(broker)`` is the separate,
+    smaller list of refused requests, which therefore can never push an action out.
+    """
+
+    def __init__(
+        self, broker: Broker, *, max_entries: int = AUDIT_MAX_ENTRIES, key: str = AUDIT_KEY
+    ) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.broker = broker
         self.max_entries = max_entries
+        self.key = key
+
+    @classmethod
+    def refused(cls, broker: Broker, *, max_entries: int = REFUSED_MAX_ENTRIES) -> AuditLog:
+        """The log of refused requests (``pyasynq:audit:refused``)."""
+        return cls(broker, max_entries=max_entries, key=REFUSED_KEY)
 
     def record(
         self,
@@ -102,7 +114,9 @@ class AuditLog:
             detail=detail,
             extra=extra,
         )
-        self.broker.audit_append(json.dumps(entry.to_json(), default=str), self.max_entries)
+        self.broker.audit_append(
+            json.dumps(entry.to_json(), default=str), self.max_entries, self.key
+        )
         return entry
 
     def list(self, page: int = 1, page_size: int = 50) -> list[AuditEntry]:
@@ -110,8 +124,9 @@ class AuditLog:
             raise ValueError("page and page_size must be 1 or more")
         start = (page - 1) * page_size
         return [
-            AuditEntry.from_json(x) for x in self.broker.audit_range(start, start + page_size - 1)
+            AuditEntry.from_json(x)
+            for x in self.broker.audit_range(start, start + page_size - 1, self.key)
         ]
 
     def count(self) -> int:
-        return self.broker.audit_count()
+        return self.broker.audit_count(self.key)

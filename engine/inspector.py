@@ -135,6 +135,14 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
         """
         return self.broker.shared_secret(CONSOLE_SECRET_KEY, secrets.token_hex(32))
 
+    def console_session_generation(self, user: str) -> int:
+        """The generation a console session of ``user`` must carry (pyasynq.broker.console_sessions)."""
+        return self.broker.session_generation(user)
+
+    def revoke_console_sessions(self, user: str) -> int:
+        """End every console session of ``user`` at once (sign-out, password change)."""
+        return self.broker.revoke_sessions(user)
+
     def __exit__(self, *exc: object) -> None:
         self.close()
 

@@ -11,6 +11,20 @@ DEFAULT_QUEUE = "default"
 DEFAULT_MAX_RETRY = 25
 DEFAULT_TIMEOUT = 1800  # seconds; applied only when neither timeout nor deadline is set
 
+MAX_NAME_LENGTH = 255
+"""Longest queue name, task type, task ID or group key (characters) that pyasynq will write.
+
+Go Asynq sets no limit; every name is part of Redis keys and of every page and table that shows
+it, so one bound here keeps Client, console and CLI alike (reading keeps accepting longer names
+that another producer wrote).
+"""
+
+MAX_DURATION = 100 * 365 * 86400
+"""Longest timeout, retention, unique TTL or delay (seconds): a century, safely inside int64."""
+
+MAX_UNIX_TIME = 253402300799
+"""Latest process_at or deadline (9999-12-31T23:59:59Z): the last second a datetime can show."""
+
 OPTION_NAMES = frozenset(
     {
         "queue",
@@ -52,8 +66,26 @@ def validate_queue_name(name: Any) -> str:
     if "{" in name or "}" in name:
         raise ValueError(f"queue name {name!r} must not contain '{{' or '}}'")
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise ValueError(f"queue name {name!r} must not contain control characters")
+        raise ValueError(f"queue name {name[:40]!r} must not contain control characters")
+    check_length(name, "queue name")
     return name
+
+
+def check_length(name: str, what: str) -> str:
+    """Refuse a name longer than ``MAX_NAME_LENGTH`` characters, with a sentence that says so."""
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(
+            f"{what} is {len(name)} characters long; the most is {MAX_NAME_LENGTH} "
+            f"(starts {name[:40]!r})"
+        )
+    return name
+
+
+def validate_task_type(name: Any) -> str:
+    """A task type must be non-blank text of at most ``MAX_NAME_LENGTH`` characters."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("task typename cannot be empty")
+    return check_length(name, "task type")
 
 
 def seconds(value: Any, what: str, *, allow_zero: bool = True) -> float:
@@ -66,6 +98,8 @@ def seconds(value: Any, what: str, *, allow_zero: bool = True) -> float:
         raise ValueError(f"{what} must be a finite duration")
     if value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{what} cannot be negative" if value < 0 else f"{what} must be positive")
+    if value > MAX_DURATION:
+        raise ValueError(f"{what} must be at most {MAX_DURATION} seconds (100 years)")
     return float(value)
 
 
@@ -74,9 +108,11 @@ def unix_time(value: Any, what: str) -> float:
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"{what} must be a timezone-aware datetime")
-        return value.timestamp()
+        value = value.timestamp()
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{what} must be an aware datetime, got {value!r}")
+    if not 0 <= value <= MAX_UNIX_TIME:  # also refuses NaN
+        raise ValueError(f"{what} must fall between 1970 and the year 9999")
     return float(value)
 
 
@@ -136,10 +172,14 @@ def resolve(options: dict[str, Any], now: float) -> ResolvedOptions:
     task_id = options.get("task_id")
     if task_id is not None and (not isinstance(task_id, str) or not task_id.strip()):
         raise ValueError("task ID cannot be empty")
+    if task_id is not None:
+        check_length(task_id, "task ID")
     retention = int(seconds(options.get("retention", 0), "retention"))
     group = options.get("group")
     if group is not None and (not isinstance(group, str) or not group.strip()):
         raise ValueError("group key cannot be empty")
+    if group is not None:
+        check_length(group, "group key")
     return ResolvedOptions(
         queue=queue,
         max_retry=max_retry,

@@ -24,7 +24,7 @@ from typing import Any
 from pyasynq.broker import keys
 from pyasynq.broker.codec import CorruptMessageError, decode_task
 from pyasynq.errors import QueueNotFoundError
-from pyasynq.options import check_queue_name
+from pyasynq.options import MAX_UNIX_TIME, check_queue_name
 from pyasynq.task import TaskInfo, TaskState
 
 CHUNK = 500
@@ -49,18 +49,20 @@ def _parse_time(name: str, raw: str) -> float | None:
     if not raw:
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        pass
-    try:
-        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            f"'{name}' must be an ISO date/time (2024-05-01T12:00) or Unix seconds, got {raw[:40]!r}"
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
+        try:
+            when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f"'{name}' must be an ISO date/time (2024-05-01T12:00) or Unix seconds, got {raw[:40]!r}"
+            ) from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        value = when.timestamp()
+    if not 0 <= value <= MAX_UNIX_TIME:  # NaN fails too
+        raise ValueError(f"'{name}' must fall between 1970 and the year 9999")
+    return value
 
 
 def parse_json_path(path: str) -> list[str | int]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pyasynq.options import check_option_names
+from pyasynq.options import check_option_names, validate_task_type
 from pyasynq.times import duration, utc_time
 
 
@@ -56,8 +56,7 @@ class Task:
         headers: Mapping[str, str] | None = None,
         **options: Any,
     ) -> None:
-        if not isinstance(type, str) or not type.strip():
-            raise ValueError("task typename cannot be empty")
+        validate_task_type(type)
         check_option_names(options)
         self.type = type
         self.payload = _payload_bytes(payload)
@@ -114,6 +113,18 @@ class TaskInfo:
     completed_at: datetime | None = None
     result: bytes | None = None
     unique_key: str = ""
+    payload_size: int | None = None
+    """The full payload's size when ``payload`` holds only a preview (pyasynq.previews)."""
+    result_size: int | None = None
+    """The full result's size when ``result`` holds only a preview."""
+
+    @property
+    def payload_truncated(self) -> bool:
+        return self.payload_size is not None and self.payload_size > len(self.payload)
+
+    @property
+    def result_truncated(self) -> bool:
+        return self.result_size is not None and self.result_size > len(self.result or b"")
 
     def wait(self, client: Any, *, timeout: float | timedelta = 30.0, **kw: Any) -> TaskInfo:
         """Block until this task is completed or archived; ``client`` is a Client or Broker

@@ -21,13 +21,14 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request, session
+from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
 from pyasynq.console import filters, forms, serialize
 from pyasynq.console.actions import ROW_ACTIONS, STATES, allowed, run_all, run_batch, run_one
 from pyasynq.console.backend import inspector
 from pyasynq.console.guards import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, broker_error_reply
+from pyasynq.console.presenters import list_preview_bytes
 from pyasynq.console.views.queues import MAX_BATCH, _list
 from pyasynq.errors import (
     BrokerError,
@@ -41,6 +42,7 @@ from pyasynq.errors import (
     TaskStateError,
 )
 from pyasynq.inspector_actions import EntryNotFoundError
+from pyasynq.previews import get_task_preview
 from pyasynq.task import Task
 
 log = logging.getLogger("console")
@@ -146,13 +148,31 @@ def _unexpected(exc: Exception) -> Any:
 
 
 def _body() -> dict[str, Any]:
-    """The JSON object body, or the form fields; anything else is a 400."""
+    """The JSON object body, or the form fields; anything else is a 400.
+
+    Bodies are at most 2 MiB (413 beyond); JSON nested too deeply for the parser is a 400.
+    """
     if request.is_json:
-        data = request.get_json(silent=True)
+        try:
+            data = request.get_json(silent=True)
+        except RecursionError:
+            abort(400, "The JSON body is nested too deeply.")
         if not isinstance(data, dict):
             abort(400, "The body must be a JSON object.")
         return data
     return request.form.to_dict()
+
+
+def _scalars(body: dict[str, Any]) -> dict[str, str]:
+    """Fields that must be plain values (filters, cursor, action) as text; a list or object is a 400."""
+    out = {}
+    for key, value in body.items():
+        if value is None:
+            continue
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            abort(400, f"'{str(key)[:40]}' must be a string or a number.")
+        out[key] = str(value)
+    return out
 
 
 def _int(name: str, default: int, *, low: int = 1, high: int = 10_000) -> int:
@@ -220,6 +240,7 @@ def list_tasks(queue: str, state: str) -> Any:
     flt = filters.current(state)
     group = request.args.get("group") or None
     size = _int("size", 20, high=1000)
+    limit = list_preview_bytes(current_app.config["CONSOLE"])
     insp = inspector()
     insp.get_queue_info(queue)
     if flt.active or "cursor" in request.args:
@@ -228,7 +249,7 @@ def list_tasks(queue: str, state: str) -> Any:
         )
         return jsonify(
             {
-                "tasks": [serialize.task(t) for t in found.tasks],
+                "tasks": [serialize.task(t, limit) for t in found.tasks],
                 "filter": flt.to_params(),
                 "cursor": found.cursor,
                 "next_cursor": found.next_cursor,
@@ -239,7 +260,7 @@ def list_tasks(queue: str, state: str) -> Any:
         )
     page = _int("page", 1, high=10**9)
     tasks = _list(insp, queue, state, group, size, page)
-    return jsonify({"tasks": [serialize.task(t) for t in tasks], "page": page, "size": size})
+    return jsonify({"tasks": [serialize.task(t, limit) for t in tasks], "page": page, "size": size})
 
 
 @bp.get(f"/queues/<name:queue>/states/<{STATE_RULE}:state>/export.<any(csv, json):fmt>")
@@ -250,7 +271,9 @@ def export(queue: str, state: str, fmt: str) -> Any:
 
 
 def _action_for(state: str, body: dict[str, Any]) -> str:
-    action = str(body.get("action") or "")
+    action = body.get("action") or ""
+    if not isinstance(action, str):
+        abort(400, "'action' must be a string.")
     if action not in ROW_ACTIONS[state]:
         abort(400, f"'action' must be one of {', '.join(ROW_ACTIONS[state])} for {state} tasks.")
     return action
@@ -274,7 +297,9 @@ def batch(queue: str, state: str) -> Any:
 def all_tasks(queue: str, state: str) -> Any:
     body = _body()
     action = _action_for(state, body)
-    group = str(body.get("group") or "") or None
+    group = body.get("group") or None
+    if group is not None and not isinstance(group, str):
+        abort(400, "'group' must be a string.")
     if state == "aggregating" and not group:
         abort(400, "'group' is required for aggregating tasks.")
     outcome = run_all(inspector(), queue, state, action, group)
@@ -285,7 +310,7 @@ def all_tasks(queue: str, state: str) -> Any:
 def bulk_step(queue: str, state: str) -> Any:
     """One bounded step of an action on every task matching a filter; call again with
     ``cursor`` = the returned ``next_cursor`` until it is null."""
-    body = {k: str(v) for k, v in _body().items() if v is not None}
+    body = _scalars(_body())
     action = _action_for(state, body)
     if action == "cancel":
         abort(400, "Bulk cancel is not offered; cancel active tasks by ID.")
@@ -334,7 +359,21 @@ def enqueue(queue: str) -> Any:
 
 @bp.get("/queues/<name:queue>/tasks/<name:task_id>")
 def get_task(queue: str, task_id: str) -> Any:
-    return jsonify(serialize.task(inspector().get_task_info(queue, task_id)))
+    """The task with at most ``inline_payload_limit`` bytes of payload and result inline;
+    ``payload_url``/``result_url`` download the whole bytes."""
+    limit = current_app.config["CONSOLE"].inline_payload_limit
+    out = serialize.task(get_task_preview(inspector(), queue, task_id, limit=limit), limit)
+    out["payload_url"] = url_for("api.download", queue=queue, task_id=task_id, what="payload")
+    out["result_url"] = url_for("api.download", queue=queue, task_id=task_id, what="result")
+    return jsonify(out)
+
+
+@bp.get("/queues/<name:queue>/tasks/<name:task_id>/download/<any(payload, result):what>")
+def download(queue: str, task_id: str, what: str) -> Any:
+    """The whole payload or result as ``application/octet-stream``, streamed."""
+    from pyasynq.console.views.tasks import download_response
+
+    return download_response(queue, task_id, what)
 
 
 @bp.post(f"/queues/<name:queue>/tasks/<name:task_id>/<{TASK_ACTIONS}:action>")
@@ -352,9 +391,10 @@ def update_payload(queue: str, task_id: str) -> Any:
     body = _body()
     try:
         if body.get("payload_b64") not in (None, ""):
-            data = forms.payload_bytes(body.get("payload_b64"), "base64")
+            data = forms.payload_bytes(forms.text_field(body, "payload_b64"), "base64")
         else:
-            data = forms.payload_bytes(body.get("payload", ""), str(body.get("format") or "text"))
+            fmt = forms.text_field(body, "format") or "text"
+            data = forms.payload_bytes(body.get("payload", ""), fmt)
     except ValueError as exc:
         abort(400, str(exc))
     return jsonify(serialize.task(inspector().update_task_payload(queue, task_id, data)))

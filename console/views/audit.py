@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, abort, jsonify, render_template, request
 
 from pyasynq.console.audit import audit_log
 from pyasynq.console.guards import int_arg
@@ -15,11 +15,25 @@ bp = Blueprint("audit", __name__)
 PAGE_SIZES = (20, 50, 100, 200)
 
 
+LOGS = ("actions", "refused")
+"""``?log=refused`` reads the separate list of refused requests (failed sign-ins, 401/403/...)."""
+
+
+def _which() -> str:
+    which = request.args.get("log", "actions")
+    if which not in LOGS:
+        abort(400, "'log' must be actions or refused.")
+    return which
+
+
 def _page() -> tuple[int, int, int, list[Any]]:
     size = int_arg("size", 50, allowed=PAGE_SIZES)
     page = int_arg("page", 1)
-    log = audit_log()
+    log = audit_log(refused=_which() == "refused")
     total = log.count()
+    last_page = max(1, math.ceil(total / size))
+    if page > last_page:
+        page = last_page  # bounded: a huge page number reads nothing from Redis
     return page, size, total, log.list(page, size)
 
 
@@ -33,6 +47,7 @@ def index() -> Any:
         size=size,
         total=total,
         last_page=max(1, math.ceil(total / size)),
+        log=_which(),
     )
 
 
@@ -41,7 +56,13 @@ def api() -> Any:
     """``{"total", "page", "size", "entries": [...]}``, newest first."""
     page, size, total, entries = _page()
     response = jsonify(
-        {"total": total, "page": page, "size": size, "entries": [e.to_json() for e in entries]}
+        {
+            "log": _which(),
+            "total": total,
+            "page": page,
+            "size": size,
+            "entries": [e.to_json() for e in entries],
+        }
     )
     response.headers["Cache-Control"] = "no-store"
     return response

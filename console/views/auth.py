@@ -16,8 +16,9 @@ from flask import (
     url_for,
 )
 
-from pyasynq.console.auth import SESSION_USER, sign_in
-from pyasynq.console.guards import CSRF_FIELD
+from pyasynq.console import audit, sessions
+from pyasynq.console.auth import current_user, sign_in
+from pyasynq.console.guards import has_control_chars
 
 bp = Blueprint("auth", __name__)
 
@@ -25,6 +26,8 @@ bp = Blueprint("auth", __name__)
 def _safe_target(raw: str) -> str:
     """Follow ``next`` only to a path inside this console, never to another site."""
     root = request.script_root + "/"
+    if has_control_chars(raw):
+        return url_for("dashboard.index")
     if raw.startswith(root) and not raw.startswith("//") and "\\" not in raw and "://" not in raw:
         return raw
     return url_for("dashboard.index")
@@ -43,21 +46,28 @@ def login() -> Any:
         user = sign_in(config, name, password)
         if user is not None:
             # A fresh session on sign-in: nothing from before (a planted token) carries over.
-            session.clear()
-            session[SESSION_USER] = user.name
-            session.permanent = False
+            sessions.start(next(u for u in config.users if u.name == user.name))
+            audit.record_action("login", user=user.name)
             return redirect(target, 303)
         error = "Wrong user name or password."
+        audit.record_refused("login failed", user=name)
     status = 401 if error else 200
     return render_template("login.html", error=error, next=target), status
 
 
 @bp.post("/logout")
 def logout() -> Any:
-    """Forget the user (POST only, CSRF-checked, so a link elsewhere cannot sign anyone out)."""
-    session.pop(SESSION_USER, None)
-    session.pop(CSRF_FIELD, None)
+    """End the session everywhere (POST only, CSRF-checked, so no link elsewhere can sign anyone out).
+
+    The user's session generation moves on in Redis, so this cookie and every copy of it (and
+    the user's sessions in other browsers) stop working, not just this browser's.
+    """
     config = current_app.config["CONSOLE"]
+    user = current_user()
+    if config.auth == "form" and user is not None:
+        sessions.revoke(user.name)
+    audit.record_action("logout")
+    session.clear()
     if config.auth == "form":
         flash("Signed out.", "success")
         return redirect(url_for("auth.login"), 303)

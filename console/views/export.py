@@ -20,6 +20,7 @@ from flask import Blueprint, Response, abort, current_app, request, stream_with_
 from pyasynq.console import filters, serialize
 from pyasynq.console.actions import STATES
 from pyasynq.console.backend import inspector
+from pyasynq.console.security import content_disposition
 from pyasynq.errors import BadDataError
 from pyasynq.search import TaskFilter, iter_matches
 
@@ -100,14 +101,13 @@ def export_response(queue: str, state: str, fmt: str) -> Response:
     inspector().get_queue_info(queue)  # 404 before the stream starts, not inside it
     filters.parse(request.args, state)
     rows = _first_chunk_checked(_rows(queue, state, flt, cursor, group))
-    name = f"{queue}-{state}.{fmt}".replace('"', "").replace("/", "_")
-    name = "".join(c for c in name if c.isprintable())  # no CR/LF from odd names in a header
+    name = f"{queue}-{state}.{fmt}"
     if fmt == "csv":
         body, mime = _csv(rows), "text/csv; charset=utf-8"
     else:
         body, mime = _json(rows, cursor), "application/json"
     resp = Response(stream_with_context(body), mimetype=mime)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    resp.headers["Content-Disposition"] = content_disposition(name)
     return resp
 
 

@@ -26,7 +26,7 @@ from pyasynq.console import filters
 from pyasynq.console.actions import LABELS, ROW_ACTIONS, STATES, Outcome, run_all, run_batch
 from pyasynq.console.backend import inspector
 from pyasynq.console.guards import int_arg, safe_next
-from pyasynq.console.presenters import format_data, plural, summary
+from pyasynq.console.presenters import list_preview_bytes, plural, preview_view, summary
 from pyasynq.errors import (
     AsynqError,
     BadDataError,
@@ -35,6 +35,7 @@ from pyasynq.errors import (
     QueueNotEmptyError,
     QueueNotFoundError,
 )
+from pyasynq.previews import list_task_previews
 
 bp = Blueprint("queues", __name__)
 
@@ -112,10 +113,12 @@ class Row:
         self.task = task
         self.worker = worker
         self.payload = summary(
-            format_data(task.type, task.payload, cfg.payload_formatter), cfg.max_payload_length
+            preview_view(task.type, task.payload, task.payload_size, cfg.payload_formatter),
+            cfg.max_payload_length,
         )
         self.result = summary(
-            format_data(task.type, task.result, cfg.result_formatter), cfg.max_payload_length
+            preview_view(task.type, task.result, task.result_size, cfg.result_formatter),
+            cfg.max_result_length,
         )
 
 
@@ -125,23 +128,26 @@ def active_workers(insp: Any) -> dict[str, Any]:
 
 
 def _list(insp: Any, queue: str, state: str, group: str | None, size: int, page: int) -> list[Any]:
-    if state == "aggregating":
-        if not group:
-            return []
-        try:
-            return insp.list_aggregating_tasks(queue, group, page_size=size, page=page)  # type: ignore[no-any-return]
-        except GroupNotFoundError:
-            return []
-    lister = {
-        "active": insp.list_active_tasks,
-        "pending": insp.list_pending_tasks,
-        "scheduled": insp.list_scheduled_tasks,
-        "retry": insp.list_retry_tasks,
-        "archived": insp.list_archived_tasks,
-        "completed": lambda q, **kw: insp.list_completed_tasks(q, newest_first=True, **kw),
-    }[state]
-    # a TaskPage: a list that also names the tasks whose data could not be decoded
-    return lister(queue, page_size=size, page=page)  # type: ignore[no-any-return]
+    """A TaskPage (a list that also names the tasks whose data could not be decoded).
+
+    Payloads and results are previews cut inside Redis (pyasynq.previews), so a page of huge
+    tasks costs the page's size, not the payloads'. Completed is newest first.
+    """
+    if state == "aggregating" and not group:
+        return []
+    try:
+        return list_task_previews(  # type: ignore[no-any-return]
+            insp,
+            queue,
+            state,
+            page_size=size,
+            page=page,
+            limit=list_preview_bytes(_config()),
+            group=group,
+            newest_first=state == "completed",
+        )
+    except GroupNotFoundError:
+        return []
 
 
 def _context(queue: str) -> dict[str, Any]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
 
 from pyasynq.console.actions import LABELS, ROW_ACTIONS, allowed, run_one
 from pyasynq.console.backend import inspector
 from pyasynq.console.guards import safe_next
-from pyasynq.console.presenters import format_data
+from pyasynq.console.presenters import preview_view
+from pyasynq.console.security import content_disposition
 from pyasynq.console.views.queues import active_workers
 from pyasynq.errors import AsynqError, BrokerError, QueueNotFoundError, TaskNotFoundError
+from pyasynq.previews import get_task_preview, task_bytes
 
 bp = Blueprint("tasks", __name__)
 
@@ -30,7 +32,7 @@ def _actions(task: Any) -> tuple[str, ...]:
 def _context(queue: str, task_id: str) -> dict[str, Any]:
     cfg = current_app.config["CONSOLE"]
     insp = inspector()
-    task = insp.get_task_info(queue, task_id)
+    task = get_task_preview(insp, queue, task_id, limit=cfg.inline_payload_limit)
     worker = active_workers(insp).get(task.id) if str(task.state) == "active" else None
     expires_at = None
     if task.completed_at is not None and task.retention:
@@ -46,8 +48,8 @@ def _context(queue: str, task_id: str) -> dict[str, Any]:
         "task": task,
         "state": str(task.state),
         "worker": worker,
-        "payload": format_data(task.type, task.payload, cfg.payload_formatter),
-        "result": format_data(task.type, task.result, cfg.result_formatter),
+        "payload": preview_view(task.type, task.payload, task.payload_size, cfg.payload_formatter),
+        "result": preview_view(task.type, task.result, task.result_size, cfg.result_formatter),
         "expires_at": expires_at,
         "ttl": ttl,
         "actions": _actions(task),
@@ -63,6 +65,32 @@ def show(queue: str, task_id: str) -> Any:
 @bp.get("/_fragments/queues/<name:queue>/tasks/<name:task_id>")
 def fragment(queue: str, task_id: str) -> Any:
     return render_template("_task_body.html", **_context(queue, task_id))
+
+
+DOWNLOAD_CHUNK = 256 * 1024
+
+
+def download_response(queue: str, task_id: str, what: str) -> Response:
+    """The whole payload or result as a download, sent in chunks (shared with the JSON API).
+
+    Pages and APIs show a bounded preview; this is the one place that reads all the bytes.
+    """
+    data = task_bytes(inspector(), queue, task_id, what)
+
+    def chunks() -> Any:
+        view = memoryview(data)
+        for start in range(0, len(view), DOWNLOAD_CHUNK):
+            yield bytes(view[start : start + DOWNLOAD_CHUNK])
+
+    resp = Response(chunks(), mimetype="application/octet-stream")
+    resp.headers["Content-Length"] = str(len(data))
+    resp.headers["Content-Disposition"] = content_disposition(f"{task_id}-{what}.bin")
+    return resp
+
+
+@bp.get("/queues/<name:queue>/tasks/<name:task_id>/download/<any(payload, result):what>")
+def download(queue: str, task_id: str, what: str) -> Response:
+    return download_response(queue, task_id, what)
 
 
 @bp.post(f"/queues/<name:queue>/tasks/<name:task_id>/<{TASK_ACTIONS}:action>")

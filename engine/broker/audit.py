@@ -12,21 +12,27 @@ from pyasynq.broker.base import BrokerBase
 AUDIT_KEY = "pyasynq:audit"
 AUDIT_MAX_ENTRIES = 10_000
 
+REFUSED_KEY = "pyasynq:audit:refused"
+"""Refused requests (401/403/400/429, failed sign-ins) live apart, so they never evict actions."""
+REFUSED_MAX_ENTRIES = 1_000
+
 
 class AuditOps(BrokerBase):
-    def audit_append(self, entry: str, max_entries: int = AUDIT_MAX_ENTRIES) -> None:
+    def audit_append(
+        self, entry: str, max_entries: int = AUDIT_MAX_ENTRIES, key: str = AUDIT_KEY
+    ) -> None:
         """Add ``entry`` as the newest line and drop the oldest beyond ``max_entries``."""
         with self.errors():
             pipe = self.redis.pipeline(transaction=True)
-            pipe.lpush(AUDIT_KEY, entry)
-            pipe.ltrim(AUDIT_KEY, 0, max_entries - 1)
+            pipe.lpush(key, entry)
+            pipe.ltrim(key, 0, max_entries - 1)
             pipe.execute()
 
-    def audit_range(self, start: int, stop: int) -> list[bytes]:
+    def audit_range(self, start: int, stop: int, key: str = AUDIT_KEY) -> list[bytes]:
         """Entries ``start``..``stop`` (inclusive, 0 = newest)."""
         with self.errors():
-            return [bytes(x) for x in self.redis.lrange(AUDIT_KEY, start, stop)]
+            return [bytes(x) for x in self.redis.lrange(key, start, stop)]
 
-    def audit_count(self) -> int:
+    def audit_count(self, key: str = AUDIT_KEY) -> int:
         with self.errors():
-            return int(self.redis.llen(AUDIT_KEY))
+            return int(self.redis.llen(key))

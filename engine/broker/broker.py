@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pyasynq.broker.alerts import AlertOps
 from pyasynq.broker.audit import AuditOps
+from pyasynq.broker.console_sessions import ConsoleSessionOps
 from pyasynq.broker.cron_control import CronControlOps
 from pyasynq.broker.edit import EditOps
 from pyasynq.broker.inspect import InspectOps
 from pyasynq.broker.limits import LimitOps
 from pyasynq.broker.metrics import MetricsOps
+from pyasynq.broker.previews import PreviewOps
 from pyasynq.broker.producer import NewTask, ProducerOps
 from pyasynq.broker.scheduling import SchedulingOps
 from pyasynq.broker.search import SearchOps
@@ -33,6 +35,8 @@ class Broker(
     SharedSecretOps,
     LimitOps,
     WorkflowOps,
+    PreviewOps,
+    ConsoleSessionOps,
 ):
     """The only object in pyasynq that talks to Redis.
 

@@ -17,7 +17,7 @@ from pyasynq.console import create_app
 from pyasynq.console.config import ConsoleConfig
 from tests.console.conftest import assert_no_traceback
 
-ODD_QUEUES = ["ünïcødé-队列", "with space", "q" * 300, "<b>html</b>", "semi;colon", "a/b~c"]
+ODD_QUEUES = ["ünïcødé-队列", "with space", "q" * 255, "<b>html</b>", "semi;colon", "a/b~c"]
 RAW_QUEUES = ["{braces}", "a}b{", "\u202eevil"]
 """Names our Client refuses (braces break cluster hash tags) but another program may register."""
 Q = "corrupt"
