@@ -1,6 +1,9 @@
 -- dequeue_many: what dequeue.lua (spec §4.10) does, up to ARGV[3] times in one call.
--- Each id goes through exactly Go's steps (RPOPLPUSH pending->active, HSET state=active,
--- HDEL pending_since, ZADD lease, HGET msg), so Redis ends as after that many Go dequeues.
+-- Redis ends exactly as after that many Go dequeues (RPOPLPUSH pending->active, HSET
+-- state=active, HDEL pending_since, ZADD lease, HGET msg per id), with the list and lease work
+-- done once for the batch: RPOP with a count takes the oldest ids from the tail in pop order,
+-- and one LPUSH of them in that order leaves active exactly as the RPOPLPUSHes would (the last
+-- popped at the head). All ids share one lease expiry, so one ZADD writes every lease.
 -- Unlike Go it checks the types of the queue's keys before the first write, so a key of the
 -- wrong type fails the call before anything moved (Go would leave an id in active without a
 -- lease), and a task key that is not a hash is leased without being written, for the worker to
@@ -37,11 +40,13 @@ for _, e in ipairs({{KEYS[3], "list", "active"}, {KEYS[4], "zset", "lease"}}) do
     return wrongtype(e[1], e[3], e[2])
   end
 end
-for _ = 1, tonumber(ARGV[3]) do
-  local id = redis.call("RPOPLPUSH", KEYS[1], KEYS[3])
-  if not id then
-    break
-  end
+local ids = redis.call("RPOP", KEYS[1], tonumber(ARGV[3]))
+if not ids then
+  return out
+end
+redis.call("LPUSH", KEYS[3], unpack(ids))
+local lease = {}
+for i, id in ipairs(ids) do
   local key = ARGV[2] .. id
   local msg = false
   local t = "hash"
@@ -55,9 +60,11 @@ for _ = 1, tonumber(ARGV[3]) do
       t = "none" -- HSET made Go's stub: there was no task hash
     end
   end
-  redis.call("ZADD", KEYS[4], ARGV[1], id)
+  lease[2 * i - 1] = ARGV[1]
+  lease[2 * i] = id
   out[#out + 1] = id
   out[#out + 1] = msg
   out[#out + 1] = t
 end
+redis.call("ZADD", KEYS[4], unpack(lease))
 return out

@@ -1,7 +1,11 @@
 -- done_many: what done.lua (spec §4.11) does, for many tasks of one queue in one call.
--- Per id, in order: LREM active, ZREM lease, DEL task hash (stopping at the first that finds
--- nothing, like done.lua's NOT FOUND), then bump processed daily/total and drop the unique
--- lock if it is still this task's. Redis ends as after one done.lua call per id.
+-- Redis ends exactly as after one done.lua call per id, in order: LREM active, ZREM lease,
+-- DEL task hash (a task stops at the first step that finds nothing, keeping the earlier
+-- writes, like done.lua's NOT FOUND), then processed daily/total bumped and the unique lock
+-- dropped if it is still this task's. The per-task work is only LREM and DEL: the lease
+-- check and removal, and the counters, are done once for the batch with the same result.
+-- LREM counts from the tail (-1): ids are unique in active and tasks finish roughly in the
+-- order they started, which is where the oldest sit.
 -- KEYS[1] active list          asynq:{q}:active
 -- KEYS[2] lease zset           asynq:{q}:lease
 -- KEYS[3] daily processed      asynq:{q}:processed:<YYYY-MM-DD>
@@ -13,33 +17,72 @@
 -- returns an array with one entry per task: 1 done, 0 NOT FOUND (task no longer active),
 -- 2 done but a processed counter is not an integer (bad data: left as it is, not counted)
 local out = {}
+local active = {}
 for i = 4, #ARGV, 2 do
+  out[#out + 1] = 0
+  if redis.call("LREM", KEYS[1], -1, ARGV[i]) ~= 0 then
+    active[#active + 1] = i
+  end
+end
+if #active == 0 then
+  return out
+end
+local ids = {}
+for n, i in ipairs(active) do
+  ids[n] = ARGV[i]
+end
+local scores = redis.call("ZMSCORE", KEYS[2], unpack(ids))
+local leased = {}
+for n, i in ipairs(active) do
+  if scores[n] then
+    leased[#leased + 1] = ARGV[i]
+  end
+end
+if #leased > 0 then
+  redis.call("ZREM", KEYS[2], unpack(leased))
+end
+local done = {}
+for n, i in ipairs(active) do
   local id, ukey = ARGV[i], ARGV[i + 1]
-  local ok = 0
-  if redis.call("LREM", KEYS[1], 0, id) ~= 0
-      and redis.call("ZREM", KEYS[2], id) ~= 0
-      and redis.call("DEL", ARGV[3] .. id) ~= 0 then
-    ok = 1
-    -- a counter that is not an integer (bad data) must not undo the acknowledgement: the
-    -- task is done either way, only the statistic is lost (reported as 2)
-    local n = redis.pcall("INCR", KEYS[3])
-    if type(n) ~= "number" then
-      ok = 2
-    elseif n == 1 then
-      redis.call("EXPIREAT", KEYS[3], ARGV[1])
-    end
-    local total = redis.pcall("GET", KEYS[4])
-    if type(total) == "table" then
-      ok = 2
-    elseif tonumber(total) == tonumber(ARGV[2]) then
-      redis.call("SET", KEYS[4], 1)
-    elseif type(redis.pcall("INCR", KEYS[4])) ~= "number" then
-      ok = 2
-    end
+  if scores[n] and redis.call("DEL", ARGV[3] .. id) ~= 0 then
+    done[#done + 1] = (i - 2) / 2
     if ukey ~= "" and redis.pcall("GET", ukey) == id then
       redis.call("DEL", ukey)
     end
   end
-  out[#out + 1] = ok
+end
+if #done == 0 then
+  return out
+end
+-- done.lua's bumps, once for the batch: the daily key gets its EXPIREAT when one of the
+-- increments would have returned 1; the total wraps to 1 at max int64 (near it, one by one:
+-- Lua numbers are doubles, exact only to 2^53, hence the wide margin). A counter that is not
+-- an integer (bad data) must not undo the acknowledgement: the tasks are done either way,
+-- only the statistic is lost (reported as 2).
+local ok = 1
+local count = #done
+local daily = redis.pcall("INCRBY", KEYS[3], count)
+if type(daily) ~= "number" then
+  ok = 2
+elseif daily >= 1 and daily - count < 1 then
+  redis.call("EXPIREAT", KEYS[3], ARGV[1])
+end
+local total = redis.pcall("GET", KEYS[4])
+local max = tonumber(ARGV[2])
+if type(total) == "table" then
+  ok = 2
+elseif tonumber(total) and tonumber(total) > max - 1e6 - count then
+  for _ = 1, count do
+    if tonumber(redis.call("GET", KEYS[4])) == max then
+      redis.call("SET", KEYS[4], 1)
+    elseif type(redis.pcall("INCR", KEYS[4])) ~= "number" then
+      ok = 2
+    end
+  end
+elseif type(redis.pcall("INCRBY", KEYS[4], count)) ~= "number" then
+  ok = 2
+end
+for _, n in ipairs(done) do
+  out[n] = ok
 end
 return out
