@@ -1,6 +1,9 @@
 -- dequeue_many: what dequeue.lua (spec §4.10) does, up to ARGV[3] times in one call.
--- Each id goes through exactly Go's steps (RPOPLPUSH pending->active, HSET state=active,
--- HDEL pending_since, ZADD lease, HGET msg), so Redis ends as after that many Go dequeues.
+-- Redis ends exactly as after that many Go dequeues (RPOPLPUSH pending->active, HSET
+-- state=active, HDEL pending_since, ZADD lease, HGET msg per id), with the list and lease work
+-- done once for the batch: RPOP with a count takes the oldest ids from the tail in pop order,
+-- and one LPUSH of them in that order leaves active exactly as the RPOPLPUSHes would (the last
+-- popped at the head). All ids share one lease expiry, so one ZADD writes every lease.
 -- KEYS[1] pending list         asynq:{q}:pending
 -- KEYS[2] paused key           asynq:{q}:paused
 -- KEYS[3] active list          asynq:{q}:active
@@ -14,18 +17,22 @@ local out = {}
 if redis.call("EXISTS", KEYS[2]) == 1 then
   return out
 end
-for _ = 1, tonumber(ARGV[3]) do
-  local id = redis.call("RPOPLPUSH", KEYS[1], KEYS[3])
-  if not id then
-    break
-  end
+local ids = redis.call("RPOP", KEYS[1], tonumber(ARGV[3]))
+if not ids then
+  return out
+end
+redis.call("LPUSH", KEYS[3], unpack(ids))
+local lease = {}
+for i, id in ipairs(ids) do
   local key = ARGV[2] .. id
   redis.call("HSET", key, "state", "active")
   redis.call("HDEL", key, "pending_since")
-  redis.call("ZADD", KEYS[4], ARGV[1], id)
   local msg = redis.call("HGET", key, "msg")
   if msg then
     out[#out + 1] = msg
   end
+  lease[2 * i - 1] = ARGV[1]
+  lease[2 * i] = id
 end
+redis.call("ZADD", KEYS[4], unpack(lease))
 return out
