@@ -160,6 +160,121 @@ def measure_processing(url: str, r: redis.Redis, n: int, concurrency: int, proce
     return cost(f"process no-op, {processes}p x c{concurrency}", r, before, after, n, seconds)
 
 
+@dataclass
+class ClusterCost:
+    """Processing on a Redis Cluster: the whole cluster's CPU per task and each master's share."""
+
+    tasks: int
+    seconds: float
+    cpu_us_per_task: float
+    nodes: list[dict[str, float]]  # per master: port, queues owned, share of tasks, share of CPU
+
+    @property
+    def rate(self) -> float:
+        return self.tasks / self.seconds
+
+
+def measure_processing_cluster(
+    n: int, queues: int, concurrency: int, processes: int
+) -> ClusterCost:
+    """Queues spread over a real 3-master cluster; CPU per node from each master's INFO cpu."""
+    sys.path.insert(0, str(ROOT))
+    from tests.support.redis_cluster import RedisClusterDeployment
+
+    cluster = RedisClusterDeployment(3).start()
+    try:
+        names = [f"q{i}" for i in range(queues)]
+        nodes = {node.port: redis.Redis(port=node.port) for node in cluster.nodes}
+        owner: dict[str, int] = {}
+        any_node = next(iter(nodes.values()))
+        for q in names:
+            slot = any_node.cluster("KEYSLOT", f"asynq:{{{q}}}:pending")
+            for lo, hi, master, *_ in any_node.cluster("SLOTS"):
+                if lo <= slot <= hi:
+                    owner[q] = int(master[1])
+        per_queue = n // queues
+        with Client(cluster.url) as client:
+            for q in names:
+                for start in range(0, per_queue, 1000):
+                    client.enqueue_many(
+                        [Task("noop", b"x", queue=q) for _ in range(min(1000, per_queue - start))]
+                    )
+        total = per_queue * queues
+        env = dict(
+            os.environ,
+            BENCH_REDIS_URL=cluster.url,
+            BENCH_QUEUES=",".join(names),
+            PYTHONPATH=str(ROOT),
+        )
+        before = {port: Snapshot.take(r) for port, r in nodes.items()}
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bench.peers.pyasynq_worker", str(concurrency)],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            for _ in range(processes)
+        ]
+        t0 = None
+        try:
+            deadline = time.monotonic() + 300
+            while True:
+                left = sum(
+                    nodes[owner[q]].llen(f"asynq:{{{q}}}:pending")
+                    + nodes[owner[q]].llen(f"asynq:{{{q}}}:active")
+                    for q in names
+                )
+                if t0 is None and left < total:
+                    t0 = time.perf_counter()
+                if left == 0:
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"no progress: {left} of {total} left")
+                time.sleep(0.05)
+            seconds = time.perf_counter() - (t0 or time.perf_counter())
+            after = {port: Snapshot.take(r) for port, r in nodes.items()}
+        finally:
+            for w in workers:
+                w.terminate()
+            for w in workers:
+                w.wait(30)
+        cpu = {port: after[port].cpu - before[port].cpu for port in nodes}
+        all_cpu = sum(cpu.values())
+        rows = [
+            {
+                "port": port,
+                "queues": sum(1 for q in names if owner[q] == port),
+                "task_share": sum(1 for q in names if owner[q] == port) / queues,
+                "cpu_share": cpu[port] / all_cpu if all_cpu else 0.0,
+                "cpu_us_per_task": cpu[port] * 1e6 / total,
+            }
+            for port in nodes
+        ]
+        for r in nodes.values():
+            r.close()
+        return ClusterCost(total, seconds, all_cpu * 1e6 / total, rows)
+    finally:
+        cluster.cleanup()
+
+
+def cluster_table(c: ClusterCost) -> str:
+    lines = [
+        f"{c.tasks:,} no-op tasks over a 3-master cluster: {c.rate:,.0f} tasks/s, "
+        f"{c.cpu_us_per_task:.2f} us of Redis CPU per task over all masters.",
+        "",
+        "| master | queues | share of tasks | share of Redis CPU | CPU us per task (of all tasks) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in c.nodes:
+        lines.append(
+            f"| :{row['port']} | {row['queues']} | {row['task_share']:.0%} | {row['cpu_share']:.0%} "
+            f"| {row['cpu_us_per_task']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def run(quick: bool = False) -> list[Cost]:
     server = RedisServer().start()
     r = redis.Redis.from_url(server.url)
@@ -197,11 +312,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--cluster", action="store_true", help="also measure on a 3-master cluster")
     args = parser.parse_args()
     results = run(args.quick)
     print(table(results))
+    out: dict = {"single": [asdict(c) | {"rate": c.rate} for c in results]}
+    if args.cluster:
+        clustered = measure_processing_cluster(20000 if args.quick else 60000, 12, 32, 2)
+        print(cluster_table(clustered))
+        out["cluster"] = asdict(clustered) | {"rate": clustered.rate}
     if args.json:
-        args.json.write_text(json.dumps([asdict(c) | {"rate": c.rate} for c in results], indent=2))
+        args.json.write_text(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":
