@@ -15,4 +15,5 @@ def handler(ctx, task) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
-    Server(os.environ["BENCH_REDIS_URL"], concurrency=int(sys.argv[1])).run(handler)
+    queues = {q: 1 for q in os.environ.get("BENCH_QUEUES", "default").split(",")}
+    Server(os.environ["BENCH_REDIS_URL"], concurrency=int(sys.argv[1]), queues=queues).run(handler)

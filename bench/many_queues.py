@@ -1,0 +1,79 @@
+"""Console phase with many queues: 1,000 queues of 5 tasks each (per-tenant queues).
+
+Teams with a queue per customer run hundreds to thousands of queues. This measures the console's
+server time (Flask test client in this process, as ``console_bench``), response size and Redis
+commands for the pages and APIs that cover every queue: the dashboard (first page, and a search),
+``/api/queues`` and ``/metrics``. Run: ``python -m bench.many_queues [--queues N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import redis
+
+from bench.console_bench import measure
+from pyasynq import Client, Task
+from pyasynq.console import ConsoleConfig, create_app
+from pyasynq.embedded_redis import RedisServer
+
+PAGES = {
+    "dashboard": "/monitoring/",
+    "dashboard, search 'tenant-07'": "/monitoring/?q=tenant-07",
+    "dashboard, sorted by pending": "/monitoring/?sort=pending&order=desc",
+    "/api/queues": "/monitoring/api/queues",
+    "/metrics": "/monitoring/metrics",
+}
+
+
+def load(url: str, queues: int, per_queue: int) -> None:
+    with Client(url) as client:
+        batch = [
+            (Task("tenant:sync", b'{"n": 1}'), {"queue": f"tenant-{q:04d}"})
+            for q in range(queues)
+            for _ in range(per_queue)
+        ]
+        for start in range(0, len(batch), 1000):
+            for result in client.enqueue_many(batch[start : start + 1000]):
+                if isinstance(result, Exception):
+                    raise result
+
+
+def run(queues: int = 1000, per_queue: int = 5, runs: int = 15) -> dict:
+    server = RedisServer().start()
+    r = redis.Redis.from_url(server.url)
+    try:
+        load(server.url, queues, per_queue)
+        app = create_app(
+            ConsoleConfig(redis_url=server.url, secret_key="bench", record_throughput=False)
+        )
+        out = {}
+        for name, path in PAGES.items():
+            result = measure(app, r, path, runs)
+            result["bytes"] = len(app.test_client().get(path).data)
+            out[name] = result
+            print(
+                f"  {name:32s} p50 {result['p50_ms']:7.1f} ms  {result['bytes'] / 1024:8.1f} KiB"
+                f"  {result['cmds']:6.0f} cmds",
+                flush=True,
+            )
+        return {"queues": queues, "per_queue": per_queue, "pages": out}
+    finally:
+        r.close()
+        server.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--queues", type=int, default=1000)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args()
+    result = run(args.queues)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,329 @@
+"""Redis CPU per task: what one enqueued or processed task costs the shared Redis.
+
+One Redis serves every producer and worker of a fleet, so the Redis CPU a task costs decides where
+adding worker processes stops helping. This measures it from Redis's own counters, on a private
+redis-server:
+
+- ``INFO cpu`` (``used_cpu_user`` + ``used_cpu_sys``: the whole server, network I/O included) and
+- ``INFO commandstats`` (calls and microseconds per command, as Redis times them; commands run
+  inside Lua scripts are counted under their own names as well as under EVALSHA),
+
+as deltas over: single ``Client.enqueue`` calls, ``Client.enqueue_many`` batches of 1,000, and the
+processing of a pre-filled queue of no-op tasks by pyasynq workers at several concurrencies and
+process counts. Run: ``python -m bench.redis_cost [--quick] [--json out.json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import redis
+
+from pyasynq import Client, Task
+from pyasynq.embedded_redis import RedisServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Snapshot:
+    cpu: float
+    calls: dict[str, int]
+    usec: dict[str, int]
+
+    @classmethod
+    def take(cls, r: redis.Redis) -> Snapshot:
+        cpu = r.info("cpu")
+        stats = r.info("commandstats")
+        calls = {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()}
+        usec = {k.removeprefix("cmdstat_"): int(v["usec"]) for k, v in stats.items()}
+        return cls(float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]), calls, usec)
+
+
+@dataclass
+class Cost:
+    """Redis's work per task over one measured run."""
+
+    what: str
+    tasks: int
+    seconds: float
+    cpu_us_per_task: float
+    command_us_per_task: float
+    calls_per_task: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.tasks / self.seconds if self.seconds else float("nan")
+
+
+def cost(
+    what: str, r: redis.Redis, before: Snapshot, after: Snapshot, tasks: int, seconds: float
+) -> Cost:
+    # Scripts' inner commands are counted under their own names; EVALSHA's usec includes them,
+    # so the command time is EVALSHA + EVAL + every command that is not run from a script's body.
+    calls = {
+        name: (after.calls.get(name, 0) - before.calls.get(name, 0)) / tasks
+        for name in after.calls
+        if after.calls.get(name, 0) != before.calls.get(name, 0) and name not in ("info",)
+    }
+    top = {"evalsha", "eval", "multi", "exec"}
+    inner = _inner_commands(r)
+    usec = sum(
+        after.usec.get(name, 0) - before.usec.get(name, 0)
+        for name in after.usec
+        if name in top or name not in inner and name != "info"
+    )
+    return Cost(
+        what=what,
+        tasks=tasks,
+        seconds=seconds,
+        cpu_us_per_task=(after.cpu - before.cpu) * 1e6 / tasks,
+        command_us_per_task=usec / tasks,
+        calls_per_task=dict(sorted(calls.items(), key=lambda kv: -kv[1])),
+    )
+
+
+_INNER: set[str] | None = None
+
+
+def _inner_commands(r: redis.Redis) -> set[str]:
+    """Commands that our Lua scripts call (counted twice by commandstats when called from Lua)."""
+    global _INNER
+    if _INNER is None:
+        import re
+
+        names: set[str] = set()
+        for path in (ROOT / "engine" / "broker" / "scripts").glob("*.lua"):
+            names |= {m.lower() for m in re.findall(r'redis\.call\("(\w+)"', path.read_text())}
+        _INNER = names
+    return _INNER
+
+
+def measure_enqueue(url: str, r: redis.Redis, n: int, batch: int | None) -> Cost:
+    r.flushall()
+    with Client(url) as client:
+        client.enqueue(Task("warm"), queue="warm")  # scripts loaded, connection open
+        before, t0 = Snapshot.take(r), time.perf_counter()
+        if batch:
+            for start in range(0, n, batch):
+                client.enqueue_many([Task("noop", b"x") for _ in range(min(batch, n - start))])
+        else:
+            for _ in range(n):
+                client.enqueue(Task("noop", b"x"))
+        seconds, after = time.perf_counter() - t0, Snapshot.take(r)
+    what = f"enqueue_many ({batch}/call)" if batch else "enqueue (one per call)"
+    return cost(what, r, before, after, n, seconds)
+
+
+def measure_processing(url: str, r: redis.Redis, n: int, concurrency: int, processes: int) -> Cost:
+    r.flushall()
+    with Client(url) as client:
+        for start in range(0, n, 1000):
+            client.enqueue_many([Task("noop", b"x") for _ in range(min(1000, n - start))])
+    env = dict(os.environ, BENCH_REDIS_URL=url, PYTHONPATH=str(ROOT))
+    before = Snapshot.take(r)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.peers.pyasynq_worker", str(concurrency)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(processes)
+    ]
+    t0 = None
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            left = r.llen("asynq:{default}:pending") + r.llen("asynq:{default}:active")
+            if t0 is None and left < n:
+                t0 = time.perf_counter()
+            if left == 0:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no progress: {left} of {n} left")
+            time.sleep(0.02)  # the bench's own LLENs stay a small share of the commands
+        seconds, after = time.perf_counter() - (t0 or time.perf_counter()), Snapshot.take(r)
+    finally:
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            w.wait(30)
+    return cost(f"process no-op, {processes}p x c{concurrency}", r, before, after, n, seconds)
+
+
+@dataclass
+class ClusterCost:
+    """Processing on a Redis Cluster: the whole cluster's CPU per task and each master's share."""
+
+    tasks: int
+    seconds: float
+    cpu_us_per_task: float
+    nodes: list[dict[str, float]]  # per master: port, queues owned, share of tasks, share of CPU
+
+    @property
+    def rate(self) -> float:
+        return self.tasks / self.seconds
+
+
+def measure_processing_cluster(
+    n: int, queues: int, concurrency: int, processes: int
+) -> ClusterCost:
+    """Queues spread over a real 3-master cluster; CPU per node from each master's INFO cpu."""
+    sys.path.insert(0, str(ROOT))
+    from tests.support.redis_cluster import RedisClusterDeployment
+
+    cluster = RedisClusterDeployment(3).start()
+    try:
+        names = [f"q{i}" for i in range(queues)]
+        nodes = {node.port: redis.Redis(port=node.port) for node in cluster.nodes}
+        owner: dict[str, int] = {}
+        any_node = next(iter(nodes.values()))
+        for q in names:
+            slot = any_node.cluster("KEYSLOT", f"asynq:{{{q}}}:pending")
+            for lo, hi, master, *_ in any_node.cluster("SLOTS"):
+                if lo <= slot <= hi:
+                    owner[q] = int(master[1])
+        per_queue = n // queues
+        with Client(cluster.url) as client:
+            for q in names:
+                for start in range(0, per_queue, 1000):
+                    client.enqueue_many(
+                        [Task("noop", b"x", queue=q) for _ in range(min(1000, per_queue - start))]
+                    )
+        total = per_queue * queues
+        env = dict(
+            os.environ,
+            BENCH_REDIS_URL=cluster.url,
+            BENCH_QUEUES=",".join(names),
+            PYTHONPATH=str(ROOT),
+        )
+        before = {port: Snapshot.take(r) for port, r in nodes.items()}
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bench.peers.pyasynq_worker", str(concurrency)],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            for _ in range(processes)
+        ]
+        t0 = None
+        try:
+            deadline = time.monotonic() + 300
+            while True:
+                left = sum(
+                    nodes[owner[q]].llen(f"asynq:{{{q}}}:pending")
+                    + nodes[owner[q]].llen(f"asynq:{{{q}}}:active")
+                    for q in names
+                )
+                if t0 is None and left < total:
+                    t0 = time.perf_counter()
+                if left == 0:
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"no progress: {left} of {total} left")
+                time.sleep(0.05)
+            seconds = time.perf_counter() - (t0 or time.perf_counter())
+            after = {port: Snapshot.take(r) for port, r in nodes.items()}
+        finally:
+            for w in workers:
+                w.terminate()
+            for w in workers:
+                w.wait(30)
+        cpu = {port: after[port].cpu - before[port].cpu for port in nodes}
+        all_cpu = sum(cpu.values())
+        rows = [
+            {
+                "port": port,
+                "queues": sum(1 for q in names if owner[q] == port),
+                "task_share": sum(1 for q in names if owner[q] == port) / queues,
+                "cpu_share": cpu[port] / all_cpu if all_cpu else 0.0,
+                "cpu_us_per_task": cpu[port] * 1e6 / total,
+            }
+            for port in nodes
+        ]
+        for r in nodes.values():
+            r.close()
+        return ClusterCost(total, seconds, all_cpu * 1e6 / total, rows)
+    finally:
+        cluster.cleanup()
+
+
+def cluster_table(c: ClusterCost) -> str:
+    lines = [
+        f"{c.tasks:,} no-op tasks over a 3-master cluster: {c.rate:,.0f} tasks/s, "
+        f"{c.cpu_us_per_task:.2f} us of Redis CPU per task over all masters.",
+        "",
+        "| master | queues | share of tasks | share of Redis CPU | CPU us per task (of all tasks) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in c.nodes:
+        lines.append(
+            f"| :{row['port']} | {row['queues']} | {row['task_share']:.0%} | {row['cpu_share']:.0%} "
+            f"| {row['cpu_us_per_task']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def run(quick: bool = False) -> list[Cost]:
+    server = RedisServer().start()
+    r = redis.Redis.from_url(server.url)
+    try:
+        n_enqueue = 3000 if quick else 10000
+        n_process = 20000 if quick else 60000
+        results = [
+            measure_enqueue(server.url, r, n_enqueue, None),
+            measure_enqueue(server.url, r, n_enqueue * 5, 1000),
+        ]
+        for concurrency, processes in [(10, 1), (32, 1), (10, 2), (32, 2)]:
+            if quick and (concurrency, processes) == (10, 2):
+                continue
+            results.append(measure_processing(server.url, r, n_process, concurrency, processes))
+        return results
+    finally:
+        r.close()
+        server.cleanup()
+
+
+def table(results: list[Cost]) -> str:
+    lines = [
+        "| what | tasks/s | Redis CPU us/task | command us/task | Redis calls per task |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for c in results:
+        calls = ", ".join(f"{k} {v:.2f}" for k, v in c.calls_per_task.items() if v >= 0.01)
+        lines.append(
+            f"| {c.what} | {c.rate:,.0f} | {c.cpu_us_per_task:.2f} | {c.command_us_per_task:.2f} | {calls} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--cluster", action="store_true", help="also measure on a 3-master cluster")
+    args = parser.parse_args()
+    results = run(args.quick)
+    print(table(results))
+    out: dict = {"single": [asdict(c) | {"rate": c.rate} for c in results]}
+    if args.cluster:
+        clustered = measure_processing_cluster(20000 if args.quick else 60000, 12, 32, 2)
+        print(cluster_table(clustered))
+        out["cluster"] = asdict(clustered) | {"rate": clustered.rate}
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
