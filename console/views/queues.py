@@ -55,7 +55,7 @@ class Row:
             format_data(task.type, task.payload, cfg.payload_formatter), cfg.max_payload_length
         )
         self.result = summary(
-            format_data(task.type, task.result, cfg.result_formatter), cfg.max_payload_length
+            format_data(task.type, task.result, cfg.result_formatter), cfg.max_result_length
         )
 
 
