@@ -14,9 +14,9 @@ def register_blueprints(app: Flask) -> None:
     for module in (health, dashboard, queues, tasks, auth, audit):
         app.register_blueprint(module.bp)
 
-    from pyasynq.console.views import metrics, redis_info, schedulers, servers, settings
+    from pyasynq.console.views import metrics, prometheus, redis_info, schedulers, servers, settings
 
-    for module in (servers, schedulers, redis_info, metrics, settings):
+    for module in (servers, schedulers, redis_info, metrics, prometheus, settings):
         app.register_blueprint(module.bp)
 
     from pyasynq.console.views.power_tools import blueprints as power_tool_blueprints

@@ -19,8 +19,14 @@ REPO = Path(__file__).resolve().parents[2]
 class ConsoleProcess:
     """``pyasynq console ARGS`` with ``env`` added to this process's environment."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None, root: str = "/monitoring"):
-        self.port = free_port()
+    def __init__(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        root: str = "/monitoring",
+        port: int | None = None,
+    ):
+        self.port = port or free_port()
         self.root = root
         self.args = args
         self.env = {
