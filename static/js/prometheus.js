@@ -32,8 +32,10 @@
       labels: (spec.labels || []).map(label),
       datasets: names.map(function (name, i) {
         var color = PALETTE[i % PALETTE.length];
+        var known = spec.series[name].filter(function (v) { return v !== null; }).length;
         return { label: name, data: spec.series[name], borderColor: color, backgroundColor: color,
-                 fill: false, tension: 0.2, pointRadius: 0, spanGaps: false, borderWidth: 1.5 };
+                 fill: false, tension: 0.2, pointRadius: known < 20 ? 2 : 0, spanGaps: false,
+                 borderWidth: 1.5 };
       })
     };
     var existing = charts[canvas.id];
