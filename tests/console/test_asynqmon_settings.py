@@ -1,10 +1,9 @@
 """``pyasynq console`` takes Asynqmon's flags and variables beside its own: flag > environment >
-default, our CONSOLE_* name > Asynqmon's name, and a default never overrides what was set."""
+default, our CONSOLE_* name > Asynqmon's name, and a default never overrides what was set.
+The served console (CONSOLE_READ_ONLY=1, REDIS_ADDR, PORT) is checked in test_prometheus_page,
+whose module starts one real ``pyasynq console`` for both."""
 
 from __future__ import annotations
-
-import urllib.error
-import urllib.request
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +11,6 @@ from click.testing import CliRunner
 from pyasynq.cli import main
 from pyasynq.cli.console import console_env
 from pyasynq.console.config import ConsoleConfig
-from tests.support.console_process import ConsoleProcess
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
@@ -143,32 +141,3 @@ def test_bad_settings_are_usage_errors_before_anything_starts(args, environ, wor
     assert result.exit_code == 2, result.output
     assert words in result.output
     assert "Traceback" not in result.output
-
-
-def _post_status(url: str) -> int:
-    request = urllib.request.Request(url, data=b"", method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            return resp.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
-def test_served_console_honours_env_read_only_and_asynqmon_redis_vars(redis_server, redis_url):
-    """The served app, not only the config: CONSOLE_READ_ONLY=1 without the flag refuses writes
-    (it used to be overridden by the command's own default), and Asynqmon's REDIS_ADDR/REDIS_DB
-    and PORT place it on our Redis and port."""
-    console = ConsoleProcess(
-        env={
-            "CONSOLE_READ_ONLY": "1",
-            "REDIS_URL": "",
-            "REDIS_ADDR": f"127.0.0.1:{redis_server.port}",
-            "REDIS_DB": "0",
-        }
-    ).start()
-    try:
-        assert _post_status(console.base + "/api/queues/default/pause") == 403
-        with urllib.request.urlopen(console.base + "/health", timeout=10) as resp:
-            assert resp.status == 200  # it reached the Redis named by REDIS_ADDR
-    finally:
-        console.stop()

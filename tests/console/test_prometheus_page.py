@@ -42,7 +42,9 @@ def _carriers(html: str) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def stack(redis_server):
-    """Redis with two queues, the console serving /metrics, Prometheus scraping it."""
+    """Redis with two queues, the console serving /metrics, Prometheus scraping it. The console
+    is configured as an Asynqmon deployment would be (PORT, REDIS_ADDR, REDIS_DB) plus our
+    CONSOLE_READ_ONLY=1 without the flag."""
     if find_prometheus() is None:  # ./run-tests installs it; say so instead of skipping quietly
         pytest.fail("prometheus is not installed: apt-get install -y prometheus (./run-tests does)")
     console_port = free_port()
@@ -50,7 +52,13 @@ def stack(redis_server):
     console = ConsoleProcess(
         "--prometheus-addr",
         prometheus.url,
-        env={"REDIS_URL": redis_server.url, "CONSOLE_RECORD_THROUGHPUT": "0"},
+        env={
+            "REDIS_URL": "",
+            "REDIS_ADDR": f"127.0.0.1:{redis_server.port}",
+            "REDIS_DB": "0",
+            "CONSOLE_READ_ONLY": "1",
+            "CONSOLE_RECORD_THROUGHPUT": "0",
+        },
         port=console_port,
     )
     import redis
@@ -98,10 +106,26 @@ def test_api_metrics_proxies_asynqmon_queries(stack):
     assert queues == {"reports"}
 
 
+def test_served_console_keeps_env_read_only(stack):
+    """CONSOLE_READ_ONLY=1 without --read-only used to be overridden by the command's own
+    default (a writable console); now every write is refused. The console reached the Redis
+    that REDIS_ADDR names (its queues are listed) on the port PORT names."""
+    console, _ = stack
+    request = urllib.request.Request(
+        console.base + "/api/queues/emails/pause", data=b"", method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=30)
+    assert info.value.code == 403
+    status, body = _get(console.base + "/api/queues")
+    assert status == 200 and "emails" in body and "reports" in body
+
+
 def test_page_charts_from_prometheus(stack):
     console, _ = stack
     status, html = _get(console.base + "/prometheus?range=1h")
     assert status == 200
+    assert 'role="alert"' not in html, re.findall(r'role="alert">([^<]*)<', html)
     charts = _carriers(html)
     assert set(charts) == {
         f"chart-prom-{k}" for k in ("processed", "failed", "size", "latency", "memory")

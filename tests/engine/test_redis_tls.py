@@ -16,7 +16,12 @@ from pyasynq.broker.connection import TLSOptions, parse_url, with_tls
 from pyasynq.errors import BrokerError
 from pyasynq.inspector import Inspector
 from tests.support.redis_cluster import _wait
-from tests.support.redis_server import RedisServer, find_redis_server, free_port
+from tests.support.redis_server import (
+    RedisServer,
+    find_redis_server,
+    free_cluster_port,
+    free_port,
+)
 from tests.support.tls import Certificates, TLSRedisServer
 
 
@@ -159,6 +164,7 @@ def test_cluster_over_tls(certs):
         "--tls-cluster", "yes",
         "--cluster-enabled", "yes",
         "--cluster-config-file", "nodes.conf",
+        port=free_cluster_port(),  # its bus port (+10000) must exist too
     ).start()  # fmt: skip
     try:
         plain = redis.Redis(port=node.port)

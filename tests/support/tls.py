@@ -37,7 +37,7 @@ class Certificates:
 
     def _ca(self, name: str) -> None:
         _openssl(
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
             "-keyout", f"{name}.key", "-out", f"{name}.crt", "-subj", f"/CN=pyasynq test {name}",
             cwd=self.dir,
         )  # fmt: skip
@@ -45,7 +45,7 @@ class Certificates:
     def _leaf(self, name: str, ext: str) -> None:
         (self.dir / f"{name}.ext").write_text(ext)
         _openssl(
-            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key",
+            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", f"{name}.key",
             "-out", f"{name}.csr", "-subj", f"/CN=pyasynq test {name}",
             cwd=self.dir,
         )  # fmt: skip
