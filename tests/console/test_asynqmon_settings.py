@@ -141,3 +141,34 @@ def test_bad_settings_are_usage_errors_before_anything_starts(args, environ, wor
     assert result.exit_code == 2, result.output
     assert words in result.output
     assert "Traceback" not in result.output
+
+
+def test_payload_and_result_cells_have_their_own_lengths(redis_url, r):
+    """MAX_PAYLOAD_LENGTH and MAX_RESULT_LENGTH cut the table cells separately, as Asynqmon's."""
+    from pyasynq.console import create_app
+    from tests.support.states import seed_task
+
+    seed_task(
+        r,
+        "default",
+        "completed",
+        payload=b"abcdefghijklmnopqrstuvwxyz",
+        result=b"0123456789ABCDEFGHIJ",
+        retention=3600,
+    )
+    config = ConsoleConfig.from_env(
+        {
+            "REDIS_URL": redis_url,
+            "CONSOLE_SECRET_KEY": "k",
+            "CONSOLE_RECORD_THROUGHPUT": "0",
+            "MAX_PAYLOAD_LENGTH": "5",
+            "MAX_RESULT_LENGTH": "12",
+        }
+    )
+    app = create_app(config)
+    try:
+        html = app.test_client().get("/monitoring/queues/default?state=completed").get_data(True)
+    finally:
+        app.extensions["pyasynq"].close()
+    assert "abcde…" in html and "abcdef" not in html
+    assert "0123456789AB…" in html and "0123456789ABC" not in html
