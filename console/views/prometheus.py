@@ -11,6 +11,7 @@ own answer), and the page's charts are built server-side from the same queries.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 import urllib.error
@@ -213,7 +214,7 @@ def _page_context() -> dict[str, Any]:
     context["queues"] = inspector().queues()
     duration = RANGES[range_key]
     step = step_seconds(duration)
-    end = int(time.time())  # as Asynqmon: the newest samples always show
+    end = math.ceil(time.time())  # as Asynqmon, up to now: the newest sample always shows
     start = end - duration
     queries = {key: apply_queue_filter(q, [queue] if queue else []) for key, _, _, q in CHARTS}
     queries = {k: f"max by (queue) ({q})" for k, q in queries.items()}
