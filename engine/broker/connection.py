@@ -120,11 +120,6 @@ def _tls_from_query(scheme: str, query: dict[str, list[str]]) -> TLSOptions | No
         cert_reqs=(given.get("ssl_cert_reqs") or "required").lower(),
         server_name=given.get("ssl_server_name") or None,
     )
-    if options.server_name and scheme == "redis-cluster":
-        raise ValueError(
-            "ssl_server_name is not supported for redis-cluster:// (each node is verified "
-            "against the address the cluster announces); use certificates that name every node"
-        )
     return options
 
 
@@ -163,8 +158,11 @@ class _ServerNameTLS:
     """Mixin for redis-py's TLS connections: verify ``ssl_server_name`` (sent as SNI) instead of
     the address connected to, and explain a failed handshake in one clear sentence."""
 
+    default_server_name: str | None = None
+    """Set on a subclass where the keyword cannot travel (redis-py's cluster node clients)."""
+
     def __init__(self, *args: Any, ssl_server_name: str | None = None, **kwargs: Any) -> None:
-        self.ssl_server_name = ssl_server_name
+        self.ssl_server_name = ssl_server_name or self.default_server_name
         super().__init__(*args, **kwargs)
 
     def _wrap_socket_with_ssl(self, sock: Any) -> Any:
@@ -381,25 +379,50 @@ def connect(target: str | ConnectionSettings | RedisLike, **options: Any) -> Red
         return _sentinel_master(settings, tls, common)
     if settings.scheme == "redis-cluster":
         common.pop("health_check_interval", None)
-        if tls is not None:
-            common.update(ssl=True, **tls.redis_kwargs())
-            common.pop("ssl_server_name")  # refused for clusters when the URL is parsed
-        try:
-            return RedisCluster(
-                startup_nodes=[ClusterNode(h, p) for h, p in settings.hosts],
-                username=settings.username,
-                password=settings.password,
-                **common,
-            )
-        except (redis.RedisError, RedisClusterException) as exc:  # it reads the layout at once
-            from pyasynq.errors import BrokerError
-
-            raise BrokerError(f"cannot reach Redis at {settings.describe()}: {exc}") from exc
+        return _cluster(settings, tls, common)
     host, port = settings.hosts[0]
     auth = {"db": settings.db, "username": settings.username, "password": settings.password}
     if tls is not None:
         return _tls_client(host, port, tls, **auth, **common)
     return redis.Redis(host=host, port=port, **auth, **common)
+
+
+def _cluster(
+    settings: ConnectionSettings, tls: TLSOptions | None, common: dict[str, Any]
+) -> RedisCluster:
+    """A cluster client; with TLS every node's connections are ``TLSConnection``s.
+
+    redis-py builds node clients from a connection class only for a cluster given by URL, and
+    passes on only the keyword arguments it knows: so the first seed travels as a plain
+    ``redis://`` URL (TLS comes from the class, not the scheme) and the server name is bound into
+    a subclass."""
+    nodes = [ClusterNode(h, p) for h, p in settings.hosts]
+    extra: dict[str, Any] = {}
+    if tls is not None:
+        options = tls.redis_kwargs()
+        name = options.pop("ssl_server_name")
+        connection_class = type(
+            "ClusterTLSConnection", (TLSConnection,), {"default_server_name": name}
+        )
+        host, port = settings.hosts[0]
+        extra = {
+            "url": f"redis://[{host}]:{port}" if ":" in host else f"redis://{host}:{port}",
+            "connection_class": connection_class,
+            **options,
+        }
+        nodes = nodes[1:]
+    try:
+        return RedisCluster(
+            startup_nodes=nodes,
+            username=settings.username,
+            password=settings.password,
+            **extra,
+            **common,
+        )
+    except (redis.RedisError, RedisClusterException) as exc:  # it reads the layout at once
+        from pyasynq.errors import BrokerError
+
+        raise BrokerError(f"cannot reach Redis at {settings.describe()}: {exc}") from exc
 
 
 def _sentinel_master(

@@ -152,8 +152,8 @@ def test_sentinel_over_tls(certs):
 
 
 def test_cluster_over_tls(certs):
-    """A one-node cluster holding every slot: enough to prove the cluster client speaks TLS to
-    the node it is given and to the node the slot map names."""
+    """A one-node cluster holding every slot: enough to prove the cluster client speaks TLS (and
+    verifies ssl_server_name) to the node it is given and to the node the slot map names."""
     tls_port = free_port()
     node = RedisServer(
         "--tls-port", str(tls_port),
@@ -173,8 +173,14 @@ def test_cluster_over_tls(certs):
         url = f"redis-cluster://127.0.0.1:{tls_port}?ssl_ca_certs={certs.path('ca.crt')}"
         Client(url).enqueue(Task("c"), queue="clustered")
         assert Inspector(url).queues() == ["clustered"]
+        named = Inspector(url + "&ssl_server_name=redis.test")
+        assert named.queues() == ["clustered"]
+        pool = named.broker.redis.get_default_node().redis_connection.connection_pool
+        assert pool.connection_class.default_server_name == "redis.test"
+        with pytest.raises(BrokerError, match="other.test"):
+            Inspector(url + "&ssl_server_name=other.test").queues()
         wrong = url.replace("ca.crt", "wrong-ca.crt")
-        with pytest.raises(BrokerError, match="CERTIFICATE_VERIFY_FAILED"):
+        with pytest.raises(BrokerError, match="wrong-ca.crt"):
             Inspector(wrong).queues()
     finally:
         node.cleanup()
@@ -188,7 +194,6 @@ def test_cluster_over_tls(certs):
         ("rediss://h?ssl_cert_reqs=maybe", "ssl_cert_reqs must be one of required"),
         ("rediss://h?ssl_ca_cert=/etc/hostname", "unknown TLS parameter 'ssl_ca_cert'"),
         ("rediss://h?ssl_keyfile=/etc/hostname", "ssl_keyfile needs ssl_certfile"),
-        ("redis-cluster://h:1?ssl_server_name=x", "not supported for redis-cluster"),
         ("redis-sentinel://h?master=m&ssl=perhaps", "ssl must be true or false"),
     ],
 )
