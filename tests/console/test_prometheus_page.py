@@ -97,7 +97,8 @@ def test_api_metrics_proxies_asynqmon_queries(stack):
     data = json.loads(body)
     assert set(data) == set(ASYNQMON_QUERIES)
     sizes = {s["metric"]["queue"]: s["values"] for s in data["queue_size"]["data"]["result"]}
-    assert float(sizes["emails"][-1][1]) == 3 and float(sizes["reports"][-1][1]) == 1
+    assert 3 in {float(v) for _, v in sizes["emails"]}
+    assert 1 in {float(v) for _, v in sizes["reports"]}
     rates = data["tasks_processed_per_second"]["data"]["result"]
     assert any(float(v) > 0 for s in rates for _, v in s["values"])
     # Asynqmon's queue filter
@@ -121,12 +122,27 @@ def test_served_console_keeps_env_read_only(stack):
     assert status == 200 and "emails" in body and "reports" in body
 
 
+def _charts_once_filled(url: str) -> dict[str, dict]:
+    """The page's charts once its size chart has a line. On a loaded machine one of the 1 s
+    scrapes can time out, and Prometheus then marks the series stale until the next one, so
+    the page is asked again rather than once."""
+    seen: dict[str, dict] = {}
+
+    def filled() -> bool:
+        status, html = _get(url)
+        assert status == 200
+        assert 'role="alert"' not in html, re.findall(r'role="alert">([^<]*)<', html)
+        seen.clear()
+        seen.update(_carriers(html))
+        return bool(seen.get("chart-prom-size", {}).get("series"))
+
+    wait_for(filled, timeout=30, interval=0.5, what=f"charts with data at {url}")
+    return seen
+
+
 def test_page_charts_from_prometheus(stack):
     console, _ = stack
-    status, html = _get(console.base + "/prometheus?range=1h")
-    assert status == 200
-    assert 'role="alert"' not in html, re.findall(r'role="alert">([^<]*)<', html)
-    charts = _carriers(html)
+    charts = _charts_once_filled(console.base + "/prometheus?range=1h")
     assert set(charts) == {
         f"chart-prom-{k}" for k in ("processed", "failed", "size", "latency", "memory")
     }
@@ -136,8 +152,9 @@ def test_page_charts_from_prometheus(stack):
     assert any(v and v > 0 for v in charts["chart-prom-processed"]["series"]["emails"])
     assert any(v and v > 0 for v in charts["chart-prom-failed"]["series"]["emails"])
     # one queue, a week (3 minute steps)
-    status, html = _get(console.base + "/prometheus?range=7d&queue=emails")
-    week = _carriers(html)["chart-prom-size"]
+    week = _charts_once_filled(console.base + "/prometheus?range=7d&queue=emails")[
+        "chart-prom-size"
+    ]
     assert set(week["series"]) == {"emails"} and len(week["labels"]) == 7 * 86400 // 180 + 1
     assert _get(console.base + "/prometheus?range=2y")[0] == 400
 
@@ -154,7 +171,9 @@ def test_prometheus_down_is_an_explained_error(stack):
 
 
 def test_without_prometheus_the_page_explains_how_to_enable_it(redis_url):
-    app = create_app(ConsoleConfig(redis_url=redis_url, secret_key="k", root_path=""))
+    app = create_app(
+        ConsoleConfig(redis_url=redis_url, secret_key="k", record_throughput=False, root_path="")
+    )
     client = app.test_client()
     page = client.get("/prometheus")
     assert page.status_code == 200
@@ -164,13 +183,21 @@ def test_without_prometheus_the_page_explains_how_to_enable_it(redis_url):
     api = client.get("/api/metrics")
     assert api.status_code == 404 and api.get_json()["error"]["code"] == "not_configured"
     assert client.get("/metrics").status_code == 200  # the exporter is on by default
-    off = create_app(ConsoleConfig(redis_url=redis_url, secret_key="k", metrics_exporter=False))
+    off = create_app(
+        ConsoleConfig(
+            redis_url=redis_url, secret_key="k", record_throughput=False, metrics_exporter=False
+        )
+    )
     assert off.test_client().get("/monitoring/metrics").status_code == 404
 
 
 def test_bad_window_is_a_400(redis_url):
     cfg = ConsoleConfig(
-        redis_url=redis_url, secret_key="k", root_path="", prometheus_addr="http://127.0.0.1:9"
+        redis_url=redis_url,
+        secret_key="k",
+        root_path="",
+        prometheus_addr="http://127.0.0.1:9",
+        record_throughput=False,
     )
     client = create_app(cfg).test_client()
     for query in ("duration=abc", "duration=0", "endtime=soon", f"duration={10**9}"):
@@ -184,3 +211,19 @@ def test_queue_filter_takes_names_literally():
     assert query == 'asynq_tasks_enqueued_total{state="pending",queue=~"a\\\\.b|x\\"y"}'
     assert apply_queue_filter("asynq_queue_size{QUEUE_FILTER}", []) == "asynq_queue_size"
     assert [step_seconds(d) for d in (3600, 86400, 7 * 86400, 30 * 86400)] == [10, 60, 180, 600]
+
+
+def test_metrics_also_at_the_site_root_as_asynqmon_serves_them(redis_url):
+    app = create_app(
+        ConsoleConfig(redis_url=redis_url, secret_key="k", record_throughput=False)
+    )  # under /monitoring
+    client = app.test_client()
+    for path in ("/metrics", "/monitoring/metrics"):
+        response = client.get(path)
+        assert response.status_code == 200 and b"asynq_up" in response.data, path
+    off = create_app(
+        ConsoleConfig(
+            redis_url=redis_url, secret_key="k", record_throughput=False, metrics_exporter=False
+        )
+    )
+    assert off.test_client().get("/metrics").status_code == 404
