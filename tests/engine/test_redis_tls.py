@@ -154,7 +154,10 @@ def test_sentinel_over_tls(certs):
 def test_cluster_over_tls(certs):
     """A one-node cluster holding every slot: enough to prove the cluster client speaks TLS (and
     verifies ssl_server_name) to the node it is given and to the node the slot map names."""
-    tls_port = free_port()
+    tls_port = free_cluster_port()  # with tls-cluster the bus is the TLS port + 10000
+    port = free_port()
+    while port in (tls_port, tls_port + 10000):
+        port = free_port()
     node = RedisServer(
         "--tls-port", str(tls_port),
         "--tls-cert-file", certs.path("server.crt"),
@@ -164,7 +167,7 @@ def test_cluster_over_tls(certs):
         "--tls-cluster", "yes",
         "--cluster-enabled", "yes",
         "--cluster-config-file", "nodes.conf",
-        port=free_cluster_port(),  # its bus port (+10000) must exist too
+        port=port,
     ).start()  # fmt: skip
     try:
         plain = redis.Redis(port=node.port)
