@@ -80,6 +80,9 @@ class _RootPath:
                 )
                 return [b""]
         elif root and not environ.get("SCRIPT_NAME"):
+            if path == "/metrics":  # where Asynqmon serves it: its scrape configs keep working
+                environ["SCRIPT_NAME"] = root
+                return self.app(environ, start_response)
             if path == "/":
                 start_response("302 Found", [("Location", root + "/")])
                 return [b""]

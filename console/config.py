@@ -18,8 +18,30 @@ Formatter = Callable[[str, bytes], str]
 
 PAGE_SIZES: tuple[int, ...] = (10, 20, 30, 60, 100)
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_TRUE = {"1", "true", "yes", "on", "t"}
+_FALSE = {"0", "false", "no", "off", "f", ""}
+
+ASYNQMON_ALIASES: dict[str, str] = {
+    "CONSOLE_READ_ONLY": "READ_ONLY",
+    "CONSOLE_MAX_PAYLOAD_LENGTH": "MAX_PAYLOAD_LENGTH",
+    "CONSOLE_MAX_RESULT_LENGTH": "MAX_RESULT_LENGTH",
+    "CONSOLE_METRICS_EXPORTER": "ENABLE_METRICS_EXPORTER",
+    "CONSOLE_PROMETHEUS_ADDR": "PROMETHEUS_ADDR",
+}
+"""Our variable -> Asynqmon's name for the same setting. Ours wins when both are set."""
+
+REDIS_LOCATION_VARS = ("REDIS_URL", "REDIS_ADDR", "REDIS_CLUSTER_NODES")
+REDIS_VARS = (
+    *REDIS_LOCATION_VARS,
+    "REDIS_DB",
+    "REDIS_PASSWORD",
+    "REDIS_TLS",
+    "REDIS_INSECURE_TLS",
+    "REDIS_CA_CERT",
+    "REDIS_CLIENT_CERT",
+    "REDIS_CLIENT_KEY",
+)
+"""Asynqmon's Redis variables (``REDIS_URL`` is ours too); see ``redis_url_from_env``."""
 
 
 def _normalise_root(root: str) -> str:
@@ -41,10 +63,16 @@ class ConsoleConfig:
     same app works at any prefix.
     ``poll_interval``: seconds between live refreshes; 0 turns live refresh off.
     ``secret_key``: signs the session cookie that carries the CSRF token and flash messages.
-    When unset, a random key is made per process, which breaks forms across several gunicorn
-    workers; set ``CONSOLE_SECRET_KEY`` in production.
+    When unset, every console process on the same Redis shares one generated key kept there
+    (``Inspector.console_secret_key``), so forms work across gunicorn workers and restarts;
+    set ``CONSOLE_SECRET_KEY`` to keep the key out of Redis.
     ``payload_formatter`` / ``result_formatter``: replace the default view of bytes.
-    ``max_payload_length``: characters of a payload or result shown in a table cell.
+    ``max_payload_length`` / ``max_result_length``: characters of a payload / result shown in a
+    table cell (Asynqmon's ``MAX_PAYLOAD_LENGTH`` / ``MAX_RESULT_LENGTH``).
+    ``metrics_exporter``: serve ``<root>/metrics`` (Prometheus text); on unless turned off with
+    ``CONSOLE_METRICS_EXPORTER`` / Asynqmon's ``ENABLE_METRICS_EXPORTER``.
+    ``prometheus_addr``: ``http(s)://host:port`` of a Prometheus that scrapes those metrics; the
+    console then charts them on its Prometheus metrics page and proxies ``<root>/api/metrics``.
     ``auth``: ``none`` (default), ``basic`` (HTTP Basic) or ``form`` (login page); ``users``:
     ``UserRecord`` (name, role ``viewer``/``operator``, werkzeug password hash) or
     ``"name:role:hash,..."``. ``authenticate``: a ``(request) -> pyasynq.console.auth.User | None`` hook
@@ -55,8 +83,8 @@ class ConsoleConfig:
     ``bulk_batch_size``: tasks acted on per bulk step. ``export_limit``: rows per export.
     ``api_token``: when set, API clients may write with ``Authorization: Bearer <token>``.
     ``alerts_file``: a rules file (YAML/JSON) checked by an AlertManager inside the console.
-    ``max_result_length``: characters of a result shown in a table cell (lists read at most
-    four bytes per character of each payload and result from Redis, never the whole value).
+    Lists read at most four bytes per character of each payload and result from Redis, never
+    the whole value.
     ``inline_payload_limit``: bytes of a payload or result shown on a task page or returned by
     the task API; the full bytes are a download (``.../payload``, ``.../result``).
     ``session_idle_timeout``: seconds without a request after which a form sign-in ends
@@ -76,6 +104,7 @@ class ConsoleConfig:
     result_formatter: Formatter | None = None
     secret_key: str | None = field(default=None, repr=False)
     max_payload_length: int = 200
+    max_result_length: int = 200
     title: str = "pyasynq"
     auth: str = "none"
     users: tuple[UserRecord, ...] = field(default=(), repr=False)
@@ -87,15 +116,21 @@ class ConsoleConfig:
     api_token: str | None = field(default=None, repr=False)
     alerts_file: str | None = None
     record_throughput: bool = True
-    max_result_length: int = 200
     inline_payload_limit: int = 64 * 1024
     session_idle_timeout: float = 3600.0
     session_lifetime: float = 12 * 3600.0
+    metrics_exporter: bool = True
+    prometheus_addr: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root_path", _normalise_root(self.root_path))
         if not self.redis_url:
             raise ValueError("redis_url must not be empty")
+        from pyasynq.broker.connection import parse_url
+
+        parse_url(self.redis_url)  # a wrong URL or TLS file stops the start with its reason
+        if self.prometheus_addr is not None:
+            object.__setattr__(self, "prometheus_addr", _prometheus_addr(self.prometheus_addr))
         if self.poll_interval < 0:
             raise ValueError(f"poll_interval must be >= 0 seconds, got {self.poll_interval}")
         sizes = tuple(self.page_sizes)
@@ -141,12 +176,29 @@ class ConsoleConfig:
         ``CONSOLE_AUTHENTICATE`` (``package.module:function``), ``CONSOLE_SCAN_LIMIT``,
         ``CONSOLE_BULK_BATCH_SIZE``, ``CONSOLE_EXPORT_LIMIT``, ``CONSOLE_API_TOKEN``,
         ``CONSOLE_ALERTS_FILE``, ``CONSOLE_MAX_RESULT_LENGTH``, ``CONSOLE_INLINE_PAYLOAD_LIMIT``,
-        ``CONSOLE_SESSION_IDLE_TIMEOUT``, ``CONSOLE_SESSION_LIFETIME``.
+        ``CONSOLE_SESSION_IDLE_TIMEOUT``, ``CONSOLE_SESSION_LIFETIME``,
+        ``CONSOLE_METRICS_EXPORTER``, ``CONSOLE_PROMETHEUS_ADDR``.
+
+        Asynqmon's names are read too (``ASYNQMON_ALIASES``: ``READ_ONLY``, ``MAX_PAYLOAD_LENGTH``,
+        ``MAX_RESULT_LENGTH``, ``ENABLE_METRICS_EXPORTER``, ``PROMETHEUS_ADDR``; the Redis ones
+        in ``redis_url_from_env``); when both are set, the ``CONSOLE_*`` name wins. A variable
+        that is not set leaves the default; one that is set is never overridden by a default.
         """
-        env = os.environ if environ is None else environ
+        given = os.environ if environ is None else environ
+        try:
+            return cls._from_env(_with_aliases(given))
+        except ValueError as exc:
+            message = _name_the_variable_set(str(exc), given)
+            if not message.startswith("invalid console configuration"):
+                message = f"invalid console configuration: {message}"
+            raise ValueError(message) from exc
+
+    @classmethod
+    def _from_env(cls, env: Mapping[str, str]) -> ConsoleConfig:
         kwargs: dict[str, object] = {}
-        if env.get("REDIS_URL"):
-            kwargs["redis_url"] = env["REDIS_URL"]
+        redis_url = redis_url_from_env(env)
+        if redis_url:
+            kwargs["redis_url"] = redis_url
         if "CONSOLE_ROOT_PATH" in env:
             kwargs["root_path"] = env["CONSOLE_ROOT_PATH"]
         if "CONSOLE_READ_ONLY" in env:
@@ -157,10 +209,18 @@ class ConsoleConfig:
             )
         if env.get("CONSOLE_PAGE_SIZE"):
             kwargs["page_size"] = _number("CONSOLE_PAGE_SIZE", env["CONSOLE_PAGE_SIZE"], int)
-        if env.get("CONSOLE_MAX_PAYLOAD_LENGTH"):
-            kwargs["max_payload_length"] = _number(
-                "CONSOLE_MAX_PAYLOAD_LENGTH", env["CONSOLE_MAX_PAYLOAD_LENGTH"], int
+        for var, name in (
+            ("CONSOLE_MAX_PAYLOAD_LENGTH", "max_payload_length"),
+            ("CONSOLE_MAX_RESULT_LENGTH", "max_result_length"),
+        ):
+            if env.get(var):
+                kwargs[name] = _number(var, env[var], int)
+        if "CONSOLE_METRICS_EXPORTER" in env:
+            kwargs["metrics_exporter"] = _bool(
+                "CONSOLE_METRICS_EXPORTER", env["CONSOLE_METRICS_EXPORTER"]
             )
+        if env.get("CONSOLE_PROMETHEUS_ADDR"):
+            kwargs["prometheus_addr"] = env["CONSOLE_PROMETHEUS_ADDR"]
         secret = env.get("CONSOLE_SECRET_KEY") or env.get("SECRET_KEY")
         if secret:
             kwargs["secret_key"] = secret
@@ -170,7 +230,6 @@ class ConsoleConfig:
             ("CONSOLE_SCAN_LIMIT", "scan_limit"),
             ("CONSOLE_BULK_BATCH_SIZE", "bulk_batch_size"),
             ("CONSOLE_EXPORT_LIMIT", "export_limit"),
-            ("CONSOLE_MAX_RESULT_LENGTH", "max_result_length"),
             ("CONSOLE_INLINE_PAYLOAD_LIMIT", "inline_payload_limit"),
         ):
             if env.get(var):
@@ -206,6 +265,81 @@ class ConsoleConfig:
             return cls(**kwargs)  # type: ignore[arg-type]
         except ValueError as exc:
             raise ValueError(f"invalid console configuration: {exc}") from exc
+
+
+def _with_aliases(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` with each Asynqmon name copied to ours unless ours is set; errors then name the
+    variable the operator wrote."""
+    merged = dict(env)
+    for ours, theirs in ASYNQMON_ALIASES.items():
+        if ours not in env and theirs in env:
+            merged[ours] = env[theirs]
+    return merged
+
+
+def _name_the_variable_set(message: str, env: Mapping[str, str]) -> str:
+    """An error about ``CONSOLE_X`` names Asynqmon's ``X`` when that is what was set."""
+    for ours, theirs in ASYNQMON_ALIASES.items():
+        if ours not in env and theirs in env:
+            message = message.replace(ours, theirs)
+    return message
+
+
+def redis_url_from_env(env: Mapping[str, str]) -> str | None:
+    """One Redis URL from ``REDIS_URL`` and Asynqmon's variables, or ``None`` when none is set.
+
+    As in Asynqmon: ``REDIS_CLUSTER_NODES`` (``h1:p1,h2:p2``, with ``REDIS_PASSWORD``) wins over
+    ``REDIS_URL``, which wins over ``REDIS_ADDR`` + ``REDIS_DB`` + ``REDIS_PASSWORD``. TLS:
+    ``REDIS_TLS`` is the server name to verify (``true`` just turns TLS on),
+    ``REDIS_INSECURE_TLS`` turns TLS on without verification, ``REDIS_CA_CERT``,
+    ``REDIS_CLIENT_CERT`` and ``REDIS_CLIENT_KEY`` are PEM files; any of them makes the URL a TLS
+    one with the matching ``ssl_*`` parameters (see ``pyasynq.broker.connection``).
+    """
+    from urllib.parse import quote
+
+    from pyasynq.broker.connection import TLSOptions, with_tls
+
+    value = {k: env[k].strip() for k in REDIS_VARS if env.get(k, "").strip()}
+    password = value.get("REDIS_PASSWORD")
+    auth = f":{quote(password, safe='')}@" if password else ""
+    if "REDIS_CLUSTER_NODES" in value:
+        url = f"redis-cluster://{auth}{value['REDIS_CLUSTER_NODES']}"
+    elif "REDIS_URL" in value:
+        url = value["REDIS_URL"]
+    elif {"REDIS_ADDR", "REDIS_DB", "REDIS_PASSWORD"} & value.keys():
+        db = _number("REDIS_DB", value.get("REDIS_DB", "0"), int)
+        url = f"redis://{auth}{value.get('REDIS_ADDR', '127.0.0.1:6379')}/{db}"
+    else:
+        url = None
+    server_name = value.get("REDIS_TLS")
+    tls_on = False
+    if server_name is not None and server_name.lower() in _TRUE | _FALSE:
+        tls_on, server_name = _bool("REDIS_TLS", server_name), None
+    insecure = _bool("REDIS_INSECURE_TLS", value.get("REDIS_INSECURE_TLS", "0"))
+    files = [value.get(k) for k in ("REDIS_CA_CERT", "REDIS_CLIENT_CERT", "REDIS_CLIENT_KEY")]
+    if not (tls_on or server_name or insecure or any(files)):
+        return url
+    options = TLSOptions(
+        ca_certs=files[0],
+        certfile=files[1],
+        keyfile=files[2],
+        cert_reqs="none" if insecure else "required",
+        server_name=server_name,
+    )
+    return with_tls(url or "redis://127.0.0.1:6379/0", options)
+
+
+def _prometheus_addr(raw: str) -> str:
+    from urllib.parse import urlsplit
+
+    addr = raw.strip().rstrip("/")
+    parts = urlsplit(addr)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"prometheus_addr must look like http://host:9090, got {raw!r} "
+            "(PROMETHEUS_ADDR / --prometheus-addr)"
+        )
+    return addr
 
 
 def _bool(var: str, raw: str) -> bool:

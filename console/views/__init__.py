@@ -14,9 +14,17 @@ def register_blueprints(app: Flask) -> None:
     for module in (health, dashboard, queues, tasks, auth, audit):
         app.register_blueprint(module.bp)
 
-    from pyasynq.console.views import limits, metrics, redis_info, schedulers, servers, settings
+    from pyasynq.console.views import (
+        limits,
+        metrics,
+        prometheus,
+        redis_info,
+        schedulers,
+        servers,
+        settings,
+    )
 
-    for module in (servers, schedulers, redis_info, metrics, settings, limits):
+    for module in (servers, schedulers, redis_info, metrics, prometheus, settings, limits):
         app.register_blueprint(module.bp)
 
     from pyasynq.console.views.power_tools import blueprints as power_tool_blueprints

@@ -87,7 +87,10 @@ bp.record_once(_setup)
 @bp.get("/metrics")
 def prometheus() -> Any:
     """Prometheus text format: Asynq's metric names and labels plus ours (``asynq_up`` 0 when
-    Redis is down, so the scrape itself still succeeds and alerts can fire on it)."""
+    Redis is down, so the scrape itself still succeeds and alerts can fire on it). Answers 404
+    when ``metrics_exporter`` is turned off (``ENABLE_METRICS_EXPORTER=false``)."""
+    if not current_app.config["CONSOLE"].metrics_exporter:
+        abort(404, "The metrics exporter is turned off (CONSOLE_METRICS_EXPORTER).")
     registry = CollectorRegistry()
     registry.register(QueueMetricsCollector(inspector()))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
