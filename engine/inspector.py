@@ -126,7 +126,11 @@ class Inspector(InspectorActions, InspectorMetrics):
             stop,
             with_lease=state is TaskState.ACTIVE,
         )
-        now = self.broker.now()
+        return self._page_from_raw(state, raw, self.broker.now())
+
+    @staticmethod
+    def _page_from_raw(state: TaskState, raw: list[Any], now: float) -> TaskPage:
+        """Decode a listing page (shared with ``AsyncInspector``)."""
         tasks, bad = [], []
         for task_id, msg_bytes, result, score in raw:
             try:
@@ -307,7 +311,14 @@ class Inspector(InspectorActions, InspectorMetrics):
         """One task wherever it is; unlike Go, an active task's ``is_orphaned`` is computed."""
         self._queue(queue)
         now = self.broker.now()
-        found = self.broker.task_info(queue, task_id, now)
+        return self._task_info_from_raw(
+            queue, task_id, self.broker.task_info(queue, task_id, now), now
+        )
+
+    @staticmethod
+    def _task_info_from_raw(queue: str, task_id: str, found: Any, now: float) -> TaskInfo:
+        """The TaskInfo of ``get_task_info`` from the broker's raw reply (shared with
+        ``AsyncInspector``)."""
         if found is None:
             raise TaskNotFoundError(queue, task_id)
         msg_bytes, state, npa, result, lease = found
