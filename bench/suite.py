@@ -213,6 +213,7 @@ def machine() -> dict:
         "celery",
         "kombu",
         "dramatiq",
+        "saq",
         "flask",
     ):
         try:
@@ -267,9 +268,10 @@ def main(args) -> None:
             ("process", phase_process),
             ("latency", phase_latency),
         ]
-        from bench import console_bench, profiles
+        from bench import aio_bench, console_bench, profiles
 
         phases += [("console", console_bench.phase_console), ("profile", profiles.phase_profile)]
+        phases += [("async", aio_bench.phase_async)]
         for name, fn in phases:
             if only and name not in only:
                 continue
