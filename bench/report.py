@@ -18,6 +18,55 @@ def _ok(cond: bool) -> str:
     return "**met**" if cond else "**NOT met**"
 
 
+def _async_section(a: dict | None, tg: list) -> list[str]:
+    """The I/O-bound phase (``bench/aio_bench.py``): async handlers vs arq and SAQ."""
+    if not a:
+        return []
+    io = a.get("io_ms", 50)
+    out = [
+        f"## I/O-bound tasks: async handlers (each task awaits {io:g} ms; tasks/s)",
+        "",
+        "One worker process per system, the queue preloaded, the clock started at the first "
+        "finished task; CPU is the worker's user+system time per task over the same interval. "
+        "pyasynq: `Server(async_concurrency=N)` (async handlers on its event loop); arq "
+        "`max_jobs=N`; SAQ `concurrency=N`; `pyasynq-threads`: the same wait in a sync handler "
+        "on N threads. Ideal = N / 50 ms.",
+        "",
+        "| concurrency | system | tasks/s | of ideal | CPU ms/task | runs |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for st in a.get("settings", {}).values():
+        for name, x in st["systems"].items():
+            out.append(
+                f"| {st['concurrency']} | {name} | {_f(x['median'])} | "
+                f"{_f(100 * x['of_ideal'], '%', 1)} | {_f(x['cpu_ms_per_task'], '', 3)} | "
+                f"{', '.join(_f(v) for v in x['runs'])} |"
+            )
+        ours = st["systems"].get("pyasynq", {}).get("median")
+        peers = [st["systems"][p]["median"] for p in ("arq", "saq") if p in st["systems"]]
+        if ours is None:
+            continue
+        if st["concurrency"] == 200:
+            tg.append(
+                (
+                    "async I/O, concurrency 200: >= 80% of the ideal rate",
+                    _f(100 * ours / st["ideal"], "%", 1),
+                    ours >= 0.8 * st["ideal"],
+                )
+            )
+        if st["concurrency"] == 1000 and peers:
+            best = max(peers)
+            tg.append(
+                (
+                    "async I/O, concurrency 1000: >= 3x the better of arq and SAQ",
+                    _f(ours / best, "x", 1),
+                    ours >= 3 * best,
+                )
+            )
+    out.append("")
+    return out
+
+
 def render(res: dict) -> str:
     m = res.get("machine", {})
     out = ["# pyasynq benchmark results", ""]
@@ -228,6 +277,7 @@ def render(res: dict) -> str:
                 not bad,
             )
         )
+    out += _async_section(res.get("async"), tg)
     out += [
         "## Notes and open items",
         "",
