@@ -49,6 +49,13 @@ def load_handler(spec: str) -> Any:
     default=None,
     help="Tasks in flight per process (default: CPUs).",
 )
+@click.option(
+    "--async-concurrency",
+    type=click.IntRange(min=0),
+    default=None,
+    help="async def handlers in flight per process, on its event loop (default: 100; "
+    "0: run them on the --concurrency threads).",
+)
 @click.option("--queues", "-q", default="default=1", show_default=True, help="name=priority,...")
 @click.option(
     "--strict", is_flag=True, help="Strict priority: higher queues are always emptied first."
@@ -66,6 +73,7 @@ def command(
     handler_spec: str,
     redis_url: str,
     concurrency: int | None,
+    async_concurrency: int | None,
     queues: str,
     strict: bool,
     processes: int,
@@ -103,6 +111,8 @@ def command(
         ]
         if concurrency is not None:
             child_args += ["--concurrency", str(concurrency)]
+        if async_concurrency is not None:
+            child_args += ["--async-concurrency", str(async_concurrency)]
         if strict:
             child_args.append("--strict")
         sys.exit(Supervisor(child_args, processes, kill_after=shutdown_timeout + 10).run())
@@ -113,6 +123,7 @@ def command(
     server = Server(
         redis_url,
         concurrency=concurrency,
+        async_concurrency=async_concurrency,
         queues=queue_map,
         strict_priority=strict,
         shutdown_timeout=shutdown_timeout,
@@ -123,7 +134,8 @@ def command(
 
         watch_parent(os.getppid(), server.request_shutdown)
     click.echo(
-        f"pyasynq worker pid {os.getpid()}: concurrency {server.concurrency}, "
+        f"pyasynq worker pid {os.getpid()}: concurrency {server.concurrency} "
+        f"(async {server.async_concurrency}), "
         f"queues {server.queues}{' (strict)' if strict else ''}",
         err=True,
     )
