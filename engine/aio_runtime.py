@@ -287,11 +287,17 @@ class LoopRuntime:
             self.start()
         assert self.loop is not None
 
-        async def wrapped() -> Any:
+        async def wrapped() -> tuple[Any, BaseException | None]:
             current = asyncio.current_task()
             assert current is not None and self.loop is not None
             loop = self.loop
             job.ctx.add_done_callback(lambda _c: loop.call_soon_threadsafe(current.cancel))
-            return await awaitable
+            try:
+                return await awaitable, None
+            except asyncio.CancelledError as exc:  # hand it over as is (the future would turn
+                return None, exc  # it into concurrent.futures.CancelledError)
 
-        return asyncio.run_coroutine_threadsafe(wrapped(), self.loop).result()
+        value, cancelled = asyncio.run_coroutine_threadsafe(wrapped(), self.loop).result()
+        if cancelled is not None:
+            raise cancelled
+        return value

@@ -298,3 +298,18 @@ def test_a_busy_thread_pool_does_not_stop_async_work(redis_url, r, clock, client
     finally:
         release.set()
     wait_for(lambda: r.get(keys.processed_total(Q)) == b"6")
+
+
+def test_async_on_threads_deadline_stores_the_context_reason(redis_url, r, clock, client, servers):
+    started = threading.Event()
+
+    async def handler(ctx, task):
+        started.set()
+        await asyncio.sleep(30)
+
+    t = client.enqueue(Task("a"), timeout=3)
+    start(servers, redis_url, clock, handler, async_concurrency=0, retry_delay_func=lambda *a: 100)
+    assert started.wait(10)
+    clock.advance(3)
+    wait_for(lambda: r.zscore(keys.retry(Q), t.id))
+    assert msg_of(r, t.id).error_msg == "context deadline exceeded"
