@@ -149,17 +149,14 @@ class AsyncBroker:
                     self._sha(name), len(script_keys), *script_keys, *args
                 )
             except redis.exceptions.NoScriptError:
-                await self._load(name, script_keys)
+                await self._load(name)
                 return await self.redis.evalsha(
                     self._sha(name), len(script_keys), *script_keys, *args
                 )
 
-    async def _load(self, name: str, script_keys: Sequence[Any]) -> None:
-        if self.is_cluster:  # load it on the node that owns the first key
-            node = self.redis.get_node_from_key(script_keys[0] if script_keys else "")
-            await self.redis.script_load(scripts.source(name), target_nodes=node)  # type: ignore[call-arg]
-        else:
-            await self.redis.script_load(scripts.source(name))
+    async def _load(self, name: str) -> None:
+        # on a cluster, redis-py sends SCRIPT LOAD to every primary
+        await self.redis.script_load(scripts.source(name))
 
     async def run_many(self, calls: Sequence[Call]) -> list[Any]:
         """Many scripts in one pipelined round trip (one per call on a cluster); one reply or
@@ -179,7 +176,7 @@ class AsyncBroker:
             missing = [i for i, reply in enumerate(replies) if _is_noscript(reply)]
             if missing:  # Redis lost its script cache: load and redo those
                 for name in {calls[i][0] for i in missing}:
-                    await self._load(name, calls[missing[0]][1])
+                    await self._load(name)
                 again = await self._pipelined([calls[i] for i in missing])
                 for i, reply in zip(missing, again, strict=True):
                     replies[i] = reply
