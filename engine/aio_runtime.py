@@ -28,6 +28,7 @@ async work, and the number of tasks being processed never exceeds either bound.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import threading
 from collections import deque
@@ -210,7 +211,8 @@ class LoopRuntime:
         thread, loop = self._thread, self.loop
         if thread is None or loop is None:
             return
-        loop.call_soon_threadsafe(loop.stop)
+        with contextlib.suppress(RuntimeError):  # already closed
+            loop.call_soon_threadsafe(loop.stop)
         if thread is not threading.current_thread():
             thread.join(timeout)
         if self._settlers is not None:
