@@ -146,7 +146,7 @@ def phase_async(ctx: dict) -> dict:
     runs = ctx.get("runs", 1)
     window = ctx.get("window", 3.0)
     systems = [s for s in ctx.get("async_systems", SYSTEMS)]
-    out: dict = {"io_ms": IO_SECONDS * 1000, "settings": {}}
+    out: dict = {"io_ms": IO_SECONDS * 1000, "settings": {}, "load_before": os.getloadavg()[0]}
     for conc in (200, 1000):
         ideal = conc / IO_SECONDS
         key = f"c{conc}"
@@ -170,6 +170,8 @@ def phase_async(ctx: dict) -> dict:
                 f"cpu {cpu:6.3f} ms/task",
                 flush=True,
             )
+    out["load_after"] = os.getloadavg()[0]
+    out["cores"] = psutil.cpu_count()
     return out
 
 

@@ -35,6 +35,14 @@ def _async_section(a: dict | None, tg: list) -> list[str]:
         "| concurrency | system | tasks/s | of ideal | CPU ms/task | runs |",
         "|---|---|---:|---:|---:|---|",
     ]
+    if "load_before" in a:
+        out[-2:-2] = [
+            f"Machine load average (1 min) {a['load_before']:.1f} before and "
+            f"{a['load_after']:.1f} after this phase, on {a.get('cores', '?')} cores: every "
+            "system was short of CPU, which lowers the share of the ideal rate for all of them; "
+            "`pyasynq-threads` (the same fetch/ack path as async handlers) is the control.",
+            "",
+        ]
     for st in a.get("settings", {}).values():
         for name, x in st["systems"].items():
             out.append(
@@ -281,7 +289,8 @@ def render(res: dict) -> str:
     out += [
         "## Notes and open items",
         "",
-        "- `enqueue_many` of Tasks without options takes a bulk path (`Client._enqueue_plain`): "
+        "- `enqueue_many` of Tasks without options takes a bulk path "
+        "(`TaskBuilder.prepare_plain`, shared by `Client` and `AsyncClient`): "
         "ids drawn from one `os.urandom` call, messages encoded in one loop with the cached "
         "options tail, TaskInfos copied from one prototype, and `enqueue_batch.lua` pushes each "
         "chunk's ids with one LPUSH (Redis state still exactly §4.2's per task, checked by "
