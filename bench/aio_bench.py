@@ -152,10 +152,15 @@ def phase_async(ctx: dict) -> dict:
         key = f"c{conc}"
         out["settings"][key] = {"concurrency": conc, "ideal": ideal, "systems": {}}
         names = [*systems, "pyasynq-threads"] if conc == 200 and "pyasynq" in systems else systems
+        runs_of: dict[str, list[dict]] = {name: [] for name in names}
+        for _ in range(runs):  # rounds of every system: a change of machine load hits all alike
+            for system in names:
+                # enough tasks to outlast the window at the fastest rate the system could reach
+                cap = 12000 if system.startswith("pyasynq") else 5000
+                n = int(min(ideal, cap) * (window + 1.5))
+                runs_of[system].append(one_run(system, url, r, conc, n, window))
         for system in names:
-            # enough tasks to outlast the window at the fastest rate the system could reach
-            n = int(min(ideal, 12000 if system.startswith("pyasynq") else 5000) * (window + 1.5))
-            rs = [one_run(system, url, r, conc, n, window) for _ in range(runs)]
+            rs = runs_of[system]
             rates = [x["rate"] for x in rs]
             med = h.median(rates)
             cpu = h.median([x["cpu_ms_per_task"] for x in rs])
