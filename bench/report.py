@@ -18,6 +18,63 @@ def _ok(cond: bool) -> str:
     return "**met**" if cond else "**NOT met**"
 
 
+def _async_section(a: dict | None, tg: list) -> list[str]:
+    """The I/O-bound phase (``bench/aio_bench.py``): async handlers vs arq and SAQ."""
+    if not a:
+        return []
+    io = a.get("io_ms", 50)
+    out = [
+        f"## I/O-bound tasks: async handlers (each task awaits {io:g} ms; tasks/s)",
+        "",
+        "One worker process per system, the queue preloaded, the clock started at the first "
+        "finished task; CPU is the worker's user+system time per task over the same interval. "
+        "pyasynq: `Server(async_concurrency=N)` (async handlers on its event loop); arq "
+        "`max_jobs=N`; SAQ `concurrency=N`; `pyasynq-threads`: the same wait in a sync handler "
+        "on N threads. Ideal = N / 50 ms.",
+        "",
+        "| concurrency | system | tasks/s | of ideal | CPU ms/task | runs |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    if "load_before" in a:
+        out[-2:-2] = [
+            f"Machine load average (1 min) {a['load_before']:.1f} before and "
+            f"{a['load_after']:.1f} after this phase, on {a.get('cores', '?')} cores: every "
+            "system was short of CPU, which lowers the share of the ideal rate for all of them; "
+            "`pyasynq-threads` (the same fetch/ack path as async handlers) is the control.",
+            "",
+        ]
+    for st in a.get("settings", {}).values():
+        for name, x in st["systems"].items():
+            out.append(
+                f"| {st['concurrency']} | {name} | {_f(x['median'])} | "
+                f"{_f(100 * x['of_ideal'], '%', 1)} | {_f(x['cpu_ms_per_task'], '', 3)} | "
+                f"{', '.join(_f(v) for v in x['runs'])} |"
+            )
+        ours = st["systems"].get("pyasynq", {}).get("median")
+        peers = [st["systems"][p]["median"] for p in ("arq", "saq") if p in st["systems"]]
+        if ours is None:
+            continue
+        if st["concurrency"] == 200:
+            tg.append(
+                (
+                    "async I/O, concurrency 200: >= 80% of the ideal rate",
+                    _f(100 * ours / st["ideal"], "%", 1),
+                    ours >= 0.8 * st["ideal"],
+                )
+            )
+        if st["concurrency"] == 1000 and peers:
+            best = max(peers)
+            tg.append(
+                (
+                    "async I/O, concurrency 1000: >= 3x the better of arq and SAQ",
+                    _f(ours / best, "x", 1),
+                    ours >= 3 * best,
+                )
+            )
+    out.append("")
+    return out
+
+
 def render(res: dict) -> str:
     m = res.get("machine", {})
     out = ["# pyasynq benchmark results", ""]
@@ -231,10 +288,12 @@ def render(res: dict) -> str:
     from bench.limits import render as render_limits  # the limit-check cost section
 
     out += render_limits(res)
+    out += _async_section(res.get("async"), tg)
     out += [
         "## Notes and open items",
         "",
-        "- `enqueue_many` of Tasks without options takes a bulk path (`Client._enqueue_plain`): "
+        "- `enqueue_many` of Tasks without options takes a bulk path "
+        "(`TaskBuilder.prepare_plain`, shared by `Client` and `AsyncClient`): "
         "ids drawn from one `os.urandom` call, messages encoded in one loop with the cached "
         "options tail, TaskInfos copied from one prototype, and `enqueue_batch.lua` pushes each "
         "chunk's ids with one LPUSH (Redis state still exactly §4.2's per task, checked by "

@@ -22,6 +22,7 @@ VENV = HERE / ".venv"
 PEERS = [
     "rq>=2.0",
     "arq>=0.26",
+    "saq>=0.26",
     "celery[redis]==5.5.3",
     "kombu==5.5.4",
     "dramatiq[redis]>=1.17",
@@ -40,7 +41,7 @@ def ensure_venv() -> None:
     if not vpy.exists():
         print("creating bench/.venv and installing the peers from PyPI ...", flush=True)
         venv.EnvBuilder(system_site_packages=True, with_pip=True).create(VENV)
-        subprocess.check_call([str(vpy), "-m", "pip", "install", "-q", *PEERS])
+        subprocess.check_call([str(vpy), "-m", "pip", "install", "-q", *PEERS, "-e", str(ROOT)])
     os.execv(str(vpy), [str(vpy), str(HERE / "run.py"), *sys.argv[1:]])
 
 
@@ -52,7 +53,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one run per figure, fewer settings")
     parser.add_argument(
-        "--only", default="", help="comma list: enqueue,process,latency,console,profile,limits"
+        "--only",
+        default="",
+        help="comma list: enqueue,process,latency,console,profile,limits,async",
     )
     parser.add_argument("--systems", default="pyasynq,rq,arq,celery,dramatiq")
     parser.add_argument("--no-write", action="store_true", help="print, do not write RESULTS.md")

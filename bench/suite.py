@@ -213,6 +213,7 @@ def machine() -> dict:
         "celery",
         "kombu",
         "dramatiq",
+        "saq",
         "flask",
     ):
         try:
@@ -267,10 +268,11 @@ def main(args) -> None:
             ("process", phase_process),
             ("latency", phase_latency),
         ]
-        from bench import console_bench, limits, profiles
+        from bench import aio_bench, console_bench, limits, profiles
 
         phases += [("console", console_bench.phase_console), ("profile", profiles.phase_profile)]
         phases.append(("limits", limits.phase_limits))
+        phases += [("async", aio_bench.phase_async)]
         for name, fn in phases:
             if only and name not in only:
                 continue

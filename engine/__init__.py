@@ -83,3 +83,12 @@ __all__ = [
     "TaskState",
     "TaskStateError",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``AsyncClient``/``AsyncInspector`` load ``redis.asyncio`` only when first asked for."""
+    if name in ("AsyncClient", "AsyncInspector"):
+        from pyasynq import aio
+
+        return getattr(aio, name)
+    raise AttributeError(f"module 'pyasynq' has no attribute {name!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from datetime import UTC, datetime
@@ -48,7 +49,13 @@ class ManualClock:
 
 def utc_day(unix_seconds: float) -> str:
     """``YYYY-MM-DD`` of a Unix time in UTC: the suffix of daily counter keys."""
-    return datetime.fromtimestamp(unix_seconds, UTC).strftime("%Y-%m-%d")
+    return _utc_day(int(unix_seconds // 86400))
+
+
+@functools.lru_cache(maxsize=64)
+def _utc_day(day: int) -> str:
+    # cached per day number: called for every acknowledged task
+    return datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%d")
 
 
 SYSTEM_CLOCK = SystemClock()

@@ -46,7 +46,9 @@ class Context:
         self.max_retry = max_retry
         self.deadline_ts = deadline
         self._clock = clock
-        self._event = threading.Event()
+        # made on first use (``done``/``wait``): most tasks never wait on it, and building an
+        # Event (a Condition and two locks) cost more than the rest of a task's context
+        self._event: threading.Event | None = None
         self._lock = threading.Lock()
         self._err: str | None = None
         self._callbacks: list[Callable[[Context], None]] = []
@@ -61,11 +63,22 @@ class Context:
 
     @property
     def cancelled(self) -> bool:
-        return self._event.is_set()
+        return self._err is not None
 
     def done(self) -> threading.Event:
         """The event that is set once the context is cancelled (Go's ``ctx.Done()``)."""
-        return self._event
+        return self._ensure_event()
+
+    def _ensure_event(self) -> threading.Event:
+        event = self._event
+        if event is None:
+            with self._lock:
+                if self._event is None:
+                    self._event = threading.Event()
+                    if self._err is not None:
+                        self._event.set()
+                event = self._event
+        return event
 
     @property
     def err(self) -> str | None:
@@ -73,7 +86,7 @@ class Context:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Sleep up to ``timeout`` seconds, waking early on cancel; True when cancelled."""
-        return self._event.wait(timeout)
+        return self._ensure_event().wait(timeout)
 
     def check(self) -> None:
         """Raise ``ContextCancelledError`` when cancelled; a cheap call for loops in handlers."""
@@ -95,7 +108,9 @@ class Context:
                 return False
             self._err = reason
             callbacks, self._callbacks = self._callbacks, []
-        self._event.set()
+            event = self._event
+        if event is not None:
+            event.set()
         for fn in callbacks:
             with contextlib.suppress(Exception):  # one callback must not stop the others
                 fn(self)

@@ -177,7 +177,19 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
             stop,
             with_lease=state is TaskState.ACTIVE,
         )
-        now = self.broker.now()
+        page = self._page_from_raw(state, raw, self.broker.now(), reverse=reverse)
+        self._saw(
+            (f"task {tid}: {why}" for tid, why in page.problems.items()), f"queue {queue!r}: "
+        )
+        return page
+
+    @staticmethod
+    def _page_from_raw(
+        state: TaskState, raw: list[Any], now: float, *, reverse: bool = False
+    ) -> TaskPage:
+        """Decode a listing page (shared with ``AsyncInspector``): a task whose key is not a
+        hash, has no msg, or whose msg cannot be decoded or names another task is reported in
+        ``TaskPage.problems`` with the reason, and the other rows still show."""
         tasks, bad = [], {}
         for task_id, msg_bytes, result, score, wrong in raw:
             tid = _text(task_id)
@@ -208,7 +220,6 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
             )
         if reverse:
             tasks.reverse()
-        self._saw((f"task {tid}: {why}" for tid, why in bad.items()), f"queue {queue!r}: ")
         return TaskPage(tasks, list(bad), bad)
 
     # -- queues ---------------------------------------------------------------------------------
@@ -411,6 +422,12 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
             raise BadDataError(
                 f'task {task_id} in queue "{queue}" cannot be read: {exc}', queue=queue
             ) from exc
+        return self._task_info_from_raw(queue, task_id, found, now)
+
+    @staticmethod
+    def _task_info_from_raw(queue: str, task_id: str, found: Any, now: float) -> TaskInfo:
+        """The TaskInfo of ``get_task_info`` from the broker's raw reply (shared with
+        ``AsyncInspector``)."""
         if found is None:
             raise TaskNotFoundError(queue, task_id)
         msg_bytes, state, npa, result, lease = found

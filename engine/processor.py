@@ -22,8 +22,11 @@ Design (why it looks like this):
 * **Idle wake-up.** When every queue is empty the fetcher sleeps 0.5-1.5 s as Go does (so
   tasks from Go clients are still found), but ``notify()`` (our Client's ``pyasynq:wake``
   PUBLISH, via the subscriber) ends that sleep at once.
-* **Async handlers** run with ``asyncio.run`` on their handler thread; cancelling the context
-  cancels the asyncio task, so ``await``-ing handlers really stop.
+* **Async handlers** run as tasks on one long-lived event loop per process
+  (``pyasynq.aio_runtime``), up to ``async_concurrency`` at once beside the ``concurrency``
+  handler threads; the fetcher's slots are a ``SlotGate`` split by handler kind. Cancelling the
+  context cancels the asyncio task, so ``await``-ing handlers really stop. With
+  ``async_concurrency=0`` they run on a handler thread (awaited on that loop) as sync ones do.
 * Time is read from the injected clock. Clock-driven conditions (deadline, lease expiry) are
   checked each time the monitor wakes, at most ``tick`` seconds apart (real time), so a
   test that moves a ``ManualClock`` sees the effect within one tick.
@@ -47,6 +50,7 @@ from datetime import timedelta
 from typing import Any
 
 from pyasynq import completion, worker_log
+from pyasynq.aio_runtime import ASYNC, SYNC, HandlerKinds, LoopRuntime, SlotGate
 from pyasynq.broker.worker import Leased, TaskNotActiveError
 from pyasynq.clock import Clock, utc_day
 from pyasynq.context import (
@@ -110,6 +114,8 @@ class Job:
         "aborted",
         "thread",
         "settled",
+        "kind",
+        "slotted",
     )
 
     def __init__(
@@ -133,6 +139,8 @@ class Job:
         self.aborted = False
         self.thread: threading.Thread | None = None
         self.settled = False
+        self.kind = SYNC  # which slots it uses: the handler threads' or the event loop's
+        self.slotted = False  # holds a slot (False while it waits for one of its kind)
 
     def lease_valid(self, now: float) -> bool:
         return now <= self.lease_expiry
@@ -157,6 +165,7 @@ class Processor:
         logger: logging.Logger | None = None,
         task_check_interval: float = 1.0,
         tick: float = 0.5,
+        async_concurrency: int = 0,
     ) -> None:
         self.broker = broker
         self.handler = as_handler(handler)
@@ -170,7 +179,15 @@ class Processor:
         self.log = logger or logging.getLogger("pyasynq.processor")
         self.task_check_interval = task_check_interval
         self.tick = tick
-        self._slots = threading.BoundedSemaphore(concurrency)
+        self.async_concurrency = max(0, int(async_concurrency))
+        # kinds of handler by task type; None: every task runs on a handler thread
+        self._kinds = HandlerKinds(self.handler, handler) if self.async_concurrency else None
+        self._slots = SlotGate(
+            concurrency,
+            self.async_concurrency,
+            self._kinds.kinds if self._kinds is not None else frozenset({SYNC}),
+        )
+        self._runtime = LoopRuntime(self)
         self._stopping = threading.Event()
         self._closing = threading.Event()  # set at the end of shutdown: helper threads exit
         self._wakeup = threading.Event()  # ends the fetcher's idle sleep
@@ -199,6 +216,8 @@ class Processor:
         )
         self._monitor.start()
         self._acker.start()
+        if self._kinds is not None and ASYNC in self._kinds.kinds:
+            self._runtime.start()
         self._fetcher.start()
 
     def stop(self) -> None:
@@ -234,6 +253,7 @@ class Processor:
             idle, self._idle_threads = self._idle_threads, 0
         for _ in range(idle):  # let idle pool threads end
             self._work.put(None)
+        self._runtime.close()
 
     # -- queries used by the heartbeat and subscriber ---------------------------------------
     def active_jobs(self) -> list[Job]:
@@ -357,6 +377,21 @@ class Processor:
         job = Job(msg, ctx, task, lease_expiry, now, self._monitor_event)
         with self._lock:
             self._active[msg.id] = job
+        self._dispatch(job)
+
+    # -- handler execution ------------------------------------------------------------------
+    def _dispatch(self, job: Job) -> None:
+        """Give the job a slot of its handler's kind and start it, or leave it waiting."""
+        if self._kinds is not None:
+            job.kind = self._kinds.kind(job.msg.type)
+        if self._slots.assign(job, job.kind):
+            self._start(job)
+
+    def _start(self, job: Job) -> None:
+        if job.kind == ASYNC:
+            self._runtime.submit(job)  # batched: one loop wake-up per fetch
+            return
+        with self._lock:
             if self._idle_threads:
                 self._idle_threads -= 1
                 spawn = False
@@ -366,6 +401,11 @@ class Processor:
         self._work.put(job)
         if spawn:
             threading.Thread(target=self._worker_loop, name="pyasynq-worker", daemon=True).start()
+
+    def _release_slot(self, job: Job) -> None:
+        nxt = self._slots.finish(job)
+        if nxt is not None:  # a job that waited for a slot of this kind takes it
+            self._start(nxt)
 
     # -- handler threads --------------------------------------------------------------------
     def _worker_loop(self) -> None:
@@ -392,36 +432,43 @@ class Processor:
             job.settled = True
             return True
 
-    def _run_job(self, job: Job) -> None:
+    def _skip_before_start(self, job: Job) -> bool:
+        """True when the handler must not be called: already settled, past its deadline or
+        its context already done (then the outcome is written here, as Go does)."""
+        if job.settled:
+            return True  # the monitor settled it while it waited to start
         if self.clock.now() >= job.deadline:
             # Go checks the context before calling the handler: an expired task never runs.
             job.ctx.cancel(DEADLINE_EXCEEDED)
             if self._claim(job):
-                self._settle(job, "cancel")
-            return
+                self._settle_off_loop(job, "cancel")
+            return True
         if job.aborted or job.ctx.cancelled:
             # Like Go, a context already done never reaches the handler.
             if self._claim(job):
-                self._settle(job, "abort" if job.aborted else "cancel")
+                self._settle_off_loop(job, "abort" if job.aborted else "cancel")
+            return True
+        return False
+
+    def _settle_off_loop(self, job: Job, reason: str) -> None:
+        if job.kind == ASYNC:
+            self._runtime.settle_elsewhere(job, reason)
+        else:
+            self._settle(job, reason)
+
+    def _run_job(self, job: Job) -> None:
+        if self._skip_before_start(job):
             return
         job.thread = threading.current_thread()
         try:
             result = self.handler(job.ctx, job.task)
             if inspect.isawaitable(result):
-                asyncio.run(self._run_async(result, job.ctx))
+                self._runtime.run_blocking(result, job)
         except BaseException as exc:  # Go recovers panics; a handler must never kill the worker
             job.error = exc
         job.handler_done = True
         if self._claim(job):
             self._settle(job, "handler")
-
-    @staticmethod
-    async def _run_async(awaitable: Any, ctx: Context) -> Any:
-        current = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        if current is not None:
-            ctx.add_done_callback(lambda _c: loop.call_soon_threadsafe(current.cancel))
-        return await awaitable
 
     # -- monitor ----------------------------------------------------------------------------
     def _monitor_loop(self) -> None:
@@ -473,7 +520,7 @@ class Processor:
             self._lock.notify_all()
         if self.limits is not None:
             self.limits.release(job.msg.id)
-        self._slots.release()
+        self._release_slot(job)
 
     # -- outcomes ---------------------------------------------------------------------------
     def _settle(self, job: Job, reason: str) -> None:

@@ -38,6 +38,10 @@ from pyasynq.task import Task
 Duration = float | int | timedelta
 
 
+# async handlers in flight per process when ``async_concurrency`` is not given
+DEFAULT_ASYNC_CONCURRENCY = 100
+
+
 def _seconds(value: Duration, what: str, *, allow_zero: bool = False) -> float:
     s = value.total_seconds() if isinstance(value, timedelta) else float(value)
     if s < 0 or (s == 0 and not allow_zero):
@@ -60,6 +64,9 @@ class Server:
     ``shutdown()`` (finish or requeue in-flight tasks, within ``shutdown_timeout``).
     A handler is a function ``(ctx, task)``, an object with ``process_task(ctx, task)``, an
     async function, or a ``ServeMux``.
+    Sync handlers run on up to ``concurrency`` threads; ``async def`` handlers run as tasks
+    on one event loop per process, up to ``async_concurrency`` (default 100) at once; a
+    ``ServeMux`` may mix both.
     """
 
     def __init__(
@@ -67,6 +74,7 @@ class Server:
         redis: Any = "redis://127.0.0.1:6379/0",
         *,
         concurrency: int | None = None,
+        async_concurrency: int | None = None,
         queues: Mapping[str, int] | None = None,
         strict_priority: bool = False,
         shutdown_timeout: Duration = 8,
@@ -110,6 +118,13 @@ class Server:
             usable = getattr(os, "sched_getaffinity", None)
             concurrency = len(usable(0)) if usable else (os.cpu_count() or 1)
         self.concurrency = int(concurrency)
+        # async handlers run on one event loop per process, this many at once (beside the
+        # ``concurrency`` threads of sync handlers); 0 runs them on the threads instead
+        if async_concurrency is None:
+            async_concurrency = DEFAULT_ASYNC_CONCURRENCY
+        if isinstance(async_concurrency, bool) or int(async_concurrency) < 0:
+            raise ValueError("async_concurrency cannot be negative")
+        self.async_concurrency = int(async_concurrency)
         self.queue_order = QueueOrder(queues, strict_priority)
         self.queues = self.queue_order.configured
         self.strict_priority = bool(strict_priority)
@@ -201,6 +216,7 @@ class Server:
             self.broker,
             handler,
             concurrency=self.concurrency,
+            async_concurrency=self.async_concurrency,
             queue_order=self.queue_order,
             clock=self.clock,
             retry_delay_func=self.retry_delay_func,

@@ -60,6 +60,91 @@ def _task_keys(queue: str, task_id: str) -> str:
     return keys.task_key(queue, task_id)
 
 
+def queue_info_calls(queues: Sequence[str], now: float) -> list[tuple[str, list[str], list[Any]]]:
+    """One ``queue_info.lua`` call per queue (shared by the sync and asyncio brokers)."""
+    day = utc_day(now)
+    calls = []
+    for queue in queues:
+        script_keys = [
+            keys.pending(queue),
+            keys.active(queue),
+            keys.scheduled(queue),
+            keys.retry(queue),
+            keys.archived(queue),
+            keys.completed(queue),
+            keys.processed_daily(queue, day),
+            keys.failed_daily(queue, day),
+            keys.processed_total(queue),
+            keys.failed_total(queue),
+            keys.paused(queue),
+            keys.all_groups(queue),
+        ]
+        args = [
+            keys.task_key_prefix(queue),
+            keys.group_key_prefix(queue),
+            MEMORY_SAMPLE,
+            GROUP_SAMPLE,
+        ]
+        calls.append(("queue_info", script_keys, args))
+    return calls
+
+
+def list_tasks_call(
+    queue: str, container: str, kind: str, start: int, stop: int, with_lease: bool
+) -> tuple[str, list[str], list[Any]]:
+    script_keys = [container, keys.lease(queue)] if with_lease else [container]
+    return "list_tasks", script_keys, [kind, start, stop, keys.task_key_prefix(queue)]
+
+
+def parse_list_tasks(flat: list[Any]) -> list[RawTask]:
+    """Rows of ``list_tasks.lua``: (id, msg, result, score, the task key's type)."""
+    out: list[RawTask] = []
+    for i in range(0, len(flat), 5):
+        score = _opt(flat[i + 3])
+        out.append(
+            (
+                flat[i],
+                _opt(flat[i + 1]),
+                _opt(flat[i + 2]),
+                None if score is None else float(score),
+                to_str(flat[i + 4]),
+            )
+        )
+    return out
+
+
+def task_info_call(queue: str, task_id: str, now: float) -> tuple[str, list[str], list[Any]]:
+    return (
+        "get_task_info",
+        [_task_keys(queue, task_id)],
+        [task_id, int(now), keys.queue_prefix(queue)],
+    )
+
+
+def parse_task_info(reply: Any) -> tuple[Any, ...] | None:
+    if isinstance(reply, int):
+        return None
+    msg, state, npa, result, lease = reply
+    npa_f = float(_opt(npa) or 0) or None
+    lease_f = None if _opt(lease) is None else float(lease)
+    return _opt(msg), state.decode(), npa_f, _opt(result), lease_f
+
+
+def task_call(action: str, queue: str, task_id: str, now: float) -> tuple[str, list, list]:
+    """The script, keys and args of ``run``/``archive``/``delete`` on one task."""
+    hash_key = _task_keys(queue, task_id)
+    qp, gp = keys.queue_prefix(queue), keys.group_key_prefix(queue)
+    groups = keys.all_groups(queue)
+    if action == "run":
+        return "run_task", [hash_key, keys.pending(queue), groups], [task_id, qp, gp]
+    if action == "archive":
+        args = [task_id, int(now), int(now) - ARCHIVE_MAX_AGE, ARCHIVE_MAX_SIZE, qp, gp]
+        return "archive_task", [hash_key, keys.archived(queue), groups], args
+    if action == "delete":
+        return "delete_task", [hash_key, groups], [task_id, qp, gp]
+    raise ValueError(f"unknown task action {action!r}")
+
+
 class InspectOps(BrokerBase):
     # -- queues -------------------------------------------------------------------------------
     def all_queues(self) -> list[bytes]:
@@ -79,30 +164,7 @@ class InspectOps(BrokerBase):
         trips per queue made the dashboard cost ~50 ms of waiting with 50 queues; this is one
         round trip for all of them, and each queue is still read atomically by one script.
         """
-        day = utc_day(now)
-        calls = []
-        for queue in queues:
-            script_keys = [
-                keys.pending(queue),
-                keys.active(queue),
-                keys.scheduled(queue),
-                keys.retry(queue),
-                keys.archived(queue),
-                keys.completed(queue),
-                keys.processed_daily(queue, day),
-                keys.failed_daily(queue, day),
-                keys.processed_total(queue),
-                keys.failed_total(queue),
-                keys.paused(queue),
-                keys.all_groups(queue),
-            ]
-            args = [
-                keys.task_key_prefix(queue),
-                keys.group_key_prefix(queue),
-                MEMORY_SAMPLE,
-                GROUP_SAMPLE,
-            ]
-            calls.append(("queue_info", script_keys, args))
+        calls = queue_info_calls(queues, now)
         return [r if isinstance(r, BaseException) else list(r) for r in self.run_many(calls)]
 
     def daily_stats_many(
@@ -189,58 +251,24 @@ class InspectOps(BrokerBase):
 
         A container of the wrong type raises ``BadDataError`` naming the queue; a task key of
         the wrong type is reported in its row, so the other tasks of the page still show."""
-        script_keys = [container, keys.lease(queue)] if with_lease else [container]
+        name, script_keys, args = list_tasks_call(queue, container, kind, start, stop, with_lease)
         try:
-            flat = self.run(
-                "list_tasks", script_keys, [kind, start, stop, keys.task_key_prefix(queue)]
-            )
+            flat = self.run(name, script_keys, args)
         except BadDataError as exc:
             raise BadDataError(
                 f"queue {queue!r}: {_state_name(queue, container)}: {exc}", queue=queue
             ) from exc
-        out: list[RawTask] = []
-        for i in range(0, len(flat), 5):
-            score = _opt(flat[i + 3])
-            out.append(
-                (
-                    flat[i],
-                    _opt(flat[i + 1]),
-                    _opt(flat[i + 2]),
-                    None if score is None else float(score),
-                    to_str(flat[i + 4]),
-                )
-            )
-        return out
+        return parse_list_tasks(flat)
 
     def task_info(self, queue: str, task_id: str, now: float) -> tuple[Any, ...] | None:
         """(msg, state, next_process_at, result, lease score) or None when the task is gone."""
-        reply = self.run(
-            "get_task_info",
-            [_task_keys(queue, task_id)],
-            [task_id, int(now), keys.queue_prefix(queue)],
-        )
-        if isinstance(reply, int):
-            return None
-        msg, state, npa, result, lease = reply
-        npa_f = float(_opt(npa) or 0) or None
-        lease_f = None if _opt(lease) is None else float(lease)
-        return _opt(msg), state.decode(), npa_f, _opt(result), lease_f
+        return parse_task_info(self.run(*task_info_call(queue, task_id, now)))
 
     # -- single-task actions ---------------------------------------------------------------------
     def _task_call(
         self, action: str, queue: str, task_id: str, now: float
     ) -> tuple[str, list, list]:
-        hash_key = _task_keys(queue, task_id)
-        qp, gp = keys.queue_prefix(queue), keys.group_key_prefix(queue)
-        groups = keys.all_groups(queue)
-        if action == "run":
-            return "run_task", [hash_key, keys.pending(queue), groups], [task_id, qp, gp]
-        if action == "archive":
-            args = [task_id, int(now), int(now) - ARCHIVE_MAX_AGE, ARCHIVE_MAX_SIZE, qp, gp]
-            return "archive_task", [hash_key, keys.archived(queue), groups], args
-        if action == "delete":
-            return "delete_task", [hash_key, groups], [task_id, qp, gp]
-        raise ValueError(f"unknown task action {action!r}")
+        return task_call(action, queue, task_id, now)
 
     def task_action(self, action: str, queue: str, task_id: str) -> int:
         """Run ``run``/``archive``/``delete`` on one task; the script's return code."""

@@ -27,33 +27,127 @@ class NewTask:
     unique_ttl: int = 0
 
 
-class ProducerOps(BrokerBase):
-    def _create_call(self, task: NewTask, now: float) -> tuple[str, list[str], list[Any]]:
-        q, tid = task.queue, task.task_id
-        hash_key = keys.task_key(q, tid)
-        now_ns = int(now * 1e9)
-        if task.process_at is not None:
-            if task.unique_key:
-                ttl = max(1, int(task.process_at + task.unique_ttl - now))
-                return (
-                    "schedule_unique",
-                    [task.unique_key, hash_key, keys.scheduled(q)],
-                    [tid, ttl, task.process_at, task.message],
-                )
-            return "schedule", [hash_key, keys.scheduled(q)], [task.message, task.process_at, tid]
-        if task.group:
-            gkeys = [hash_key, keys.group(q, task.group), keys.all_groups(q)]
-            args: list[Any] = [task.message, tid, int(now), task.group]
-            if task.unique_key:
-                return "add_to_group_unique", [*gkeys, task.unique_key], [*args, task.unique_ttl]
-            return "add_to_group", gkeys, args
+def create_call(task: NewTask, now: float) -> tuple[str, list[str], list[Any]]:
+    """The script, keys and args that write ``task`` (any kind: scheduled, grouped, unique)."""
+    q, tid = task.queue, task.task_id
+    hash_key = keys.task_key(q, tid)
+    now_ns = int(now * 1e9)
+    if task.process_at is not None:
         if task.unique_key:
+            ttl = max(1, int(task.process_at + task.unique_ttl - now))
             return (
-                "enqueue_unique",
-                [task.unique_key, hash_key, keys.pending(q)],
-                [tid, task.unique_ttl, task.message, now_ns],
+                "schedule_unique",
+                [task.unique_key, hash_key, keys.scheduled(q)],
+                [tid, ttl, task.process_at, task.message],
             )
-        return "enqueue", [hash_key, keys.pending(q)], [task.message, tid, now_ns]
+        return "schedule", [hash_key, keys.scheduled(q)], [task.message, task.process_at, tid]
+    if task.group:
+        gkeys = [hash_key, keys.group(q, task.group), keys.all_groups(q)]
+        args: list[Any] = [task.message, tid, int(now), task.group]
+        if task.unique_key:
+            return "add_to_group_unique", [*gkeys, task.unique_key], [*args, task.unique_ttl]
+        return "add_to_group", gkeys, args
+    if task.unique_key:
+        return (
+            "enqueue_unique",
+            [task.unique_key, hash_key, keys.pending(q)],
+            [tid, task.unique_ttl, task.message, now_ns],
+        )
+    return "enqueue", [hash_key, keys.pending(q)], [task.message, tid, now_ns]
+
+
+def is_plain(task: NewTask) -> bool:
+    """Pending now, no unique lock, no group: the §4.2 script, plus our wake-up."""
+    return task.process_at is None and not task.group and not task.unique_key
+
+
+def single_call(task: NewTask, now: float) -> tuple[str, list[str], list[Any]]:
+    """``create_task``'s call: plain tasks also publish the wake-up in the same script."""
+    if is_plain(task):
+        q = task.queue
+        return (
+            "enqueue_notify",
+            [keys.task_key(q, task.task_id), keys.pending(q)],
+            [task.message, task.task_id, int(now * 1e9), keys.WAKE_CHANNEL, q],
+        )
+    return create_call(task, now)
+
+
+Call = tuple[str, list[str], list[Any]]
+
+
+def pending_calls(queue: str, ids: list[str], messages: list[bytes], now_ns: int) -> list[Call]:
+    """``enqueue_batch`` calls, ``BATCH_CHUNK`` tasks each, for plain tasks of one queue."""
+    prefix, pending = keys.task_key_prefix(queue), keys.pending(queue)
+    calls: list[Call] = []
+    for start in range(0, len(ids), BATCH_CHUNK):
+        chunk = ids[start : start + BATCH_CHUNK]
+        pairs: list[Any] = [None] * (2 * len(chunk))
+        pairs[0::2] = chunk  # id, message, id, message, ... without a Python loop
+        pairs[1::2] = messages[start : start + BATCH_CHUNK]
+        args: list[Any] = [prefix, now_ns, keys.WAKE_CHANNEL, queue, *pairs]
+        calls.append(("enqueue_batch", [pending], args))
+    return calls
+
+
+def pending_results(calls: list[Call], replies: list[Any], where: str) -> list[int | BaseException]:
+    results: list[int | BaseException] = []
+    for (_, _, args), reply in zip(calls, replies, strict=True):
+        if isinstance(reply, Exception):
+            err = BrokerError(f"Redis at {where} answered: {reply}")
+            results += [err] * ((len(args) - 4) // 2)
+        else:
+            results += map(int, reply)
+    return results
+
+
+def batch_calls(tasks: list[NewTask], now: float) -> tuple[list[Call], list[list[int]]]:
+    """The calls of ``create_tasks`` and, for each call, the task indexes its reply covers."""
+    now_ns = int(now * 1e9)
+    calls: list[Call] = []
+    owners: list[list[int]] = []
+    plain: dict[str, list[int]] = {}
+    for i, t in enumerate(tasks):
+        if is_plain(t):
+            plain.setdefault(t.queue, []).append(i)
+        else:
+            calls.append(create_call(t, now))
+            owners.append([i])
+    for q, indexes in plain.items():
+        prefix = keys.task_key_prefix(q)
+        for start in range(0, len(indexes), BATCH_CHUNK):
+            chunk = indexes[start : start + BATCH_CHUNK]
+            args: list[Any] = [prefix, now_ns, keys.WAKE_CHANNEL, q]
+            for i in chunk:
+                args += (tasks[i].task_id, tasks[i].message)
+            calls.append(("enqueue_batch", [keys.pending(q)], args))
+            owners.append(chunk)
+    return calls, owners
+
+
+def batch_results(
+    calls: list[Call], owners: list[list[int]], replies: list[Any], n: int, where: str
+) -> list[int | BaseException]:
+    results: list[int | BaseException] = [0] * n
+    for (name, _, _), idx, reply in zip(calls, owners, replies, strict=True):
+        if isinstance(reply, Exception):
+            err = BrokerError(f"Redis at {where} answered: {reply}")
+            for i in idx:
+                results[i] = err
+        elif name == "enqueue_batch":
+            for i, code in zip(idx, reply, strict=True):
+                results[i] = int(code)
+        else:
+            results[idx[0]] = int(reply)
+    return results
+
+
+class ProducerOps(BrokerBase):
+    """The redis-py transport of the producer calls (``pyasynq.broker.aio`` is the asyncio one;
+    both build their calls with the functions above)."""
+
+    def _create_call(self, task: NewTask, now: float) -> tuple[str, list[str], list[Any]]:
+        return create_call(task, now)
 
     def _register(self, queues: set[str]) -> None:
         """SADD asynq:queues once per queue and Broker (spec §4.1 allows Go's per-process cache;
@@ -64,25 +158,12 @@ class ProducerOps(BrokerBase):
                 self.redis.sadd(keys.ALL_QUEUES, *sorted(new))
             self._registered_queues.update(new)
 
-    @staticmethod
-    def _is_plain(task: NewTask) -> bool:
-        """Pending now, no unique lock, no group: the §4.2 script, plus our wake-up."""
-        return task.process_at is None and not task.group and not task.unique_key
+    _is_plain = staticmethod(is_plain)
 
     def create_task(self, task: NewTask) -> int:
         """Write one task; returns 1 created, 0 id taken, -1 unique lock held."""
-        now = self.now()
         self._register({task.queue})
-        if self._is_plain(task):
-            q = task.queue
-            return int(
-                self.run(
-                    "enqueue_notify",
-                    [keys.task_key(q, task.task_id), keys.pending(q)],
-                    [task.message, task.task_id, int(now * 1e9), keys.WAKE_CHANNEL, q],
-                )
-            )
-        name, script_keys, args = self._create_call(task, now)
+        name, script_keys, args = single_call(task, self.now())
         return int(self.run(name, script_keys, args))
 
     def create_pending(
@@ -95,23 +176,8 @@ class ProducerOps(BrokerBase):
             return []
         now_ns = int(self.now() * 1e9)
         self._register({queue})
-        prefix, pending = keys.task_key_prefix(queue), keys.pending(queue)
-        calls: list[tuple[str, list[str], list[Any]]] = []
-        for start in range(0, len(ids), BATCH_CHUNK):
-            chunk = ids[start : start + BATCH_CHUNK]
-            pairs: list[Any] = [None] * (2 * len(chunk))
-            pairs[0::2] = chunk  # id, message, id, message, ... without a Python loop
-            pairs[1::2] = messages[start : start + BATCH_CHUNK]
-            args: list[Any] = [prefix, now_ns, keys.WAKE_CHANNEL, queue, *pairs]
-            calls.append(("enqueue_batch", [pending], args))
-        results: list[int | BaseException] = []
-        for (_, _, args), reply in zip(calls, self.run_many(calls), strict=True):
-            if isinstance(reply, Exception):
-                err = BrokerError(f"Redis at {self.where()} answered: {reply}")
-                results += [err] * ((len(args) - 4) // 2)
-            else:
-                results += map(int, reply)
-        return results
+        calls = pending_calls(queue, ids, messages, now_ns)
+        return pending_results(calls, self.run_many(calls), self.where())
 
     def create_tasks(self, tasks: list[NewTask]) -> list[int | BaseException]:
         """Write many tasks in one pipelined round trip; one result (or error) per task.
@@ -121,36 +187,6 @@ class ProducerOps(BrokerBase):
         """
         if not tasks:
             return []
-        now = self.now()
-        now_ns = int(now * 1e9)
         self._register({t.queue for t in tasks})
-        calls: list[tuple[str, list[str], list[Any]]] = []
-        owners: list[list[int]] = []  # for each call, the task indexes its reply covers
-        plain: dict[str, list[int]] = {}
-        for i, t in enumerate(tasks):
-            if self._is_plain(t):
-                plain.setdefault(t.queue, []).append(i)
-            else:
-                calls.append(self._create_call(t, now))
-                owners.append([i])
-        for q, indexes in plain.items():
-            prefix = keys.task_key_prefix(q)
-            for start in range(0, len(indexes), BATCH_CHUNK):
-                chunk = indexes[start : start + BATCH_CHUNK]
-                args: list[Any] = [prefix, now_ns, keys.WAKE_CHANNEL, q]
-                for i in chunk:
-                    args += (tasks[i].task_id, tasks[i].message)
-                calls.append(("enqueue_batch", [keys.pending(q)], args))
-                owners.append(chunk)
-        results: list[int | BaseException] = [0] * len(tasks)
-        for (name, _, _), idx, reply in zip(calls, owners, self.run_many(calls), strict=True):
-            if isinstance(reply, Exception):
-                err = BrokerError(f"Redis at {self.where()} answered: {reply}")
-                for i in idx:
-                    results[i] = err
-            elif name == "enqueue_batch":
-                for i, code in zip(idx, reply, strict=True):
-                    results[i] = int(code)
-            else:
-                results[idx[0]] = int(reply)
-        return results
+        calls, owners = batch_calls(tasks, self.now())
+        return batch_results(calls, owners, self.run_many(calls), len(tasks), self.where())

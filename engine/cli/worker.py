@@ -174,6 +174,13 @@ def server_kwargs(raw: dict[str, str | None]) -> dict[str, Any]:
     default=None,
     help="Tasks in flight per process (default: CPUs usable by the process).",
 )
+@click.option(
+    "--async-concurrency",
+    type=click.IntRange(min=0),
+    default=None,
+    help="async def handlers in flight per process, on its event loop (default: 100; "
+    "0: run them on the --concurrency threads).",
+)
 @click.option("--queues", "-q", default="default=1", show_default=True, help="name=priority,...")
 @click.option(
     "--strict", is_flag=True, help="Strict priority: higher queues are always emptied first."
@@ -211,6 +218,7 @@ def command(
     handler_spec: str,
     redis_url: str,
     concurrency: int | None,
+    async_concurrency: int | None,
     queues: str,
     strict: bool,
     processes: int,
@@ -249,6 +257,8 @@ def command(
         ]
         if concurrency is not None:
             child_args += ["--concurrency", str(concurrency)]
+        if async_concurrency is not None:
+            child_args += ["--async-concurrency", str(async_concurrency)]
         if strict:
             child_args.append("--strict")
         if not record_throughput:
@@ -265,6 +275,7 @@ def command(
         server = Server(
             redis_url,
             concurrency=concurrency,
+            async_concurrency=async_concurrency,
             queues=queue_map,
             strict_priority=strict,
             record_throughput=record_throughput,

@@ -437,7 +437,7 @@ def test_enqueue_many_bulk_path_equals_general_path(redis_url, r, clock, monkeyp
     import uuid
 
     from pyasynq import Client, Task
-    from pyasynq import client as client_mod
+    from pyasynq import producing as client_mod
 
     plain = [Task("a", b"x" * 200), Task("b"), Task("a", b"")] * 400
 

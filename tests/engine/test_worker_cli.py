@@ -63,6 +63,8 @@ def test_supervisor_restarts_dead_child_and_forwards_sigterm(redis_url, r):
             redis_url,
             "--concurrency",
             "2",
+            "--async-concurrency",
+            "50",
             "--queues",
             "critical=6,default=3,low=1",
             "--processes",
