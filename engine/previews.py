@@ -76,14 +76,24 @@ def list_task_previews(
         with_lease=state is TaskState.ACTIVE,
     )
     now = inspector.broker.now()
-    tasks, bad = [], []
-    for task_id, msg_bytes, psize, result, rsize, score in raw:
+    tasks, bad = [], {}
+    for task_id, msg_bytes, psize, result, rsize, score, wrong in raw:
+        tid = task_id.decode("utf-8", "replace")
+        if wrong:  # the same reasons Inspector.list_*_tasks gives
+            bad[tid] = wrong
+            continue
+        if msg_bytes is None:
+            bad[tid] = "its task hash has no msg field"
+            continue
         try:
             if psize < 0:
                 raise CorruptMessageError("not a TaskMessage")
             msg = decode_task(msg_bytes)
-        except CorruptMessageError:
-            bad.append(task_id.decode("utf-8", "replace"))
+        except CorruptMessageError as exc:
+            bad[tid] = f"its message cannot be decoded ({exc})"
+            continue
+        if msg.id != tid:
+            bad[tid] = f"its message names another task ({msg.id[:60]!r})"
             continue
         npa: float | None = None
         if state is TaskState.PENDING:
@@ -97,7 +107,8 @@ def list_task_previews(
         tasks.append(_sized(info, psize, rsize))
     if newest_first:
         tasks.reverse()
-    return TaskPage(tasks, bad)
+    inspector._saw((f"task {t}: {why}" for t, why in bad.items()), f"queue {queue!r}: ")
+    return TaskPage(tasks, list(bad), bad)
 
 
 def get_task_preview(

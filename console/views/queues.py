@@ -217,8 +217,8 @@ def fragment(queue: str) -> Any:
 def switch() -> Any:
     """The queue switcher's target: the chosen queue's page, on the same tab when one is given."""
     queue = request.args.get("queue", "").strip()
-    if not queue:
-        abort(400, "Choose a queue.")
+    if not queue:  # nothing chosen (a bookmark, a crawler): the dashboard lists every queue
+        return redirect(url_for("dashboard.index"), 303)
     state = request.args.get("state") or None
     if state is not None and state not in STATES:
         state = None

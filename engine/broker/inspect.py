@@ -78,6 +78,7 @@ def queue_info_calls(queues: Sequence[str], now: float) -> list[tuple[str, list[
             keys.failed_total(queue),
             keys.paused(queue),
             keys.all_groups(queue),
+            keys.lease(queue),
         ]
         args = [
             keys.task_key_prefix(queue),

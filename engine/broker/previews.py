@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from pyasynq.broker import keys
-from pyasynq.broker.base import BrokerBase
+from pyasynq.broker.base import BrokerBase, to_str
+from pyasynq.broker.inspect import _state_name
+from pyasynq.errors import BadDataError
 
 READ_BUDGET = 32 * 1024 * 1024
 """Bytes of stored messages one script call may read before it yields to other clients.
@@ -21,7 +23,7 @@ Redis to cut it; a page of 100 tasks of 50 MB would block Redis for the whole 5 
 calls of at most this many bytes (always at least one task), Redis serves others in between.
 """
 
-RawPreview = tuple[bytes, bytes | None, int, bytes | None, int, float | None]
+RawPreview = tuple[bytes, bytes | None, int, bytes | None, int, float | None, str]
 """(task id, msg with the payload cut, payload size, result prefix, result size, score)."""
 
 
@@ -48,16 +50,28 @@ class PreviewOps(BrokerBase):
         prefix = keys.task_key_prefix(queue)
         out: list[RawPreview] = []
         if start < 0:  # ranks from the end: made absolute, so a page read in chunks stays exact
-            with self.errors():
-                length = (
-                    self.redis.llen(container) if kind == "list" else self.redis.zcard(container)
-                )
+            try:
+                with self.errors():
+                    length = (
+                        self.redis.llen(container)
+                        if kind == "list"
+                        else self.redis.zcard(container)
+                    )
+            except BadDataError as exc:
+                raise BadDataError(
+                    f"queue {queue!r}: {_state_name(queue, container)}: {exc}", queue=queue
+                ) from exc
             start, stop = max(length + start, 0), length + stop
         while start <= stop:
             args = [kind, start, stop, prefix, int(limit), self.preview_read_budget]
-            flat = self.run("task_previews", script_keys, args)
+            try:
+                flat = self.run("task_previews", script_keys, args)
+            except BadDataError as exc:
+                raise BadDataError(
+                    f"queue {queue!r}: {_state_name(queue, container)}: {exc}", queue=queue
+                ) from exc
             more, flat = flat[-1], flat[:-1]
-            for i in range(0, len(flat), 6):
+            for i in range(0, len(flat), 7):
                 score = _opt(flat[i + 5])
                 out.append(
                     (
@@ -67,11 +81,12 @@ class PreviewOps(BrokerBase):
                         _opt(flat[i + 3]),
                         int(flat[i + 4]),
                         None if score is None else float(score),
+                        to_str(flat[i + 6]),
                     )
                 )
             if not more or not flat:
                 break
-            start += len(flat) // 6
+            start += len(flat) // 7
         return out
 
     def task_preview(

@@ -60,7 +60,8 @@ def command(redis_url: str, as_json: bool) -> None:
     totals = {s: sum(getattr(i, s) for i in infos) for s in STATES}
     processed = sum(i.processed for i in infos)
     failed = sum(i.failed for i in infos)
-    now = infos[-1].timestamp if infos else cli_now()
+    # a queue that could not be read has no timestamp: take a readable one's, else the clock
+    now = next((i.timestamp for i in reversed(infos) if i.timestamp), None) or cli_now()
     cluster = parse_url(redis_url).scheme == "redis-cluster"
     redis_info = insp.redis_cluster_info() if cluster else insp.redis_info()
     if as_json:

@@ -188,8 +188,8 @@ def test_paging_links(client, r):
 @pytest.mark.parametrize(
     "query, message",
     [
-        ("page=0", "&#39;page&#39; must be 1 or more"),
-        ("page=-1", "&#39;page&#39; must be 1 or more"),
+        ("page=0", "&#39;page&#39; must be from 1 to"),
+        ("page=-1", "&#39;page&#39; must be from 1 to"),
         ("page=abc", "&#39;page&#39; must be a whole number"),
         ("size=7", "&#39;size&#39; must be one of 10, 20, 30, 60, 100"),
         ("size=abc", "&#39;size&#39; must be a whole number"),

@@ -40,6 +40,7 @@ class Planted:
     huge_task: str
     odd_names: list[Any] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    workflow_id: str = ""
 
 
 BAD_TASKS = "bad-tasks"
@@ -312,6 +313,11 @@ def plant(redis_url: str, *, huge_payload: int = 2 << 20) -> Planted:
         _other_keys(r)
         client = Client(redis_url)
         huge = client.enqueue(Task("huge", b"x" * huge_payload), queue="good").id
+        from pyasynq.workflows import chain
+
+        workflow = client.enqueue_workflow(
+            chain(Task("good:flow"), Task("good:flow")), queue="good"
+        )
         client.close()
         good_tasks["good"]["huge"] = huge
         return Planted(
@@ -324,6 +330,7 @@ def plant(redis_url: str, *, huge_payload: int = 2 << 20) -> Planted:
             bad_tasks=bad_tasks,
             huge_task=huge,
             odd_names=odd,
+            workflow_id=workflow.id,
         )
     finally:
         broker.close()

@@ -5,7 +5,7 @@
 -- KEYS[1] pending list   KEYS[2] active list   KEYS[3] scheduled zset   KEYS[4] retry zset
 -- KEYS[5] archived zset  KEYS[6] completed zset
 -- KEYS[7] processed:<today>  KEYS[8] failed:<today>  KEYS[9] processed total  KEYS[10] failed total
--- KEYS[11] paused key    KEYS[12] groups set
+-- KEYS[11] paused key    KEYS[12] groups set    KEYS[13] lease zset (only its type is checked)
 -- ARGV[1] task key prefix   asynq:{q}:t:
 -- ARGV[2] group key prefix  asynq:{q}:g:
 -- ARGV[3] memory sample size (20; must be > 0)
@@ -24,7 +24,7 @@ if sample_size <= 0 then
 end
 local problems = {}
 local names = {"pending", "active", "scheduled", "retry", "archived", "completed",
-  "processed today", "failed today", "processed", "failed", "paused", "groups"}
+  "processed today", "failed today", "processed", "failed", "paused", "groups", "lease"}
 local function typed(i, want)
   local t = redis.call("TYPE", KEYS[i]).ok
   if t == "none" or t == want then
@@ -49,6 +49,7 @@ local function counter(i)
   end
   return n
 end
+typed(13, "zset") -- a lease of the wrong type would stop every worker's acks for this queue
 local res = {}
 local is_list = {[1] = true, [2] = true}
 for i = 1, 6 do

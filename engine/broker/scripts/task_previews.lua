@@ -7,8 +7,9 @@
 --   ARGV[4] task key prefix asynq:{q}:t:   ARGV[5] limit: bytes of payload/result kept
 --   ARGV[6] budget: stop before the task that would take the bytes read past it (at least
 --           one task is always read), so one call never blocks Redis for long
---   returns a flat array, 6 items per task:
---   id, msg (payload cut to limit), payload size, result prefix, result size, score;
+--   returns a flat array, 7 items per task:
+--   id, msg (payload cut to limit), payload size, result prefix, result size, score, and what
+--   is wrong with the task key ("" when it is a hash, else e.g. "has no task hash");
 --   a missing msg/result/score is the integer 0, a size is -1 when the msg is unreadable;
 --   then one last item: 1 when the budget stopped the page early (call again from
 --   start + tasks returned), else 0.
@@ -115,6 +116,17 @@ if ARGV[1] == "one" then
 end
 
 local start, stop = tonumber(ARGV[2]), tonumber(ARGV[3])
+local want = ARGV[1] == "list" and "list" or "zset"
+local held = redis.call("TYPE", KEYS[1]).ok
+if held ~= "none" and held ~= want then
+  return redis.error_reply("WRONGTYPE the container key holds a " .. held .. ", not a " .. want)
+end
+if KEYS[2] then
+  local lt = redis.call("TYPE", KEYS[2]).ok
+  if lt ~= "none" and lt ~= "zset" then
+    return redis.error_reply("WRONGTYPE the lease key holds a " .. lt .. ", not a zset")
+  end
+end
 local ids, scores = {}, {}
 if ARGV[1] == "list" then
   local raw = redis.call("LRANGE", KEYS[1], -(stop + 1), -(start + 1))
@@ -135,19 +147,31 @@ local out = {}
 local budget, used, more = tonumber(ARGV[6]), 0, 0
 for i, id in ipairs(ids) do
   local hash = ARGV[4] .. id
-  local cost = redis.call("HSTRLEN", hash, "msg") + redis.call("HSTRLEN", hash, "result")
+  local t = redis.call("TYPE", hash).ok
+  local cost = 0
+  if t == "hash" then
+    cost = redis.call("HSTRLEN", hash, "msg") + redis.call("HSTRLEN", hash, "result")
+  end
   if used > 0 and used + cost > budget then
     more = 1
     break
   end
   used = used + cost
-  local msg, psize, result, rsize = preview(hash, limit)
+  local msg, psize, result, rsize, wrong = 0, 0, 0, 0, ""
+  if t == "hash" then
+    msg, psize, result, rsize = preview(hash, limit)
+  elseif t == "none" then
+    wrong = "has no task hash"
+  else
+    wrong = "task key holds a " .. t .. ", not a hash"
+  end
   out[#out + 1] = id
   out[#out + 1] = msg
   out[#out + 1] = psize
   out[#out + 1] = result
   out[#out + 1] = rsize
   out[#out + 1] = scores[i] or 0
+  out[#out + 1] = wrong
 end
 out[#out + 1] = more
 return out
