@@ -11,7 +11,7 @@ from redis.cluster import RedisCluster
 from redis.commands.core import Script
 
 from pyasynq.broker import scripts
-from pyasynq.broker.connection import RedisLike, connect, describe
+from pyasynq.broker.connection import RedisLike, TLSHandshakeError, connect, describe
 from pyasynq.clock import SYSTEM_CLOCK, Clock
 from pyasynq.errors import BadDataError, BrokerError, RedisUnavailableError
 
@@ -64,7 +64,8 @@ def translate(exc: BaseException, where: str, *, queue: str | None = None) -> Br
     """The engine's error for a redis-py error: unreachable, bad data, or another refusal."""
     if isinstance(exc, BrokerError):
         return exc
-    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError | TLSHandshakeError):
+        # a refused TLS handshake (wrong CA, no client certificate) is also "cannot reach"
         return RedisUnavailableError(f"cannot reach Redis at {where}: {exc}")
     if is_data_error(exc):
         scope = f"queue {queue!r}: " if queue is not None else ""

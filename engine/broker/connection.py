@@ -420,9 +420,9 @@ def _cluster(
             **common,
         )
     except (redis.RedisError, RedisClusterException) as exc:  # it reads the layout at once
-        from pyasynq.errors import BrokerError
+        from pyasynq.errors import RedisUnavailableError
 
-        raise BrokerError(f"cannot reach Redis at {settings.describe()}: {exc}") from exc
+        raise RedisUnavailableError(f"cannot reach Redis at {settings.describe()}: {exc}") from exc
 
 
 def _sentinel_master(
