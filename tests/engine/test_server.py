@@ -440,7 +440,8 @@ def test_health_check_and_options(redis_url, clock, servers):
         Server(redis_url, group_grace_period=0.5)
     s = Server(redis_url)
     assert s.concurrency >= 1 and s.queues == {"default": 1} and s.shutdown_timeout == 8
-    assert s.group_grace_period == 60 and s.heartbeat_interval == 5 and s.recoverer_interval == 60
+    assert s.config.group_grace_period == 60 and s.config.heartbeat_interval == 5
+    assert s.config.recoverer_interval == 60
 
 
 def test_group_aggregator_hook_and_error_handler(redis_url, r, clock, client, servers):

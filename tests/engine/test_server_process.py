@@ -24,7 +24,7 @@ def spawn_worker(redis_url, *args):
         [
             sys.executable,
             "-m",
-            "pyasynq.supervisor",
+            "pyasynq.cli._worker_process",
             "tests.support.worker_handlers:mux",
             "--redis-url",
             redis_url,
