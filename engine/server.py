@@ -1,8 +1,8 @@
 """Server: runs handlers for tasks in Redis, as Go Asynq's ``asynq.Server`` does.
 
 It wires the processor and the background components and owns their start/stop order
-(spec §6.1, §6.7). Defaults are Asynq's (spec §9); every interval is a parameter so tests can
-shorten them, and ``clock`` decides what "now" is for leases, deadlines and retry times.
+(spec §6.1, §6.7). Its settings are a ``ServerConfig`` (server_config.py: Asynq's defaults,
+validated there); ``clock`` decides what "now" is for leases, deadlines and retry times.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ class Server:
     new tasks. ``start(handler)`` returns at once; then ``stop()`` (stop fetching) and
     ``shutdown()`` (finish or requeue in-flight tasks, within ``shutdown_timeout``).
     A handler is a function ``(ctx, task)``, an object with ``process_task(ctx, task)``, an
-    async function, or a ``ServeMux``.
+    async function, or a ``ServeMux``. Settings: ``Server(redis, config=ServerConfig(...))`` or
+    the same fields as keywords, ``Server(redis, concurrency=4, queues={...})``.
     """
 
     def __init__(

@@ -111,7 +111,7 @@ class ServerConfig:
             raise ValueError(f"concurrency must be a positive number of tasks, got {concurrency!r}")
         put("concurrency", int(concurrency) if concurrency else usable_cpus())
         put("strict_priority", bool(self.strict_priority))
-        if float(self.group_grace_period) < 1:
+        if seconds(self.group_grace_period) < 1:
             raise ValueError("group_grace_period cannot be less than 1 second")
         if self.group_max_size < 0:
             raise ValueError("group_max_size cannot be negative")
@@ -124,7 +124,7 @@ class ServerConfig:
         put("record_throughput", bool(self.record_throughput))
         if self.lease_duration is not None:
             lease = int(self.lease_duration)
-            if lease < 1 or lease <= float(self.heartbeat_interval):
+            if lease < 1 or lease <= seconds(self.heartbeat_interval):
                 raise ValueError(
                     "lease_duration must be a whole number of seconds above heartbeat_interval"
                 )
