@@ -149,4 +149,6 @@ class ServerConfig:
 
 def build(config: ServerConfig | None, settings: dict[str, Any]) -> ServerConfig:
     """The config ``Server(redis, config=..., **settings)`` means: keywords override ``config``."""
+    if config is not None and not isinstance(config, ServerConfig):
+        raise TypeError(f"config must be a pyasynq.ServerConfig, got {type(config).__name__}")
     return (config or ServerConfig()).with_settings(**settings)

@@ -73,6 +73,8 @@ def test_bad_settings_are_refused_in_one_place(redis_url, settings, message):
 def test_unknown_settings_and_bad_limits_are_type_errors(redis_url):
     with pytest.raises(TypeError, match="unknown Server setting"):
         Server(redis_url, concurency=2)
+    with pytest.raises(TypeError, match="config must be a pyasynq.ServerConfig"):
+        Server(redis_url, config={"concurrency": 2})
     with pytest.raises(TypeError, match="limits must be pyasynq.Limit objects"):
         ServerConfig(limits=["not a limit"])
     c = ServerConfig(limits=[Limit("l", "concurrency", 2)])
