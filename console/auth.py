@@ -120,11 +120,6 @@ def coerce_users(users: Iterable[Any]) -> tuple[UserRecord, ...]:
     return tuple(out)
 
 
-def hash_password(password: str) -> str:
-    """The hash to put in ``CONSOLE_USERS`` (werkzeug's default, scrypt)."""
-    return generate_password_hash(password)
-
-
 def _dummy_hash(users: tuple[UserRecord, ...]) -> str:
     """A hash made the way the configured users' are, so checking it costs what theirs do."""
     method = users[0].password_hash.split("$", 1)[0] if users else "scrypt"

@@ -44,6 +44,7 @@ from pyasynq.mux import ServeMux
 from pyasynq.periodic import PeriodicTaskConfig, PeriodicTaskManager
 from pyasynq.scheduler import Scheduler
 from pyasynq.server import Server
+from pyasynq.server_config import ServerConfig
 from pyasynq.task import Task, TaskInfo, TaskState
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "ServeMux",
     "Server",
     "ServerClosedError",
+    "ServerConfig",
     "SkipRetry",
     "SystemClock",
     "Task",

@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,10 +188,6 @@ def load_config(path: str | Path) -> AlertConfig:
     )
 
 
-def load_rules(path: str | Path) -> list[Rule]:
-    return load_config(path).rules
-
-
 def http_post(url: str, body: bytes, timeout: float) -> int:
     """POST JSON with the standard library; returns the status (HTTP errors included)."""
     req = urllib.request.Request(
@@ -305,9 +301,6 @@ class AlertManager:
                 self.sleep(self.backoff * (2**attempt))
         return False
 
-    def recent_events(self, count: int = 100) -> list[dict[str, Any]]:
-        return events_from(self.inspector, count)
-
     # -- running --------------------------------------------------------------------------------
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -365,7 +358,3 @@ def manager_from_file(
 ) -> AlertManager:
     cfg = load_config(path)
     return AlertManager(source, cfg.rules, webhook or cfg.webhook, interval=cfg.interval, **kwargs)
-
-
-def rules_summary(rules: Iterable[Rule]) -> list[str]:
-    return [r.name for r in rules]

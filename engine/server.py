@@ -1,8 +1,8 @@
 """Server: runs handlers for tasks in Redis, as Go Asynq's ``asynq.Server`` does.
 
 It wires the processor and the background components and owns their start/stop order
-(spec §6.1, §6.7). Defaults are Asynq's (spec §9); every interval is a parameter so tests can
-shorten them, and ``clock`` decides what "now" is for leases, deadlines and retry times.
+(spec §6.1, §6.7). Its settings are a ``ServerConfig`` (server_config.py: Asynq's defaults,
+validated there); ``clock`` decides what "now" is for leases, deadlines and retry times.
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ import signal
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta
 from typing import Any
 
-from pyasynq import worker_log
+from pyasynq import server_config, worker_log
 from pyasynq.broker.broker import Broker
 from pyasynq.clock import SYSTEM_CLOCK, Clock
 from pyasynq.components.forwarder import Forwarder
@@ -30,23 +28,10 @@ from pyasynq.components.subscriber import Subscriber
 from pyasynq.components.syncer import Syncer
 from pyasynq.components.throughput import ThroughputRecorder
 from pyasynq.errors import ServerClosedError
-from pyasynq.limits import Limit, Limits
+from pyasynq.limits import Limits
 from pyasynq.processor import Processor, default_retry_delay
 from pyasynq.queues import QueueOrder
-from pyasynq.task import Task
-
-Duration = float | int | timedelta
-
-
-# async handlers in flight per process when ``async_concurrency`` is not given
-DEFAULT_ASYNC_CONCURRENCY = 100
-
-
-def _seconds(value: Duration, what: str, *, allow_zero: bool = False) -> float:
-    s = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    if s < 0 or (s == 0 and not allow_zero):
-        raise ValueError(f"{what} must be {'>= 0' if allow_zero else 'positive'}, got {value!r}")
-    return s
+from pyasynq.server_config import ServerConfig, seconds
 
 
 def hostname() -> str:
@@ -63,118 +48,42 @@ class Server:
     new tasks. ``start(handler)`` returns at once; then ``stop()`` (stop fetching) and
     ``shutdown()`` (finish or requeue in-flight tasks, within ``shutdown_timeout``).
     A handler is a function ``(ctx, task)``, an object with ``process_task(ctx, task)``, an
-    async function, or a ``ServeMux``.
-    Sync handlers run on up to ``concurrency`` threads; ``async def`` handlers run as tasks
-    on one event loop per process, up to ``async_concurrency`` (default 100) at once; a
-    ``ServeMux`` may mix both.
+    async function, or a ``ServeMux``. Sync handlers run on up to ``concurrency`` threads;
+    ``async def`` handlers run as tasks on one event loop per process, up to
+    ``async_concurrency`` (default 100) at once; a ``ServeMux`` may mix both. Settings:
+    ``Server(redis, config=ServerConfig(...))`` or the same fields as keywords,
+    ``Server(redis, concurrency=4, queues={...})``.
     """
 
     def __init__(
         self,
         redis: Any = "redis://127.0.0.1:6379/0",
         *,
-        concurrency: int | None = None,
-        async_concurrency: int | None = None,
-        queues: Mapping[str, int] | None = None,
-        strict_priority: bool = False,
-        shutdown_timeout: Duration = 8,
-        retry_delay_func: Callable[[int, BaseException, Task], Duration] | None = None,
-        is_failure: Callable[[BaseException], bool] | None = None,
-        error_handler: Any = None,
-        health_check_func: Callable[[BaseException | None], Any] | None = None,
-        health_check_interval: Duration = 15,
-        delayed_task_check_interval: Duration = 5,
-        group_grace_period: Duration = 60,
-        group_max_delay: Duration = 0,
-        group_max_size: int = 0,
-        group_aggregator: Callable[[str, list[Task]], Task] | Any = None,
-        logger: logging.Logger | None = None,
+        config: ServerConfig | None = None,
         clock: Clock | None = None,
-        heartbeat_interval: Duration = 5,
-        recoverer_interval: Duration = 60,
-        janitor_interval: Duration = 8,
-        janitor_batch_size: int = 100,
-        syncer_interval: Duration = 5,
-        subscriber_retry_interval: Duration = 5,
-        task_check_interval: Duration = 1,
-        tick: Duration = 0.5,
-        record_throughput: bool = True,
-        throughput_interval: Duration = 10,
-        lease_duration: int | None = None,
-        lease_cutoff: Duration = 30,
-        limits: Iterable[Limit] | None = None,
-        limits_refresh_interval: Duration = 2,
+        logger: logging.Logger | None = None,
+        **settings: Any,
     ) -> None:
+        """``settings`` are ``ServerConfig`` fields; given with ``config`` they override it."""
+        self.config = cfg = server_config.build(config, settings)
         if isinstance(redis, Broker):
             self.broker = redis
             self.clock = clock or redis.clock
         else:
             self.clock = clock or SYSTEM_CLOCK
             self.broker = Broker(redis, clock=self.clock)
-        if concurrency is not None and (isinstance(concurrency, bool) or int(concurrency) < 0):
-            raise ValueError(f"concurrency must be a positive number of tasks, got {concurrency!r}")
-        if concurrency is None or concurrency < 1:
-            # Go: the CPUs usable by the process (affinity), not all CPUs of the machine.
-            usable = getattr(os, "sched_getaffinity", None)
-            concurrency = len(usable(0)) if usable else (os.cpu_count() or 1)
-        self.concurrency = int(concurrency)
-        # async handlers run on one event loop per process, this many at once (beside the
-        # ``concurrency`` threads of sync handlers); 0 runs them on the threads instead
-        if async_concurrency is None:
-            async_concurrency = DEFAULT_ASYNC_CONCURRENCY
-        if isinstance(async_concurrency, bool) or int(async_concurrency) < 0:
-            raise ValueError("async_concurrency cannot be negative")
-        self.async_concurrency = int(async_concurrency)
-        self.queue_order = QueueOrder(queues, strict_priority)
+        self.concurrency = int(cfg.concurrency or 1)
+        self.async_concurrency = cfg.async_concurrency
+        self.queue_order = QueueOrder(cfg.queues, cfg.strict_priority)
         self.queues = self.queue_order.configured
-        self.strict_priority = bool(strict_priority)
-        self.shutdown_timeout = _seconds(shutdown_timeout, "shutdown_timeout", allow_zero=True)
-        self.retry_delay_func = retry_delay_func or default_retry_delay
-        self.is_failure = is_failure or (lambda err: True)
-        self.error_handler = error_handler
-        self.health_check_func = health_check_func
-        self.health_check_interval = _seconds(health_check_interval, "health_check_interval")
-        self.delayed_task_check_interval = _seconds(
-            delayed_task_check_interval, "delayed_task_check_interval"
-        )
-        self.group_grace_period = _seconds(group_grace_period, "group_grace_period")
-        if self.group_grace_period < 1:
-            raise ValueError("group_grace_period cannot be less than 1 second")
-        self.group_max_delay = _seconds(group_max_delay, "group_max_delay", allow_zero=True)
-        if group_max_size < 0:
-            raise ValueError("group_max_size cannot be negative")
-        self.group_max_size = int(group_max_size)
-        self.group_aggregator = group_aggregator
+        self.strict_priority = cfg.strict_priority
+        self.shutdown_timeout = seconds(cfg.shutdown_timeout)
+        self.retry_delay_func = cfg.retry_delay_func or default_retry_delay
+        self.is_failure = cfg.is_failure or (lambda err: True)
         self.log = logger or logging.getLogger("pyasynq.server")
-        self.heartbeat_interval = _seconds(heartbeat_interval, "heartbeat_interval")
-        self.recoverer_interval = _seconds(recoverer_interval, "recoverer_interval")
-        self.janitor_interval = _seconds(janitor_interval, "janitor_interval")
-        if int(janitor_batch_size) < 1:
-            raise ValueError(f"janitor_batch_size must be at least 1, got {janitor_batch_size!r}")
-        self.janitor_batch_size = int(janitor_batch_size)
-        self.syncer_interval = _seconds(syncer_interval, "syncer_interval")
-        self.subscriber_retry_interval = _seconds(
-            subscriber_retry_interval, "subscriber_retry_interval"
-        )
-        self.task_check_interval = _seconds(task_check_interval, "task_check_interval")
-        self.tick = _seconds(tick, "tick")
-        # per-minute throughput samples for the console (pyasynq keys only; Go ignores them)
-        self.record_throughput = bool(record_throughput)
-        self.throughput_interval = _seconds(throughput_interval, "throughput_interval")
-        # Asynq's 30 s lease and 30 s recoverer skew allowance; fault tests shorten both so a
-        # SIGKILLed worker's tasks are recovered in seconds rather than a minute.
-        if lease_duration is not None:
-            if int(lease_duration) < 1 or int(lease_duration) <= self.heartbeat_interval:
-                raise ValueError(
-                    "lease_duration must be a whole number of seconds above heartbeat_interval"
-                )
-            self.broker.lease_duration = int(lease_duration)
-        self.lease_cutoff = _seconds(lease_cutoff, "lease_cutoff", allow_zero=True)
-        # fleet-wide limits (pyasynq.limits): written to Redis at start, shared by every worker
-        self.limits = list(limits or ())
-        if not all(isinstance(x, Limit) for x in self.limits):
-            raise TypeError("limits must be pyasynq.Limit objects")
-        self.limits_refresh_interval = _seconds(limits_refresh_interval, "limits_refresh_interval")
+        if cfg.lease_duration is not None:
+            self.broker.lease_duration = cfg.lease_duration
+        self.limits = list(cfg.limits or ())
         self.limits_sync: LimitsSync | None = None
 
         self.process_count = 1  # worker processes of this deployment (the CLI's --processes)
@@ -210,8 +119,11 @@ class Server:
             if self._state != "new":
                 raise RuntimeError("asynq: the server is already running")
             self._state = "active"
+        cfg = self.config
         names = list(self.queues)
-        self.syncer = Syncer(interval=self.syncer_interval, clock=self.clock, logger=self.log)
+        self.syncer = Syncer(
+            interval=seconds(cfg.syncer_interval), clock=self.clock, logger=self.log
+        )
         self.processor = Processor(
             self.broker,
             handler,
@@ -221,16 +133,20 @@ class Server:
             clock=self.clock,
             retry_delay_func=self.retry_delay_func,
             is_failure=self.is_failure,
-            error_handler=self.error_handler,
+            error_handler=cfg.error_handler,
             syncer=self.syncer,
             logger=self.log,
-            task_check_interval=self.task_check_interval,
-            tick=self.tick,
+            task_check_interval=seconds(cfg.task_check_interval),
+            tick=seconds(cfg.tick),
         )
         if self.limits:
             Limits(self.broker).set_many(self.limits)
         self.limits_sync = LimitsSync.for_processor(
-            self.processor, self.broker, names, self.limits_refresh_interval, logger=self.log
+            self.processor,
+            self.broker,
+            names,
+            seconds(cfg.limits_refresh_interval),
+            logger=self.log,
         )
         self.heartbeat = Heartbeat(
             self.broker,
@@ -242,22 +158,22 @@ class Server:
             queues=self.queues,
             strict_priority=self.strict_priority,
             status=lambda: self._state,
-            interval=self.heartbeat_interval,
+            interval=seconds(cfg.heartbeat_interval),
             clock=self.clock,
             logger=self.log,
         )
         self.forwarder = Forwarder(
             self.broker,
             names,
-            interval=self.delayed_task_check_interval,
+            interval=seconds(cfg.delayed_task_check_interval),
             clock=self.clock,
             logger=self.log,
         )
         self.recoverer = Recoverer(
             self.broker,
             names,
-            interval=self.recoverer_interval,
-            cutoff=self.lease_cutoff,
+            interval=seconds(cfg.recoverer_interval),
+            cutoff=seconds(cfg.lease_cutoff),
             clock=self.clock,
             retry_delay_func=self.retry_delay_func,
             is_failure=self.is_failure,
@@ -266,30 +182,33 @@ class Server:
         self.janitor = Janitor(
             self.broker,
             names,
-            interval=self.janitor_interval,
+            interval=seconds(cfg.janitor_interval),
             clock=self.clock,
-            batch_size=self.janitor_batch_size,
+            batch_size=cfg.janitor_batch_size,
             logger=self.log,
         )
         self.subscriber = Subscriber(
             self.broker,
             self.processor.cancel,
-            retry_interval=self.subscriber_retry_interval,
+            retry_interval=seconds(cfg.subscriber_retry_interval),
             logger=self.log,
             on_wake=self.processor.notify,
         )
-        if self.health_check_func is not None:
+        if cfg.health_check_func is not None:
             self.healthchecker = HealthChecker(
                 self.broker,
-                self.health_check_func,
-                interval=self.health_check_interval,
+                cfg.health_check_func,
+                interval=seconds(cfg.health_check_interval),
                 logger=self.log,
             )
-        if self.group_aggregator is not None:
+        if cfg.group_aggregator is not None:
             self.aggregator = self._make_aggregator(names)
-        if self.record_throughput:
+        if cfg.record_throughput:
             self.throughput = ThroughputRecorder(
-                self.broker, clock=self.clock, interval=self.throughput_interval, logger=self.log
+                self.broker,
+                clock=self.clock,
+                interval=seconds(cfg.throughput_interval),
+                logger=self.log,
             )
         # Go's order: heartbeater, healthchecker, subscriber, syncer, recoverer, forwarder,
         # janitor, aggregator, processor.
@@ -298,19 +217,20 @@ class Server:
         worker_log.startup(self, self.process_count)
 
     def _make_aggregator(self, names: list[str]) -> Any:
+        cfg = self.config
         try:
             from pyasynq.components.aggregator import Aggregator
         except ImportError as exc:
             raise RuntimeError(
                 "group_aggregator is set but pyasynq.components.aggregator is unavailable"
             ) from exc
-        aggregate = getattr(self.group_aggregator, "aggregate", self.group_aggregator)
+        aggregate = getattr(cfg.group_aggregator, "aggregate", cfg.group_aggregator)
         return Aggregator(
             self.broker,
             names,
-            grace_period=self.group_grace_period,
-            max_delay=self.group_max_delay,
-            max_size=self.group_max_size,
+            grace_period=seconds(cfg.group_grace_period),
+            max_delay=seconds(cfg.group_max_delay),
+            max_size=cfg.group_max_size,
             aggregate=aggregate,
             clock=self.clock,
             logger=self.log,

@@ -1,6 +1,7 @@
 """Run P worker processes under one supervisor: restart a child that dies, pass signals on.
 
-Children are fresh interpreters (``python -m pyasynq.supervisor <worker args>``), not forks, so
+Children are fresh interpreters (``python -m pyasynq.cli._worker_process <worker args>``, named
+by ``CHILD_MODULE`` so this module imports nothing of the CLI), not forks, so
 no Redis connection or thread is shared with the parent. A child that exits while the
 supervisor is not shutting down is restarted after a backoff (0.5 s doubling to 10 s, reset
 once a child has lived 30 s). SIGTERM/SIGINT to the supervisor are passed to every child as
@@ -22,6 +23,8 @@ import time
 from dataclasses import dataclass, field
 
 log = logging.getLogger("pyasynq.supervisor")
+
+CHILD_MODULE = "pyasynq.cli._worker_process"
 
 
 @dataclass
@@ -59,7 +62,7 @@ class Supervisor:
         self._stopping = threading.Event()
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "pyasynq.supervisor", *self.child_args]
+        return [sys.executable, "-m", CHILD_MODULE, *self.child_args]
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -146,13 +149,3 @@ def watch_parent(
     t = threading.Thread(target=loop, name="pyasynq-parent-watch", daemon=True)
     t.start()
     return t
-
-
-def child_main(argv: list[str]) -> None:
-    from pyasynq.cli.worker import command
-
-    command.main(args=argv, prog_name="pyasynq worker", standalone_mode=True)
-
-
-if __name__ == "__main__":
-    child_main(sys.argv[1:])

@@ -326,10 +326,6 @@ class InspectOps(BrokerBase):
         args = [keys.task_key_prefix(queue), kind, int(release_unique), group]
         return int(self.run("delete_all", script_keys, args))
 
-    def publish_cancel(self, task_id: str) -> int:
-        with self.errors():
-            return int(self.redis.publish(keys.CANCEL_CHANNEL, task_id))
-
     # -- servers and schedulers -----------------------------------------------------------------
     def live_members(self, zset: str, now: float) -> list[bytes]:
         """Members of a heartbeat zset still alive at ``now``; stale ones are pruned."""

@@ -110,14 +110,6 @@ class MetricsOps(BrokerBase):
                 client.connection_pool.release(conn)
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
-    def cluster_info_text(self) -> dict[str, Any]:
-        """``CLUSTER INFO`` of one node as pairs."""
-        with self.errors():
-            client: Any = self.redis
-            if self.is_cluster:
-                client = self.redis.get_redis_connection(self.redis.get_default_node())
-            return dict(client.execute_command("CLUSTER INFO"))
-
 
 def _samples(members: Sequence[Any]) -> list[tuple[int, int, int]]:
     """Parse ``minute:processed:failed`` members, skipping malformed ones, oldest first."""

@@ -12,11 +12,9 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import redis
 
 from pyasynq.broker import keys, proto
 from pyasynq.broker.base import (
@@ -535,15 +533,3 @@ class WorkerOps(BrokerBase):
 
     def subscribe_cancel(self, on_wake: Callable[[str], Any] | None = None) -> CancelSubscription:
         return CancelSubscription(self, on_wake)
-
-    # -- helpers for the processor ----------------------------------------------------------
-    def is_connection_error(self, exc: BaseException) -> bool:
-        """True when ``exc`` (a BrokerError) came from an unreachable Redis, worth retrying."""
-        return isinstance(exc.__cause__, redis.ConnectionError | redis.TimeoutError)
-
-    def queues_paused(self, queues: Iterable[str]) -> set[str]:
-        """Which of ``queues`` are paused (used only for diagnostics)."""
-        qs = list(queues)
-        with self.errors():
-            flags = [self.redis.exists(keys.paused(q)) for q in qs]
-        return {q for q, f in zip(qs, flags, strict=True) if f}

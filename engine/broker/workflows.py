@@ -69,11 +69,6 @@ class DoneSubscription:
 
 class WorkflowOps(BrokerBase):
     # -- completion notices -----------------------------------------------------------------
-    def publish_done(self, task_id: str, state: str) -> None:
-        """Tell waiters (``Client.wait``) that ``task_id`` reached ``state``; best effort."""
-        with self.errors():
-            self.redis.publish(done_channel(task_id), state)
-
     def subscribe_done(self, task_id: str) -> DoneSubscription:
         return DoneSubscription(self, task_id)
 

@@ -224,13 +224,6 @@ def payload_text(data: bytes | None, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def go_time(value: datetime | None) -> str:
-    """Go's ``UnixDate`` layout (``Fri Nov 27 18:33:05 UTC 2026``); empty for none."""
-    if value is None:
-        return ""
-    return value.strftime("%a %b ") + f"{value.day:2d}" + value.strftime(" %H:%M:%S UTC %Y")
-
-
 def relative(value: datetime | None, now: datetime) -> str:
     if value is None:
         return ""

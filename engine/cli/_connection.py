@@ -86,11 +86,6 @@ class ConnectionFlags:
         return [k for k in self.GO_KEYS if getattr(self, k) is not None]
 
 
-def _flag(name: str) -> Any:
-    """``is_flag`` options default to False in click; None tells 'not given' apart."""
-    return click.option(name, is_flag=True, default=None)
-
-
 CONNECTION_OPTIONS: list[Callable[[Callable], Callable]] = [
     click.option("--redis-url", "-r", default=None, help="Redis URL (pyasynq's; env REDIS_URL)."),
     click.option(

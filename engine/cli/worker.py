@@ -20,6 +20,7 @@ import click
 from pyasynq import worker_log
 from pyasynq.cli._common import import_object, redis_option
 from pyasynq.option_strings import parse_go_duration
+from pyasynq.server_config import ServerConfig, seconds
 
 _IMPORT_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
@@ -150,7 +151,7 @@ def server_options(func: Callable) -> Callable:
 
 
 def server_kwargs(raw: dict[str, str | None]) -> dict[str, Any]:
-    """Convert the given raw option values to ``Server`` keywords (usage errors on bad values)."""
+    """Convert the given raw option values to ``ServerConfig`` fields (usage errors on bad values)."""
     out: dict[str, Any] = {}
     for opt in SERVER_OPTIONS:
         text = raw.get(opt.kwarg)
@@ -235,7 +236,18 @@ def command(
     """
     worker_log.configure(log_level, log_format)
     queue_map = parse_queues(queues)
-    settings = server_kwargs(raw)  # validated in the parent: a bad value never starts children
+    settings = server_kwargs(raw)
+    try:  # validated in the parent: a bad value or combination never starts children
+        config = ServerConfig(
+            concurrency=concurrency,
+            async_concurrency=100 if async_concurrency is None else async_concurrency,
+            queues=queue_map,
+            strict_priority=strict,
+            record_throughput=record_throughput,
+            **settings,
+        )
+    except ValueError as exc:  # a combination ServerConfig refuses (e.g. lease vs heartbeat)
+        raise click.UsageError(str(exc)) from exc
     handler = load_handler(handler_spec)
     if processes > 1:
         from pyasynq.supervisor import Supervisor
@@ -266,23 +278,12 @@ def command(
         for opt in SERVER_OPTIONS:
             if raw.get(opt.kwarg) is not None:
                 child_args += [opt.flag, str(raw[opt.kwarg])]
-        shutdown_timeout = settings.get("shutdown_timeout", 8.0)
-        sys.exit(Supervisor(child_args, processes, kill_after=shutdown_timeout + 10).run())
+        kill_after = seconds(config.shutdown_timeout) + 10
+        sys.exit(Supervisor(child_args, processes, kill_after=kill_after).run())
 
     from pyasynq.server import Server
 
-    try:
-        server = Server(
-            redis_url,
-            concurrency=concurrency,
-            async_concurrency=async_concurrency,
-            queues=queue_map,
-            strict_priority=strict,
-            record_throughput=record_throughput,
-            **settings,
-        )
-    except ValueError as exc:  # a combination Server refuses (e.g. lease vs heartbeat)
-        raise click.UsageError(str(exc)) from exc
+    server = Server(redis_url, config=config)
     server.process_count = of_processes
     supervisor_pid = os.environ.get("PYASYNQ_SUPERVISOR_PID")
     if supervisor_pid and int(supervisor_pid) == os.getppid():

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pyasynq import worker_log
 from pyasynq.broker.codec import decode_task
 from pyasynq.clock import SYSTEM_CLOCK, Clock
+from pyasynq.components.periodic import Periodic
 from pyasynq.errors import BrokerError
 from pyasynq.task import Task, TaskInfo
 
@@ -25,7 +26,11 @@ Aggregate = Callable[[str, list[Task]], Task]
 MAX_CHECK_INTERVAL = 7.0
 
 
-class Aggregator:
+class Aggregator(Periodic):
+    """The group aggregator; ``tick()`` is one pass (``trigger(wait=...)`` runs one on its thread)."""
+
+    name = "aggregator"
+
     def __init__(
         self,
         broker: object,
@@ -45,6 +50,11 @@ class Aggregator:
             raise ValueError("group max delay and max size cannot be negative")
         from pyasynq.client import Client  # the client imports the broker; keep import order simple
 
+        super().__init__(
+            interval if interval is not None else min(MAX_CHECK_INTERVAL, grace_period),
+            run_at_start=False,
+            logger=logger,
+        )
         self.broker = broker
         self.client = Client(broker)
         self.queues = list(queues)
@@ -53,10 +63,7 @@ class Aggregator:
         self.max_size = int(max_size)
         self.aggregate = aggregate
         self.clock = clock or getattr(broker, "clock", SYSTEM_CLOCK)
-        self.logger = logger or logging.getLogger("pyasynq.aggregator")
-        self.interval = interval if interval is not None else min(MAX_CHECK_INTERVAL, grace_period)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.logger = self.log
         self._tick_lock = threading.Lock()
 
     # -- one pass -------------------------------------------------------------------------------
@@ -133,23 +140,6 @@ class Aggregator:
             self.logger.error("could not delete aggregation set %s: %s", set_id, exc)
         return info
 
-    # -- background thread ----------------------------------------------------------------------
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.tick()
-            except Exception:
-                self.logger.exception("aggregator tick failed")
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="pyasynq-aggregator", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float | None = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+    # -- background thread (components.periodic) ---------------------------------------------
+    def run_once(self) -> None:
+        self.tick()

@@ -1,7 +1,8 @@
 """A background job that runs every ``interval`` seconds on its own thread.
 
 The wait between runs is an ``Event.wait``, so ``stop()`` returns at once instead of after a
-sleep; ``trigger()`` runs the job now (tests use it instead of waiting for the interval).
+sleep; ``trigger()`` runs the job now (tests use it instead of waiting for the interval), and
+``trigger(wait=...)`` returns once that run is over, so a test can assert right after it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class Periodic:
         self._kick = threading.Event()
         self._thread: threading.Thread | None = None
         self.runs = 0
+        # trigger(wait=...): kicks asked for, and the last kick a finished run had seen
+        self._runs_cond = threading.Condition()
+        self._kicks_asked = 0
+        self._kicks_served = 0
 
     def run_once(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -59,7 +64,12 @@ class Periodic:
             if self._stop.is_set():
                 break
             self._kick.clear()
+            with self._runs_cond:
+                serving = self._kicks_asked
             self._safe_run()
+            with self._runs_cond:
+                self._kicks_served = serving
+                self._runs_cond.notify_all()
         try:
             self.on_stop()
         except Exception:
@@ -69,8 +79,17 @@ class Periodic:
         self._thread = threading.Thread(target=self._loop, name=f"pyasynq-{self.name}", daemon=True)
         self._thread.start()
 
-    def trigger(self) -> None:
+    def trigger(self, *, wait: float | None = None) -> bool:
+        """Run the job now on the component's thread; with ``wait``, block up to ``wait`` seconds
+        until a run that started after this call has finished (False if it did not in time)."""
+        with self._runs_cond:
+            self._kicks_asked += 1
+            asked = self._kicks_asked
         self._kick.set()
+        if wait is None:
+            return True
+        with self._runs_cond:
+            return self._runs_cond.wait_for(lambda: self._kicks_served >= asked, timeout=wait)
 
     def stop(self) -> None:
         self._stop.set()

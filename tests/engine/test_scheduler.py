@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from pyasynq.broker.codec import GO_ZERO_TIME, decode, decode_task
 from pyasynq.broker.proto import SchedulerEnqueueEvent, SchedulerEntry
 from pyasynq.errors import BrokerError
 from pyasynq.scheduler import Scheduler
+from tests.support.worker_util import wait_for
 
 NY = ZoneInfo("America/New_York")
 
@@ -234,14 +234,13 @@ def test_run_loop_with_manual_clock_heartbeat_and_shutdown(redis_url, clock, r):
     s.start()
     key = f"asynq:schedulers:{{{s.id}}}"
     try:
-        time.sleep(0.1)
-        assert not r.exists(key)  # first beat only after one interval
+        clock.advance(5)
+        wait_for(lambda: len(history(r, eid)) == 1, timeout=3)  # the loop ran at +5 s...
+        assert not r.exists(key)  # ...and wrote no beat: the first is after one interval
         clock.advance(10)
-        deadline = time.time() + 3
-        while time.time() < deadline and not (r.exists(key) and len(history(r, eid)) >= 1):
-            time.sleep(0.01)
-        assert r.exists(key) and r.zscore("asynq:schedulers", key) is not None
-        assert len(history(r, eid)) == 1  # 5 s and 10 s were both passed in one jump
+        wait_for(lambda: r.exists(key) and len(history(r, eid)) >= 2, timeout=3)
+        assert r.zscore("asynq:schedulers", key) is not None
+        assert len(history(r, eid)) == 2  # 10 s and 15 s were both passed in one jump
     finally:
         s.shutdown()
     assert not r.exists(key)
@@ -250,15 +249,16 @@ def test_run_loop_with_manual_clock_heartbeat_and_shutdown(redis_url, clock, r):
     assert not s.running
 
 
-def test_run_blocks_until_stopped(redis_url, clock):
+def test_run_blocks_until_stopped(redis_url, clock, r):
     import threading
 
     s = Scheduler(redis_url, clock=clock, poll_interval=0.01)
     s.register("@every 1s", Task("t"))
     t = threading.Thread(target=s.run)
     t.start()
-    time.sleep(0.05)
-    assert t.is_alive()
+    clock.advance(1)
+    wait_for(lambda: r.llen("asynq:{default}:pending") == 1, timeout=3)  # run() is working...
+    assert t.is_alive()  # ...and has not returned
     s.stop()
     t.join(2)
     assert not t.is_alive()

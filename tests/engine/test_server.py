@@ -161,12 +161,16 @@ def test_deadline_cancels_and_frees_slot_even_if_handler_never_returns(
     started = threading.Event()
     ctxs = []
 
+    stuck_settled_when_quick_ran = []
+
     def handler(ctx, task):
         if task.type == "stuck":
             ctxs.append(ctx)
             started.set()
             release.wait(30)  # ignores ctx on purpose
             return
+        # the only slot was busy: quick runs only once stuck's outcome is written
+        stuck_settled_when_quick_ran.append(r.zscore(keys.retry(Q), stuck.id) is not None)
         task.result_writer.write(b"ran")
 
     stuck = client.enqueue(Task("stuck"), timeout=5)
@@ -176,13 +180,12 @@ def test_deadline_cancels_and_frees_slot_even_if_handler_never_returns(
     )
     try:
         assert started.wait(5)
-        time.sleep(0.2)
-        assert r.zscore(keys.completed(Q), quick.id) is None  # the only slot is busy
         clock.advance(5)
         wait_for(lambda: r.zscore(keys.retry(Q), stuck.id))
         assert ctxs[0].err == "context deadline exceeded" and ctxs[0].cancelled
         assert msg_of(r, stuck.id).error_msg == "context deadline exceeded"
         wait_for(lambda: r.zscore(keys.completed(Q), quick.id))
+        assert stuck_settled_when_quick_ran == [True]
         assert s.processor.abandoned_threads == 1
     finally:
         release.set()
@@ -299,8 +302,8 @@ def test_recoverer_archives_when_retries_exhausted(redis_url, r, clock, client, 
 
     Broker(redis_url, clock=clock).dequeue([Q])  # a worker that then died
     clock.advance(61)
-    start(servers, redis_url, clock, lambda ctx, task: None, queues={"elsewhere": 1})
-    time.sleep(0.3)
+    other = start(servers, redis_url, clock, lambda ctx, task: None, queues={"elsewhere": 1})
+    assert other.recoverer.trigger(wait=5)  # a whole pass, after the one at start
     assert r.zcard(keys.archived(Q)) == 0  # only served queues are recovered
     start(servers, redis_url, clock, lambda ctx, task: None)
     wait_for(lambda: r.zscore(keys.archived(Q), t.id))
@@ -309,8 +312,8 @@ def test_recoverer_archives_when_retries_exhausted(redis_url, r, clock, client, 
 
 def test_forwarder_and_janitor(redis_url, r, clock, client, servers):
     t = client.enqueue(Task("a"), process_in=30, retention=20)
-    start(servers, redis_url, clock, lambda ctx, task: None)
-    time.sleep(0.3)
+    s = start(servers, redis_url, clock, lambda ctx, task: None)
+    assert s.forwarder.trigger(wait=5)  # a whole pass: not due yet
     assert r.zscore(keys.scheduled(Q), t.id) is not None
     clock.advance(30)
     wait_for(lambda: r.zscore(keys.completed(Q), t.id))
@@ -367,7 +370,11 @@ def test_strict_priority_and_paused_queue(redis_url, r, clock, client, servers):
     )
     wait_for(lambda: len(order) == 6)
     assert [p[:3] for p in order] == [b"cri"] * 3 + [b"low"] * 3
-    time.sleep(0.3)
+    # strict order tries "paused" (priority 9) first on every fetch: once a later task of
+    # "low" has run, fetches that skipped the paused queue have happened
+    client.enqueue(Task("t", b"low-after"), queue="low")
+    wait_for(lambda: len(order) == 7)
+    assert order[-1] == b"low-after"
     assert r.llen(keys.pending("paused")) == 1
 
 
@@ -440,7 +447,8 @@ def test_health_check_and_options(redis_url, clock, servers):
         Server(redis_url, group_grace_period=0.5)
     s = Server(redis_url)
     assert s.concurrency >= 1 and s.queues == {"default": 1} and s.shutdown_timeout == 8
-    assert s.group_grace_period == 60 and s.heartbeat_interval == 5 and s.recoverer_interval == 60
+    assert s.config.group_grace_period == 60 and s.config.heartbeat_interval == 5
+    assert s.config.recoverer_interval == 60
 
 
 def test_group_aggregator_hook_and_error_handler(redis_url, r, clock, client, servers):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from pyasynq import Client, ManualClock, Task
+from pyasynq import Client, Inspector, ManualClock, Task
 from pyasynq.broker import keys
 from tests.support.worker_util import fast_server, wait_for
 
@@ -24,7 +24,7 @@ def spawn_worker(redis_url, *args):
         [
             sys.executable,
             "-m",
-            "pyasynq.supervisor",
+            "pyasynq.cli._worker_process",
             "tests.support.worker_handlers:mux",
             "--redis-url",
             redis_url,
@@ -69,11 +69,15 @@ def test_sigkill_mid_task_loses_nothing(redis_url, r):
 def test_sigterm_is_graceful_and_sigtstp_stops_fetching(redis_url, r):
     client = Client(redis_url)
     slow = client.enqueue(Task("slow", b"60")).id
-    proc = spawn_worker(redis_url, "--concurrency", "2", "--shutdown-timeout", "0.5")
+    proc = spawn_worker(
+        redis_url, "--concurrency", "2", "--shutdown-timeout", "0.5", "--heartbeat-interval", "0.2"
+    )
+    inspector = Inspector(redis_url)
     try:
         wait_for(lambda: r.llen(keys.active(Q)) == 1, timeout=15)
         proc.send_signal(signal.SIGTSTP)
-        time.sleep(0.5)
+        # the signal was handled: the heartbeat reports the server as stopped (no sleep guess)
+        wait_for(lambda: [s.status for s in inspector.servers()] == ["stopped"], timeout=10)
         quick = client.enqueue(Task("quick"), retention=60).id
         time.sleep(2.0)  # longer than the 1.5 s idle poll: a fetching worker would take it
         assert r.lrange(keys.pending(Q), 0, -1) == [quick.encode()]

@@ -1,0 +1,278 @@
+"""The Processor on its own (no Server): fetch, run, and each outcome written back to Redis.
+
+Time is a ManualClock: deadlines and leases move only when the test advances it (the monitor
+re-checks at once after ``processor.wake()``). Handlers block on events, never on sleeps.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from pyasynq import Client, RevokeTask, SkipRetry, Task
+from pyasynq.broker import keys
+from pyasynq.broker.broker import Broker
+from pyasynq.broker.codec import decode_task
+from pyasynq.processor import Processor
+from pyasynq.queues import QueueOrder
+from tests.support.worker_util import wait_for
+
+Q = "default"
+
+
+@pytest.fixture
+def broker(redis_url, clock):
+    b = Broker(redis_url, clock=clock)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def client(broker):
+    return Client(broker)
+
+
+@pytest.fixture
+def release():
+    """Set at teardown too, so no handler thread outlives its test."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+@pytest.fixture
+def start(broker, clock, release):
+    """``start(handler, **options)``: a started Processor, shut down at the end of the test."""
+    started: list[Processor] = []
+
+    def make(handler, **options):
+        options.setdefault("concurrency", 2)
+        options.setdefault("retry_delay_func", lambda n, err, task: 42)
+        p = Processor(
+            broker,
+            handler,
+            queue_order=QueueOrder(options.pop("queues", {Q: 1}), False),
+            clock=clock,
+            task_check_interval=0.05,
+            tick=0.02,
+            **options,
+        )
+        p.start()
+        started.append(p)
+        return p
+
+    yield make
+    release.set()
+    for p in started:
+        p.shutdown(2)
+
+
+def stored(r, task_id, queue=Q):
+    return decode_task(r.hget(keys.task_key(queue, task_id), "msg"))
+
+
+def settled(p, r, queue=Q):
+    """Nothing running in the processor and nothing active in Redis."""
+    return not p.active_jobs() and r.llen(keys.active(queue)) == 0
+
+
+# -- success --------------------------------------------------------------------------------
+def test_success_without_retention_deletes_and_counts(client, start, r):
+    seen = []
+    p = start(lambda ctx, task: seen.append((task.type, task.payload)))
+    info = client.enqueue(Task("email", b"hi"))
+    wait_for(lambda: settled(p, r) and not r.exists(keys.task_key(Q, info.id)))
+    assert seen == [("email", b"hi")]
+    assert r.get(keys.processed_total(Q)) == b"1" and r.get(keys.failed_total(Q)) is None
+
+
+def test_success_with_retention_keeps_the_task_and_its_result(client, clock, start, r):
+    p = start(lambda ctx, task: task.result_writer.write(b"done!"))
+    info = client.enqueue(Task("t", b"x"), retention=600)
+    wait_for(lambda: settled(p, r) and r.zcard(keys.completed(Q)) == 1)
+
+    assert r.zscore(keys.completed(Q), info.id) == int(clock.now()) + 600
+    assert r.hget(keys.task_key(Q, info.id), "result") == b"done!"
+    assert stored(r, info.id).completed_at == int(clock.now())
+
+
+# -- failures -------------------------------------------------------------------------------
+def test_error_with_retries_left_is_retried_after_the_delay(client, clock, start, r):
+    errors = []
+
+    def handler(ctx, task):
+        raise ValueError("boom")
+
+    p = start(handler, error_handler=lambda ctx, task, err: errors.append(str(err)))
+    info = client.enqueue(Task("t"), max_retry=3)
+    wait_for(lambda: settled(p, r) and r.zcard(keys.retry(Q)) == 1)
+
+    assert r.zscore(keys.retry(Q), info.id) == int(clock.now()) + 42
+    msg = stored(r, info.id)
+    assert (msg.retried, msg.error_msg, msg.last_failed_at) == (1, "boom", int(clock.now()))
+    assert errors == ["boom"] and r.get(keys.failed_total(Q)) == b"1"
+
+
+def test_not_a_failure_retries_without_counting(client, start, r):
+    def handler(ctx, task):
+        raise ConnectionError("rate limited upstream")
+
+    p = start(handler, is_failure=lambda err: not isinstance(err, ConnectionError))
+    info = client.enqueue(Task("t"), max_retry=3)
+    wait_for(lambda: settled(p, r) and r.zcard(keys.retry(Q)) == 1)
+
+    assert stored(r, info.id).retried == 0 and r.get(keys.failed_total(Q)) is None
+
+
+def test_last_retry_is_archived(client, clock, start, r):
+    def handler(ctx, task):
+        raise ValueError("still broken")
+
+    p = start(handler)
+    info = client.enqueue(Task("t"), max_retry=0)
+    wait_for(lambda: settled(p, r) and r.zcard(keys.archived(Q)) == 1)
+
+    assert r.zscore(keys.archived(Q), info.id) == int(clock.now())
+    assert stored(r, info.id).error_msg == "still broken"
+
+
+def test_skip_retry_archives_with_retries_left(client, start, r):
+    def handler(ctx, task):
+        raise SkipRetry("bad input")
+
+    p = start(handler)
+    info = client.enqueue(Task("t"), max_retry=5)
+    wait_for(lambda: settled(p, r) and r.zcard(keys.archived(Q)) == 1)
+    assert r.zcard(keys.retry(Q)) == 0
+    assert stored(r, info.id).error_msg == "bad input"
+
+
+def test_revoke_task_drops_it_as_processed(client, start, r):
+    def handler(ctx, task):
+        raise RevokeTask()
+
+    p = start(handler)
+    info = client.enqueue(Task("t"), max_retry=5, retention=600)
+    wait_for(lambda: settled(p, r) and not r.exists(keys.task_key(Q, info.id)))
+    assert r.zcard(keys.archived(Q)) == r.zcard(keys.retry(Q)) == r.zcard(keys.completed(Q)) == 0
+    assert r.get(keys.processed_total(Q)) == b"1"
+
+
+# -- context: deadline, cancel --------------------------------------------------------------
+def test_timeout_cancels_the_context_and_retries(client, clock, start, r):
+    running = threading.Event()
+
+    def handler(ctx, task):
+        running.set()
+        ctx.wait(10)  # a handler that honours its context
+        ctx.check()
+
+    p = start(handler)
+    info = client.enqueue(Task("t"), timeout=30, max_retry=3)
+    assert running.wait(5)
+    clock.advance(30)
+    p.wake()
+    wait_for(lambda: settled(p, r) and r.zcard(keys.retry(Q)) == 1)
+
+    assert stored(r, info.id).error_msg == "context deadline exceeded"
+
+
+def test_a_task_past_its_deadline_never_runs(client, clock, start, r):
+    from datetime import UTC, datetime
+
+    ran = []
+    deadline = datetime.fromtimestamp(clock.now() + 5, UTC)
+    info = client.enqueue(Task("t"), deadline=deadline, max_retry=3)
+    clock.advance(10)
+    p = start(lambda ctx, task: ran.append(1))
+    wait_for(lambda: settled(p, r) and r.zcard(keys.retry(Q)) == 1)
+    assert ran == []
+    assert stored(r, info.id).error_msg == "context deadline exceeded"
+
+
+def test_cancel_stops_a_running_task(client, start, r):
+    running = threading.Event()
+
+    def handler(ctx, task):
+        running.set()
+        ctx.wait(10)
+        ctx.check()
+
+    p = start(handler)
+    info = client.enqueue(Task("t"), max_retry=3)
+    assert running.wait(5)
+    assert p.cancel("not-ours") is False
+    assert p.cancel(info.id) is True
+    wait_for(lambda: settled(p, r) and r.zcard(keys.retry(Q)) == 1)
+
+    assert stored(r, info.id).error_msg == "context canceled"
+
+
+def test_lost_lease_is_left_to_the_recoverer(client, clock, start, r):
+    running = threading.Event()
+    p = start(lambda ctx, task: (running.set(), ctx.wait(10)))
+    info = client.enqueue(Task("t"), max_retry=3)
+    assert running.wait(5)
+    clock.advance(31)  # no heartbeat extended the 30 s lease
+    p.wake()
+    wait_for(lambda: not p.active_jobs())
+    assert r.lrange(keys.active(Q), 0, -1) == [info.id.encode()]  # untouched: recoverer's job
+    assert r.zcard(keys.retry(Q)) == r.zcard(keys.archived(Q)) == 0
+
+
+# -- fetch: concurrency, queues, shutdown ---------------------------------------------------
+def test_no_more_than_concurrency_tasks_run(client, start, r, release):
+    running = []
+    lock = threading.Lock()
+
+    def handler(ctx, task):
+        with lock:
+            running.append(task.payload)
+        release.wait(10)
+
+    p = start(handler, concurrency=2)
+    for i in range(5):
+        client.enqueue(Task("t", str(i).encode()))
+    wait_for(lambda: len(running) == 2)
+    assert len(p.active_jobs()) == 2 and r.llen(keys.active(Q)) == 2
+    assert r.llen(keys.pending(Q)) == 3
+    release.set()
+    wait_for(lambda: settled(p, r) and r.llen(keys.pending(Q)) == 0)
+    assert sorted(running) == [str(i).encode() for i in range(5)]
+
+
+def test_only_configured_queues_are_served(client, start, r):
+    seen = []
+    p = start(lambda ctx, task: seen.append(task.payload), queues={"a": 1})
+    client.enqueue(Task("t", b"other"), queue="b")
+    client.enqueue(Task("t", b"mine"), queue="a")
+    wait_for(lambda: seen == [b"mine"] and settled(p, r, "a"))
+    p.stop()  # no more fetching: b's task cannot be taken after this point
+    assert r.llen(keys.pending("b")) == 1 and seen == [b"mine"]
+
+
+def test_shutdown_requeues_tasks_still_running(broker, clock, client, r):
+    running = threading.Event()
+
+    def handler(ctx, task):
+        running.set()
+        ctx.wait(10)  # returns once shutdown cancels the context
+
+    p = Processor(
+        broker,
+        handler,
+        concurrency=1,
+        queue_order=QueueOrder({Q: 1}, False),
+        clock=clock,
+        task_check_interval=0.05,
+        tick=0.02,
+    )
+    p.start()
+    info = client.enqueue(Task("t"), max_retry=3)
+    assert running.wait(5)
+    p.shutdown(0.05)
+    assert r.lrange(keys.pending(Q), 0, -1) == [info.id.encode()]
+    assert r.llen(keys.active(Q)) == 0 and r.zcard(keys.lease(Q)) == 0
+    assert stored(r, info.id).retried == 0  # a requeue is not a failure
+    assert p.active_jobs() == []
