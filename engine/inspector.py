@@ -189,7 +189,7 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
             if msg.id != tid:
                 bad[tid] = f"its message names another task ({msg.id[:60]!r})"
                 continue
-            npa = now if spec.next_process_at == "now" else score if spec.next_process_at else None
+            npa = spec.next_process_time(now, score)
             orphaned = state is TaskState.ACTIVE and score is not None and score <= now
             tasks.append(
                 TaskInfo.from_message(

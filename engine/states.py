@@ -73,6 +73,18 @@ class StateModel:
     def allows(self, action: str) -> bool:
         return action in self.actions
 
+    def next_process_time(self, now: float, score: float | None) -> float | None:
+        """A listed task's next processing time (Unix seconds) from its container score."""
+        if self.next_process_at == "now":
+            return now
+        return score if self.next_process_at == "score" else None
+
+    def natural_time(self, completed_at: float, score: float | None) -> float | None:
+        """The time a since/until range compares (``time``), or None for untimed states."""
+        if self.time_from == "completed_at":
+            return float(completed_at) or None
+        return score if self.time_from == "score" else None
+
 
 _MODELS = (
     StateModel(
