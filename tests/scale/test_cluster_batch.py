@@ -1,5 +1,5 @@
 """Every batch action on a real 3-master Redis Cluster: selected rows, all of a state, and the
-console's "archive selected" through its JSON API.
+console's "archive selected", "... all" and filtered bulk actions through its JSON API.
 
 Selected-rows actions once sent EVALSHA through redis-py's cluster pipeline, which refuses it,
 so "archive selected" was a 500 on a cluster; they now go through ``BrokerBase.run_many`` (one
@@ -100,6 +100,9 @@ def test_console_archive_selected_and_all_on_cluster(cluster_url):
             assert resp.get_json()["done"] == 2
             listed = api.get(f"{ROOT}/api/queues/{q}/states/pending/tasks", headers=AUTH)
             assert sorted(t["id"] for t in listed.get_json()["tasks"]) == sorted(ids[:2])
+            url = f"{ROOT}/api/queues/{q}/states/pending/bulk"  # filtered: search, then batches
+            out = api.post(url, headers=AUTH, json={"action": "archive", "type": "t"}).get_json()
+            assert out["done"] == 2 and out["finished"]
     finally:
         client.close()
         app.extensions["pyasynq"].close()
