@@ -21,6 +21,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised in the packaging test's core-only venv
     raise ImportError("pyasynq's console needs its extra: pip install 'pyasynq[console]'") from exc
 
+from pyasynq import states
 from pyasynq.console import audit, auth, backend, guards, presenters, security
 from pyasynq.console.config import ConsoleConfig
 from pyasynq.console.paths import static_dir, templates_dir
@@ -133,6 +134,7 @@ def create_app(
         cfg=config,
         plural=presenters.plural,
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
+        task_states=states.MODELS,
     )
 
     backend.init_app(app, config.redis_url, inspector)

@@ -1,41 +1,22 @@
 """What may be done to tasks in each state, and how each action maps onto the Inspector.
 
-The rules are Asynqmon's (console-features.md §1.3): active tasks can only be cancelled;
-pending ones deleted or archived; archived ones run or deleted; completed ones deleted; the
-rest run, archived or deleted. Templates read the same tables to decide which buttons to draw,
-and views refuse anything else, so the two can never disagree.
+The rules are Asynqmon's (console-features.md §1.3) and live in the one model of states
+(``pyasynq.states``: ``STATES``, ``ROW_ACTIONS``, ``allowed``, re-exported here for the views).
+Templates read the same tables to decide which buttons to draw, and views refuse anything else,
+so the two can never disagree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyasynq.console.audit import note_outcome
 from pyasynq.console.presenters import plural
 from pyasynq.errors import AsynqError, BrokerError
+from pyasynq.states import ROW_ACTIONS, STATES, allowed
 
-STATES: tuple[str, ...] = (
-    "active",
-    "pending",
-    "aggregating",
-    "scheduled",
-    "retry",
-    "archived",
-    "completed",
-)
-
-ROW_ACTIONS: dict[str, tuple[str, ...]] = {
-    "active": ("cancel",),
-    "pending": ("archive", "delete"),
-    "aggregating": ("run", "archive", "delete"),
-    "scheduled": ("run", "archive", "delete"),
-    "retry": ("run", "archive", "delete"),
-    "archived": ("run", "delete"),
-    "completed": ("delete",),
-}
-"""Actions on one task, on selected tasks and on all tasks of a state (same sets)."""
+__all__ = ["LABELS", "ROW_ACTIONS", "STATES", "Outcome", "allowed", "run_all", "run_batch"]
 
 LABELS = {"run": "Run", "archive": "Archive", "delete": "Delete", "cancel": "Cancel"}
 
@@ -60,10 +41,6 @@ class Outcome:
             first = next(iter(self.errors.items()))
             text += f"; {plural(len(self.errors), 'task')} failed (e.g. {first[0]}: {first[1]})"
         return text
-
-
-def allowed(state: str, action: str) -> bool:
-    return action in ROW_ACTIONS.get(state, ())
 
 
 def run_one(inspector: Any, queue: str, task_id: str, action: str) -> None:
@@ -109,45 +86,9 @@ def _noted(outcome: Outcome) -> Outcome:
     return outcome
 
 
-def _all_methods(inspector: Any) -> dict[tuple[str, str], Callable[..., int]]:
-    i = inspector
-    return {
-        ("pending", "archive"): i.archive_all_pending_tasks,
-        ("pending", "delete"): i.delete_all_pending_tasks,
-        ("scheduled", "run"): i.run_all_scheduled_tasks,
-        ("scheduled", "archive"): i.archive_all_scheduled_tasks,
-        ("scheduled", "delete"): i.delete_all_scheduled_tasks,
-        ("retry", "run"): i.run_all_retry_tasks,
-        ("retry", "archive"): i.archive_all_retry_tasks,
-        ("retry", "delete"): i.delete_all_retry_tasks,
-        ("archived", "run"): i.run_all_archived_tasks,
-        ("archived", "delete"): i.delete_all_archived_tasks,
-        ("completed", "delete"): i.delete_all_completed_tasks,
-        ("aggregating", "run"): i.run_all_aggregating_tasks,
-        ("aggregating", "archive"): i.archive_all_aggregating_tasks,
-        ("aggregating", "delete"): i.delete_all_aggregating_tasks,
-    }
-
-
 def run_all(
     inspector: Any, queue: str, state: str, action: str, group: str | None = None
 ) -> Outcome:
     """Run ``action`` on every task in ``state`` (in ``group`` for aggregating tasks)."""
-    if state == "active":
-        return _cancel_all(inspector, queue)
-    method = _all_methods(inspector)[(state, action)]
-    n = method(queue, group) if state == "aggregating" else method(queue)
+    n = inspector.bulk(queue, state, action, group=group)
     return _noted(Outcome(action, int(n)))
-
-
-def _cancel_all(inspector: Any, queue: str) -> Outcome:
-    """Asynqmon's cancel-all: walk the active list 100 at a time and signal each task."""
-    ids: list[str] = []
-    page = 1
-    while True:
-        batch = inspector.list_active_tasks(queue, page_size=100, page=page)
-        ids.extend(t.id for t in batch)
-        if len(batch) < 100:
-            break
-        page += 1
-    return run_batch(inspector, queue, ids, "cancel")

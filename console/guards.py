@@ -18,17 +18,7 @@ from flask import Flask, abort, current_app, render_template, request, session
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
-from pyasynq.errors import (
-    BadDataError,
-    BrokerError,
-    GroupNotFoundError,
-    QueueNotEmptyError,
-    QueueNotFoundError,
-    QueueStateError,
-    RedisUnavailableError,
-    TaskNotFoundError,
-    TaskStateError,
-)
+from pyasynq.console.errors import HANDLED, UNEXPECTED, reply_for
 
 log = logging.getLogger("console")
 
@@ -189,45 +179,21 @@ def _http_error(exc: HTTPException) -> Any:
     return render_error(status, message)
 
 
-def _not_found(exc: Exception) -> Any:
-    return render_error(404, str(exc))
-
-
-def broker_error_reply(exc: BrokerError) -> tuple[int, str, str]:
-    """(status, code, message) for an engine error about Redis: the one place that decides
-    between "cannot reach Redis" (503, connection errors only), "Redis holds bad data" (422:
-    Redis is fine, a key is not what Asynq's layout says) and "Redis refused" (503)."""
-    if isinstance(exc, BadDataError):
-        log.error("bad data in Redis: %s", exc)
-        return 422, "bad_data", f"Redis holds data the console cannot read: {exc}"
-    if isinstance(exc, RedisUnavailableError):
-        log.warning("Redis unavailable: %s", exc)
-        text = str(exc)
-        # the broker's message already names the Redis ("cannot reach Redis at ..."): say it once
-        message = f"The console {text}" if text.startswith("cannot reach") else text
-        return 503, "redis_unavailable", message
-    log.warning("Redis refused: %s", exc)
-    return 503, "redis_error", f"Redis refused the request. {exc}"
-
-
-def _broker_down(exc: BrokerError) -> Any:
-    status, code, message = broker_error_reply(exc)
-    if code != "redis_unavailable":
-        return render_error(status, message)
+def _engine_error(exc: Exception) -> Any:
+    """An engine error as a page, by the console's one error table (``console.errors``)."""
+    reply = reply_for(exc)
+    if reply.code != "redis_unavailable":
+        return render_error(reply.status, reply.message)
     # Retry repeats this very request when it was a page (GET); after a failed action, the page
     # it came from, else the dashboard.
     here = request.script_root + request.full_path.rstrip("?")
     retry = here if request.method == "GET" else safe_next("")
-    return render_error(503, message, redis_down=True, retry_url=retry or None)
-
-
-def _conflict(exc: Exception) -> Any:
-    return render_error(409, str(exc))
+    return render_error(503, reply.message, redis_down=True, retry_url=retry or None)
 
 
 def _unexpected(exc: Exception) -> Any:
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return render_error(500, "Something went wrong on the server; the details are in its log.")
+    return render_error(UNEXPECTED.status, UNEXPECTED.message)
 
 
 def _check_names(endpoint: str | None, values: dict[str, Any] | None) -> None:
@@ -242,12 +208,7 @@ def register(app: Flask) -> None:
     app.url_value_preprocessor(_check_names)
     app.before_request(before_request)
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(QueueNotFoundError, _not_found)
-    app.register_error_handler(TaskNotFoundError, _not_found)
-    app.register_error_handler(GroupNotFoundError, _not_found)
-    app.register_error_handler(BrokerError, _broker_down)
-    app.register_error_handler(TaskStateError, _conflict)
-    app.register_error_handler(QueueStateError, _conflict)
-    app.register_error_handler(QueueNotEmptyError, _conflict)
+    for kind in HANDLED:
+        app.register_error_handler(kind, _engine_error)
     app.register_error_handler(Exception, _unexpected)
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -17,10 +17,12 @@ from prometheus_client.registry import Collector
 
 from pyasynq.errors import AsynqError, BadDataError
 from pyasynq.limits_metrics import limit_metric_families
+from pyasynq.states import STATES, model
 
 log = logging.getLogger("pyasynq.exporter")
 
-GO_STATES = ("active", "pending", "scheduled", "retry", "archived", "completed")
+GO_STATES = tuple(s for s in STATES if not model(s).grouped)
+"""The states Go's exporter reports (all but aggregating, which it leaves out), in its order."""
 
 
 class QueueMetricsCollector(Collector):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pyasynq import info as infos
+from pyasynq import states
 from pyasynq.broker import keys
 from pyasynq.broker.broker import Broker
 from pyasynq.broker.codec import CorruptMessageError, decode, decode_task, encode, timestamp_seconds
@@ -34,7 +35,7 @@ from pyasynq.task import TaskInfo, TaskState
 from pyasynq.times import duration, utc_time
 
 MAX_PAGE_SIZE = 10_000
-PAYLOAD_UPDATE_STATES = ("pending", "scheduled", "retry", "archived")
+PAYLOAD_UPDATE_STATES = states.EDITABLE_STATES
 
 _RUN_ERRORS = {-1: "task is already running", -2: "task is already in pending state"}
 _ARCHIVE_ACTIVE = "cannot archive task in active state. use CancelProcessing instead."
@@ -158,25 +159,17 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
         self,
         queue: str,
         state: TaskState,
-        container: str,
         page_size: int,
         page: int,
         *,
+        group: str | None = None,
         reverse: bool = False,
     ) -> TaskPage:
         start, stop = _check_page(page_size, page)
         if reverse:  # count from the other end (negative ranks), then flip the page below
             start, stop = -(stop + 1), -(start + 1)
         self._queue(queue)
-        is_list = state in (TaskState.PENDING, TaskState.ACTIVE)
-        raw = self.broker.list_tasks(
-            queue,
-            container,
-            "list" if is_list else "zset",
-            start,
-            stop,
-            with_lease=state is TaskState.ACTIVE,
-        )
+        raw = self.broker.list_tasks(queue, state, start, stop, group=group)
         page = self._page_from_raw(state, raw, self.broker.now(), reverse=reverse)
         self._saw(
             (f"task {tid}: {why}" for tid, why in page.problems.items()), f"queue {queue!r}: "
@@ -190,6 +183,7 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
         """Decode a listing page (shared with ``AsyncInspector``): a task whose key is not a
         hash, has no msg, or whose msg cannot be decoded or names another task is reported in
         ``TaskPage.problems`` with the reason, and the other rows still show."""
+        spec = states.model(state)
         tasks, bad = [], {}
         for task_id, msg_bytes, result, score, wrong in raw:
             tid = _text(task_id)
@@ -207,11 +201,7 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
             if msg.id != tid:
                 bad[tid] = f"its message names another task ({msg.id[:60]!r})"
                 continue
-            npa: float | None = None
-            if state is TaskState.PENDING:
-                npa = now
-            elif state in (TaskState.SCHEDULED, TaskState.RETRY):
-                npa = score
+            npa = spec.next_process_time(now, score)
             orphaned = state is TaskState.ACTIVE and score is not None and score <= now
             tasks.append(
                 TaskInfo.from_message(
@@ -372,45 +362,67 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
             raise QueueStateError("cannot remove queue with active tasks")
 
     # -- task listings --------------------------------------------------------------------------
+    def list_tasks(
+        self,
+        queue: str,
+        state: str | TaskState,
+        page_size: int = 30,
+        page: int = 1,
+        *,
+        group: str | None = None,
+        newest_first: bool = False,
+    ) -> TaskPage:
+        """One page of the tasks of ``state`` in the order its container keeps them (see
+        ``pyasynq.states``: pending next to be dequeued first, active longest running first,
+        scheduled/retry soonest first, archived oldest archived first, completed soonest to
+        expire first, aggregating oldest in ``group`` first). ``newest_first`` pages from the
+        other end (completed: the most recently completed for one retention)."""
+        spec = states.model(state)
+        if spec.grouped and not group:
+            raise ValueError(f"{spec.name} tasks are listed per group: give group")
+        return self._page(
+            queue,
+            spec.state,
+            page_size,
+            page,
+            group=group if spec.grouped else None,
+            reverse=newest_first,
+        )
+
     def list_pending_tasks(self, queue: str, page_size: int = 30, page: int = 1) -> TaskPage:
         """Pending tasks, the next to be dequeued first."""
-        return self._page(queue, TaskState.PENDING, keys.pending(queue), page_size, page)
+        return self.list_tasks(queue, TaskState.PENDING, page_size, page)
 
     def list_active_tasks(self, queue: str, page_size: int = 30, page: int = 1) -> TaskPage:
         """Running tasks, longest running first; ``is_orphaned`` when the lease has expired."""
-        return self._page(queue, TaskState.ACTIVE, keys.active(queue), page_size, page)
+        return self.list_tasks(queue, TaskState.ACTIVE, page_size, page)
 
     def list_scheduled_tasks(self, queue: str, page_size: int = 30, page: int = 1) -> TaskPage:
         """Scheduled tasks, soonest first."""
-        return self._page(queue, TaskState.SCHEDULED, keys.scheduled(queue), page_size, page)
+        return self.list_tasks(queue, TaskState.SCHEDULED, page_size, page)
 
     def list_retry_tasks(self, queue: str, page_size: int = 30, page: int = 1) -> TaskPage:
         """Tasks waiting to be retried, soonest first."""
-        return self._page(queue, TaskState.RETRY, keys.retry(queue), page_size, page)
+        return self.list_tasks(queue, TaskState.RETRY, page_size, page)
 
     def list_archived_tasks(self, queue: str, page_size: int = 30, page: int = 1) -> TaskPage:
         """Archived tasks, oldest archived first (Go's actual order)."""
-        return self._page(queue, TaskState.ARCHIVED, keys.archived(queue), page_size, page)
+        return self.list_tasks(queue, TaskState.ARCHIVED, page_size, page)
 
     def list_completed_tasks(
         self, queue: str, page_size: int = 30, page: int = 1, *, newest_first: bool = False
     ) -> TaskPage:
         """Completed tasks kept for retention, soonest to expire first (Go's order), or with
         ``newest_first`` latest to expire first: the most recently completed for one retention."""
-        return self._page(
-            queue,
-            TaskState.COMPLETED,
-            keys.completed(queue),
-            page_size,
-            page,
-            reverse=newest_first,
+        return self.list_tasks(
+            queue, TaskState.COMPLETED, page_size, page, newest_first=newest_first
         )
 
     def list_aggregating_tasks(
         self, queue: str, group: str, page_size: int = 30, page: int = 1
     ) -> TaskPage:
         """Tasks waiting in one aggregation group, oldest first."""
-        return self._page(queue, TaskState.AGGREGATING, keys.group(queue, group), page_size, page)
+        return self.list_tasks(queue, TaskState.AGGREGATING, page_size, page, group=group)
 
     def get_task_info(self, queue: str, task_id: str) -> TaskInfo:
         """One task wherever it is; unlike Go, an active task's ``is_orphaned`` is computed."""
@@ -554,72 +566,100 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
         self.broker.publish_cancel(task_id)
 
     # -- bulk actions ---------------------------------------------------------------------------
-    def _all(self, op: str, queue: str, state: str, group: str = "") -> int:
+    def bulk(
+        self, queue: str, state: str | TaskState, action: str, *, group: str | None = None
+    ) -> int:
+        """Do ``action`` to every task of ``state`` (of ``group`` for aggregating); how many.
+
+        The actions allowed per state are the state model's (``pyasynq.states``); anything else
+        is a ``TaskStateError``. ``cancel`` (active only) signals every running task, walking
+        the active list 100 at a time as Asynqmon's cancel-all does."""
+        spec = states.model(state)
+        if not spec.allows(action):
+            allowed = ", ".join(spec.actions)
+            raise TaskStateError(
+                f"cannot {action} all {spec.name} tasks; {spec.name} tasks allow: {allowed}"
+            )
+        if spec.grouped and not group:
+            raise ValueError(f"{spec.name} tasks are acted on per group: give group")
         self._queue(queue)
-        src = keys.group(queue, group) if state == "aggregating" else keys.state_key(queue, state)
-        kind = "list" if state == "pending" else "zset"
-        if op == "run":
-            return self.broker.run_all(queue, src, group)
-        if op == "archive":
-            return self.broker.archive_all(queue, src, kind, group)
-        release = state in ("scheduled", "retry", "archived", "completed")
-        return self.broker.delete_all(queue, src, kind, release, group)
+        if action == "cancel":
+            return self._cancel_all(queue)
+        where = group if spec.grouped else None
+        if action == "run":
+            return self.broker.run_all(queue, spec.name, where)
+        if action == "archive":
+            return self.broker.archive_all(queue, spec.name, where)
+        return self.broker.delete_all(queue, spec.name, where)
+
+    def _cancel_all(self, queue: str) -> int:
+        ids: list[str] = []
+        page = 1
+        while True:
+            batch = self.list_tasks(queue, TaskState.ACTIVE, 100, page)
+            ids.extend(t.id for t in batch)
+            if len(batch) < 100:
+                break
+            page += 1
+        for task_id in dict.fromkeys(ids):
+            self.cancel_processing(task_id)
+        return len(set(ids))
 
     def run_all_scheduled_tasks(self, queue: str) -> int:
         """Move every scheduled task to pending; returns how many."""
-        return self._all("run", queue, "scheduled")
+        return self.bulk(queue, TaskState.SCHEDULED, "run")
 
     def run_all_retry_tasks(self, queue: str) -> int:
         """Move every retry task to pending; returns how many."""
-        return self._all("run", queue, "retry")
+        return self.bulk(queue, TaskState.RETRY, "run")
 
     def run_all_archived_tasks(self, queue: str) -> int:
         """Move every archived task to pending; returns how many."""
-        return self._all("run", queue, "archived")
+        return self.bulk(queue, TaskState.ARCHIVED, "run")
 
     def run_all_aggregating_tasks(self, queue: str, group: str) -> int:
         """Move a whole group to pending without aggregating it; returns how many."""
-        return self._all("run", queue, "aggregating", group)
+        return self.bulk(queue, TaskState.AGGREGATING, "run", group=group)
 
     def archive_all_pending_tasks(self, queue: str) -> int:
         """Archive every pending task; returns how many."""
-        return self._all("archive", queue, "pending")
+        return self.bulk(queue, TaskState.PENDING, "archive")
 
     def archive_all_scheduled_tasks(self, queue: str) -> int:
         """Archive every scheduled task; returns how many."""
-        return self._all("archive", queue, "scheduled")
+        return self.bulk(queue, TaskState.SCHEDULED, "archive")
 
     def archive_all_retry_tasks(self, queue: str) -> int:
         """Archive every retry task; returns how many."""
-        return self._all("archive", queue, "retry")
+        return self.bulk(queue, TaskState.RETRY, "archive")
 
     def archive_all_aggregating_tasks(self, queue: str, group: str) -> int:
         """Archive a whole group; returns how many."""
-        return self._all("archive", queue, "aggregating", group)
+        return self.bulk(queue, TaskState.AGGREGATING, "archive", group=group)
 
     def delete_all_pending_tasks(self, queue: str) -> int:
         """Delete every pending task (unique locks stay, as in Go); returns how many."""
-        return self._all("delete", queue, "pending")
+        return self.bulk(queue, TaskState.PENDING, "delete")
 
     def delete_all_scheduled_tasks(self, queue: str) -> int:
         """Delete every scheduled task, releasing their unique locks; returns how many."""
-        return self._all("delete", queue, "scheduled")
+        return self.bulk(queue, TaskState.SCHEDULED, "delete")
 
     def delete_all_retry_tasks(self, queue: str) -> int:
         """Delete every retry task, releasing their unique locks; returns how many."""
-        return self._all("delete", queue, "retry")
+        return self.bulk(queue, TaskState.RETRY, "delete")
 
     def delete_all_archived_tasks(self, queue: str) -> int:
         """Delete every archived task, releasing their unique locks; returns how many."""
-        return self._all("delete", queue, "archived")
+        return self.bulk(queue, TaskState.ARCHIVED, "delete")
 
     def delete_all_completed_tasks(self, queue: str) -> int:
         """Delete every completed task, releasing their unique locks; returns how many."""
-        return self._all("delete", queue, "completed")
+        return self.bulk(queue, TaskState.COMPLETED, "delete")
 
     def delete_all_aggregating_tasks(self, queue: str, group: str) -> int:
         """Delete a whole group (unique locks stay, as in Go); returns how many."""
-        return self._all("delete", queue, "aggregating", group)
+        return self.bulk(queue, TaskState.AGGREGATING, "delete", group=group)
 
     # -- servers and schedulers -----------------------------------------------------------------
     def servers(self) -> list[infos.ServerInfo]:

@@ -14,9 +14,10 @@ from pyasynq.errors import AsynqError, TaskNotFoundError, TaskStateError
 from pyasynq.info import SchedulerEntry
 from pyasynq.option_strings import parse_options
 from pyasynq.search import DEFAULT_SCAN_LIMIT, SearchPage, TaskFilter, search
+from pyasynq.states import EDITABLE_STATES
 from pyasynq.task import Task, TaskInfo
 
-RESCHEDULE_STATES = ("pending", "scheduled", "retry", "archived")
+RESCHEDULE_STATES = EDITABLE_STATES
 
 
 class EntryNotFoundError(AsynqError, LookupError):

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pyasynq.broker import keys
-from pyasynq.broker.metrics import LIST_STATES, THROUGHPUT_KEEP_MINUTES
+from pyasynq.broker.metrics import THROUGHPUT_KEEP_MINUTES
 from pyasynq.options import check_queue_name
+from pyasynq.states import model
 
-TYPE_STATES = ("pending", "active", "scheduled", "retry", "archived", "completed", "aggregating")
 MAX_TYPE_SAMPLE = 10_000
 UNKNOWN_TYPE = "(unreadable)"
 
@@ -196,21 +196,15 @@ class InspectorMetrics:
         Lists (pending, active) are sampled from the next tasks to run, sorted sets from the
         lowest score. ``group`` is required for ``aggregating``.
         """
-        state = str(state)
-        if state not in TYPE_STATES:
-            raise ValueError(f"state must be one of {', '.join(TYPE_STATES)}, got {state!r}")
+        spec = model(str(state))
         if not isinstance(sample, int) or not 1 <= sample <= MAX_TYPE_SAMPLE:
             raise ValueError(
                 f"sample must be an integer from 1 to {MAX_TYPE_SAMPLE}, got {sample!r}"
             )
         self._queue(queue)
-        if state == "aggregating":
-            if not group:
-                raise ValueError("a group is needed to count aggregating tasks")
-            container = keys.group(queue, group)
-        else:
-            container = keys.state_key(queue, state)
-        kind = "list" if state in LIST_STATES else "zset"
+        if spec.grouped and not group:
+            raise ValueError("a group is needed to count aggregating tasks")
+        container, kind = keys.state_container(queue, spec.name, group)
         total, types = self.broker.sample_task_types(queue, container, kind, sample)
         counts = Counter(
             (t.decode("utf-8", "replace") if isinstance(t, bytes) else str(t)) or UNKNOWN_TYPE

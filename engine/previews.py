@@ -15,6 +15,7 @@ from pyasynq.broker import keys
 from pyasynq.broker.codec import CorruptMessageError, decode_task
 from pyasynq.errors import TaskNotFoundError
 from pyasynq.inspector import Inspector, TaskPage, _check_page
+from pyasynq.states import model
 from pyasynq.task import TaskInfo, TaskState
 
 DEFAULT_PREVIEW = 4096
@@ -27,21 +28,6 @@ def _limit(limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PREVIEW:
         raise ValueError(f"preview limit must be an integer from 1 to {MAX_PREVIEW}, got {limit!r}")
     return limit
-
-
-def _container(queue: str, state: TaskState, group: str | None) -> str:
-    if state is TaskState.AGGREGATING:
-        if not group:
-            raise ValueError("aggregating tasks are listed per group: give group")
-        return keys.group(queue, group)
-    return {
-        TaskState.PENDING: keys.pending,
-        TaskState.ACTIVE: keys.active,
-        TaskState.SCHEDULED: keys.scheduled,
-        TaskState.RETRY: keys.retry,
-        TaskState.ARCHIVED: keys.archived,
-        TaskState.COMPLETED: keys.completed,
-    }[state](queue)
 
 
 def list_task_previews(
@@ -60,16 +46,19 @@ def list_task_previews(
     ``newest_first`` pages from the other end of the container (completed: latest to expire
     first, i.e. the most recently completed for one retention)."""
     state = TaskState(state)
+    spec = model(state)
+    if spec.grouped and not group:
+        raise ValueError("aggregating tasks are listed per group: give group")
     start, stop = _check_page(page_size, page)
     if newest_first:  # negative ranks count from the end; the page is flipped below
         start, stop = -(stop + 1), -(start + 1)
     _limit(limit)
     inspector._queue(queue)
-    is_list = state in (TaskState.PENDING, TaskState.ACTIVE)
+    container, kind = keys.state_container(queue, state, group if spec.grouped else None)
     raw = inspector.broker.list_task_previews(
         queue,
-        _container(queue, state, group),
-        "list" if is_list else "zset",
+        container,
+        kind,
         start,
         stop,
         limit,
@@ -95,11 +84,7 @@ def list_task_previews(
         if msg.id != tid:
             bad[tid] = f"its message names another task ({msg.id[:60]!r})"
             continue
-        npa: float | None = None
-        if state is TaskState.PENDING:
-            npa = now
-        elif state in (TaskState.SCHEDULED, TaskState.RETRY):
-            npa = score
+        npa = spec.next_process_time(now, score)
         orphaned = state is TaskState.ACTIVE and score is not None and score <= now
         info = TaskInfo.from_message(
             msg, state, next_process_at=npa, result=result, is_orphaned=orphaned

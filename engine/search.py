@@ -25,18 +25,12 @@ from pyasynq.broker import keys
 from pyasynq.broker.codec import CorruptMessageError, decode_task
 from pyasynq.errors import QueueNotFoundError
 from pyasynq.options import MAX_UNIX_TIME, check_queue_name
+from pyasynq.states import TIMED_STATES, model
 from pyasynq.task import TaskInfo, TaskState
 
 CHUNK = 500
 DEFAULT_SCAN_LIMIT = 5000
-STATES = ("active", "pending", "aggregating", "scheduled", "retry", "archived", "completed")
-TIME_FIELDS = {
-    "scheduled": "next process time",
-    "retry": "next retry time",
-    "archived": "archive time",
-    "completed": "completion time",
-    "aggregating": "time added to the group",
-}
+TIME_FIELDS = TIMED_STATES
 """The natural time a ``since``/``until`` range applies to, per state (pending/active: none)."""
 
 _MISSING = object()
@@ -267,23 +261,6 @@ class SearchPage:
     undecodable: list[str] = field(default_factory=list)
 
 
-def _container(queue: str, state: str, group: str | None) -> tuple[str, str]:
-    if state == "aggregating":
-        if not group:
-            raise ValueError("searching aggregating tasks needs a group")
-        return keys.group(queue, group), "zset"
-    kind = "list" if state in ("pending", "active") else "zset"
-    return keys.state_key(queue, state), kind
-
-
-def _natural_time(state: str, msg: Any, score: float | None) -> float | None:
-    if state == "completed":
-        return float(msg.completed_at) or None
-    if state in ("scheduled", "retry", "archived", "aggregating"):
-        return score
-    return None
-
-
 def _broker(source: Any) -> Any:
     return getattr(source, "broker", source)
 
@@ -304,8 +281,7 @@ def search(
     Stops early once ``page_size`` tasks matched; ``next_cursor`` then points just after the
     last match, so nothing is skipped. ``source`` is an Inspector or a Broker.
     """
-    if state not in STATES:
-        raise ValueError(f"unknown state {state!r}")
+    spec = model(state)
     if scan_limit < 1 or page_size < 1 or cursor < 0:
         raise ValueError("scan_limit and page_size must be >= 1 and cursor >= 0")
     flt = flt or TaskFilter()
@@ -314,7 +290,9 @@ def search(
     check_queue_name(queue)
     if not broker.queue_exists(queue):
         raise QueueNotFoundError(queue)
-    container, kind = _container(queue, state, group)
+    if spec.grouped and not group:
+        raise ValueError("searching aggregating tasks needs a group")
+    container, kind = keys.state_container(queue, state, group)
     now = broker.now()
     page = SearchPage(
         [], cursor, 0, False, cursor=cursor, total=broker.container_size(container, kind)
@@ -333,9 +311,9 @@ def search(
             except CorruptMessageError:
                 page.undecodable.append(task_id.decode("utf-8", "replace"))
                 continue
-            if not flt.matches(msg, _natural_time(state, msg, score)):
+            if not flt.matches(msg, spec.natural_time(msg.completed_at, score)):
                 continue
-            npa = now if state == "pending" else score if state in ("scheduled", "retry") else None
+            npa = spec.next_process_time(now, score)
             page.tasks.append(TaskInfo.from_message(msg, TaskState(state), next_process_at=npa))
             if len(page.tasks) >= page_size:
                 page.next_cursor = position

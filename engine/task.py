@@ -1,8 +1,8 @@
-"""Task (what a producer enqueues and a handler receives), TaskInfo and TaskState."""
+"""Task (what a producer enqueues and a handler receives) and TaskInfo; TaskState lives with
+the model of states (pyasynq.states) and is re-exported here."""
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,19 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pyasynq.options import check_option_names, validate_task_type
+from pyasynq.states import TaskState
 from pyasynq.times import duration, utc_time
-
-
-class TaskState(enum.StrEnum):
-    """The seven states of spec §2.4; the value is the string stored in the task hash."""
-
-    ACTIVE = "active"
-    PENDING = "pending"
-    AGGREGATING = "aggregating"
-    SCHEDULED = "scheduled"
-    RETRY = "retry"
-    ARCHIVED = "archived"
-    COMPLETED = "completed"
 
 
 def _payload_bytes(payload: Any) -> bytes | None:

@@ -27,21 +27,10 @@ from werkzeug.exceptions import HTTPException
 from pyasynq.console import filters, forms, serialize
 from pyasynq.console.actions import ROW_ACTIONS, STATES, allowed, run_all, run_batch, run_one
 from pyasynq.console.backend import inspector
-from pyasynq.console.guards import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, broker_error_reply
+from pyasynq.console.errors import HANDLED, UNEXPECTED, reply_for
+from pyasynq.console.guards import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS
 from pyasynq.console.presenters import list_preview_bytes
 from pyasynq.console.views.queues import MAX_BATCH, _list
-from pyasynq.errors import (
-    BrokerError,
-    DuplicateTaskError,
-    GroupNotFoundError,
-    QueueNotEmptyError,
-    QueueNotFoundError,
-    QueueStateError,
-    TaskIDConflictError,
-    TaskNotFoundError,
-    TaskStateError,
-)
-from pyasynq.inspector_actions import EntryNotFoundError
 from pyasynq.previews import get_task_preview
 from pyasynq.task import Task
 
@@ -92,59 +81,29 @@ def _check_write() -> None:
     )
 
 
-_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    422: "bad_data",
-    503: "redis_unavailable",
-}
-
-
 @bp.errorhandler(HTTPException)
 def _http(exc: HTTPException) -> Any:
-    status = exc.code or 500
-    message = exc.description or ""
-    if status == 404 and message.startswith("The requested URL"):
+    reply = reply_for(exc)
+    message = reply.message
+    if reply.status == 404 and message.startswith("The requested URL"):
         message = "There is no API endpoint at this address."
-    return _error(status, _CODES.get(status, "error"), message)
+    return _error(reply.status, reply.code, message)
 
 
-@bp.errorhandler(QueueNotFoundError)
-@bp.errorhandler(TaskNotFoundError)
-@bp.errorhandler(GroupNotFoundError)
-@bp.errorhandler(EntryNotFoundError)
-def _not_found(exc: Exception) -> Any:
-    return _error(404, "not_found", str(exc))
+def _engine_error(exc: Exception) -> Any:
+    """An engine error as JSON, by the console's one error table (``console.errors``)."""
+    reply = reply_for(exc)
+    return _error(reply.status, reply.code, reply.message)
 
 
-@bp.errorhandler(TaskStateError)
-@bp.errorhandler(QueueStateError)
-@bp.errorhandler(QueueNotEmptyError)
-@bp.errorhandler(DuplicateTaskError)
-@bp.errorhandler(TaskIDConflictError)
-def _conflict(exc: Exception) -> Any:
-    return _error(409, "conflict", str(exc))
-
-
-@bp.errorhandler(BrokerError)
-def _down(exc: BrokerError) -> Any:
-    """503 only when Redis cannot be reached; 422 ``bad_data`` for data it cannot read (an
-    undecodable message, a key of the wrong type) — see ``guards.broker_error_reply``."""
-    return _error(*broker_error_reply(exc))
+for _kind in HANDLED:
+    bp.register_error_handler(_kind, _engine_error)
 
 
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception) -> Any:
     log.exception("unhandled API error on %s %s", request.method, request.path)
-    return _error(
-        500, "internal", "Something went wrong on the server; the details are in its log."
-    )
+    return _error(UNEXPECTED.status, UNEXPECTED.code, UNEXPECTED.message)
 
 
 def _body() -> dict[str, Any]:

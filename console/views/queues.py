@@ -65,6 +65,17 @@ usually empty or gone a second later); then Retry, the tasks failing right now; 
 
 PAGE_SIZE_COOKIE = "pyasynq_page_size"
 
+COLUMNS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "active": (("Status", False), ("Started", False), ("Deadline", False)),
+    "pending": (("Retried", True), ("Max retry", True)),
+    "aggregating": (("Group", False),),
+    "scheduled": (("Process in", False),),
+    "retry": (("Retry in", False), ("Last error", False), ("Retried", True), ("Max retry", True)),
+    "archived": (("Last failed", False), ("Last error", False)),
+    "completed": (("Completed", False), ("Result", False), ("TTL", False)),
+}
+"""The columns a state's table adds after ID, Type and Payload: (header, numeric)."""
+
 
 def default_state(info: Any) -> str:
     """The most useful tab for a queue (see ``DEFAULT_TAB_ORDER``); Pending when all are empty."""
@@ -191,6 +202,7 @@ def _context(queue: str) -> dict[str, Any]:
         "groups": groups,
         "group": group,
         "actions": ROW_ACTIONS[state],
+        "columns": COLUMNS[state],
         "labels": LABELS,
         "filter": flt,
         "fparams": flt.to_params(),

@@ -9,6 +9,7 @@ from typing import Any
 import redis
 from redis.cluster import RedisCluster
 from redis.commands.core import Script
+from redis.exceptions import ClusterDownError, RedisClusterException, SlotNotCoveredError
 
 from pyasynq.broker import scripts
 from pyasynq.broker.connection import RedisLike, TLSHandshakeError, connect, describe
@@ -60,6 +61,11 @@ def is_data_error(exc: BaseException) -> bool:
     return any(marker in text for marker in _DATA_ERROR_MARKERS)
 
 
+REDIS_ERRORS = (redis.RedisError, RedisClusterException)
+"""What redis-py raises: its errors, plus the cluster client's own (``RedisClusterException``
+is not a ``RedisError``: a refused command, an uncovered slot, a cluster it cannot map)."""
+
+
 def translate(exc: BaseException, where: str, *, queue: str | None = None) -> BrokerError:
     """The engine's error for a redis-py error: unreachable, bad data, or another refusal."""
     if isinstance(exc, BrokerError):
@@ -67,11 +73,15 @@ def translate(exc: BaseException, where: str, *, queue: str | None = None) -> Br
     if isinstance(exc, redis.ConnectionError | redis.TimeoutError | TLSHandshakeError):
         # a refused TLS handshake (wrong CA, no client certificate) is also "cannot reach"
         return RedisUnavailableError(f"cannot reach Redis at {where}: {exc}")
+    if isinstance(exc, ClusterDownError | SlotNotCoveredError):
+        return RedisUnavailableError(f"Redis Cluster at {where} cannot serve: {exc}")
     if is_data_error(exc):
         scope = f"queue {queue!r}: " if queue is not None else ""
         return BadDataError(f"{scope}{exc} (Redis at {where})", queue=queue)
     if isinstance(exc, redis.ResponseError):
         return BrokerError(f"Redis at {where} answered with an error: {exc}")
+    if isinstance(exc, RedisClusterException):
+        return BrokerError(f"Redis Cluster client at {where} refused: {exc}")
     return BrokerError(f"Redis error at {where}: {exc}")
 
 
@@ -110,7 +120,7 @@ class BrokerBase:
         number) or a plain ``BrokerError`` (any other refusal)."""
         try:
             yield
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise translate(exc, self.where()) from exc
 
     # -- scripts ----------------------------------------------------------------------------
@@ -129,7 +139,7 @@ class BrokerBase:
         script = self._scripts.get(name) or self.script(name)
         try:
             return script(keys=keys, args=args, client=client)
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             with self.errors():
                 raise exc from None
 
@@ -153,7 +163,7 @@ class BrokerBase:
                     replies[i] = reply
         where = None
         for i, reply in enumerate(replies):  # one queue's bad data is that call's error only
-            if isinstance(reply, redis.RedisError):
+            if isinstance(reply, REDIS_ERRORS):
                 where = where or self.where()
                 replies[i] = translate(reply, where)
         return replies

@@ -13,6 +13,7 @@ from pyasynq.broker import keys
 from pyasynq.broker.base import ARCHIVE_MAX_AGE, ARCHIVE_MAX_SIZE, BrokerBase, to_str, translate
 from pyasynq.clock import utc_day
 from pyasynq.errors import BadDataError
+from pyasynq.states import model
 
 MEMORY_SAMPLE = 20
 GROUP_SAMPLE = 5
@@ -241,17 +242,19 @@ class InspectOps(BrokerBase):
     def list_tasks(
         self,
         queue: str,
-        container: str,
-        kind: str,
+        state: str,
         start: int,
         stop: int,
         *,
-        with_lease: bool = False,
+        group: str | None = None,
     ) -> list[RawTask]:
-        """One page of a list (read from the tail) or zset (ascending), with msg and result.
+        """One page of ``state`` (a list read from the tail, a zset ascending), with msg and
+        result; active rows carry their lease score.
 
         A container of the wrong type raises ``BadDataError`` naming the queue; a task key of
         the wrong type is reported in its row, so the other tasks of the page still show."""
+        container, kind = keys.state_container(queue, state, group)
+        with_lease = state == "active"
         name, script_keys, args = list_tasks_call(queue, container, kind, start, stop, with_lease)
         try:
             flat = self.run(name, script_keys, args)
@@ -279,19 +282,14 @@ class InspectOps(BrokerBase):
     def task_actions(
         self, action: str, queue: str, task_ids: Sequence[str]
     ) -> list[int | Exception]:
-        """The same action on many tasks in one pipelined round trip; a code (or error) each."""
+        """The same action on many tasks in pipelined round trips; a code (or error) each.
+
+        Goes through ``run_many``, the one cluster-safe way to pipeline scripts."""
         if not task_ids:
             return []
         now = self.now()
         calls = [self._task_call(action, queue, tid, now) for tid in task_ids]
-        script = self.script(calls[0][0])
-        with self.errors():
-            script.sha = self.redis.script_load(script.script)
-            pipe = self.pipeline()
-            for _, script_keys, args in calls:
-                pipe.evalsha(script.sha, len(script_keys), *script_keys, *args)
-            replies = pipe.execute(raise_on_error=False)
-        return [r if isinstance(r, Exception) else int(r) for r in replies]
+        return [r if isinstance(r, Exception) else int(r) for r in self.run_many(calls)]
 
     def update_payload(
         self, queue: str, task_id: str, new_msg: bytes, old_msg: bytes, allowed: Sequence[str]
@@ -302,11 +300,15 @@ class InspectOps(BrokerBase):
         return int(code), state.decode() if isinstance(state, bytes) else str(state)
 
     # -- bulk actions ---------------------------------------------------------------------------
-    def run_all(self, queue: str, source: str, group: str = "") -> int:
+    def run_all(self, queue: str, state: str, group: str | None = None) -> int:
+        """Move every task of ``state`` (of ``group`` when aggregating) to pending; how many."""
+        source, _ = keys.state_container(queue, state, group)
         script_keys = [source, keys.pending(queue), keys.all_groups(queue)]
-        return int(self.run("run_all", script_keys, [keys.task_key_prefix(queue), group]))
+        return int(self.run("run_all", script_keys, [keys.task_key_prefix(queue), group or ""]))
 
-    def archive_all(self, queue: str, source: str, kind: str, group: str = "") -> int:
+    def archive_all(self, queue: str, state: str, group: str | None = None) -> int:
+        """Archive every task of ``state`` (of ``group`` when aggregating); how many."""
+        source, kind = keys.state_container(queue, state, group)
         now = int(self.now())
         script_keys = [source, keys.archived(queue), keys.all_groups(queue)]
         args = [
@@ -315,15 +317,17 @@ class InspectOps(BrokerBase):
             now - ARCHIVE_MAX_AGE,
             ARCHIVE_MAX_SIZE,
             kind,
-            group,
+            group or "",
         ]
         return int(self.run("archive_all", script_keys, args))
 
-    def delete_all(
-        self, queue: str, source: str, kind: str, release_unique: bool, group: str = ""
-    ) -> int:
+    def delete_all(self, queue: str, state: str, group: str | None = None) -> int:
+        """Delete every task of ``state`` (of ``group`` when aggregating); how many. Unique
+        locks are released where the state model says Go does."""
+        source, kind = keys.state_container(queue, state, group)
+        release = model(state).delete_releases_unique
         script_keys = [source, keys.all_groups(queue)]
-        args = [keys.task_key_prefix(queue), kind, int(release_unique), group]
+        args = [keys.task_key_prefix(queue), kind, int(release), group or ""]
         return int(self.run("delete_all", script_keys, args))
 
     # -- servers and schedulers -----------------------------------------------------------------

@@ -6,6 +6,8 @@ import hashlib
 
 from redis.crc import key_slot
 
+from pyasynq.states import MODELS, STATES
+
 ALL_QUEUES = "asynq:queues"
 ALL_SERVERS = "asynq:servers"
 ALL_WORKERS = "asynq:workers"
@@ -14,8 +16,6 @@ CANCEL_CHANNEL = "asynq:cancel"
 # pyasynq only: our Client publishes the queue name here after creating pending tasks, so an
 # idle pyasynq worker dequeues at once; Go never uses it, and our workers still poll for Go.
 WAKE_CHANNEL = "pyasynq:wake"
-
-STATES = ("pending", "active", "scheduled", "retry", "archived", "completed", "aggregating")
 
 
 def queue_prefix(qname: str) -> str:
@@ -127,6 +127,19 @@ def state_key(qname: str, state: str) -> str:
     if state not in STATES or state == "aggregating":
         raise ValueError(f"no per-queue container for state {state!r}")
     return queue_prefix(qname) + state
+
+
+def state_container(qname: str, state: str, group: str | None = None) -> tuple[str, str]:
+    """(key, ``"list"`` or ``"zset"``) holding ``state``'s tasks: where every listing, search,
+    sample and bulk action reads. Aggregating tasks live per group, so ``group`` is needed."""
+    model = MODELS.get(str(state))
+    if model is None:
+        raise ValueError(f"state must be one of {', '.join(STATES)}, got {str(state)[:40]!r}")
+    if model.grouped:
+        if not group:
+            raise ValueError(f"{state} tasks live per group: give group")
+        return group_key_prefix(qname) + group, model.container
+    return queue_prefix(qname) + model.name, model.container
 
 
 def throughput(qname: str) -> str:

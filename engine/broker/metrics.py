@@ -19,7 +19,6 @@ THROUGHPUT_KEEP_MINUTES = 24 * 60
 THROUGHPUT_TTL = 2 * 24 * 3600
 """A series not written for this long (its queue was removed) expires by itself."""
 
-LIST_STATES = ("pending", "active")
 
 log = logging.getLogger("pyasynq.broker")
 

@@ -16,9 +16,9 @@ from pyasynq.cli._connection import connection_options
 from pyasynq.cli._gofmt import error_rate, go_quote, heading, print_go_table
 from pyasynq.cli._group import GoGroup, aliased
 from pyasynq.errors import AsynqError, BrokerError, QueueNotEmptyError
+from pyasynq.states import STATES
 
 SEPARATOR = "================================================="
-STATES = ("active", "pending", "aggregating", "scheduled", "retry", "archived", "completed")
 
 
 @click.group("queue", cls=GoGroup)

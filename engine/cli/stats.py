@@ -10,8 +10,7 @@ import click
 from pyasynq.cli._common import cli_now, guarded, inspector
 from pyasynq.cli._connection import connection_options
 from pyasynq.cli._gofmt import error_rate, heading, print_go_table, tabwriter
-
-STATES = ("active", "pending", "aggregating", "scheduled", "retry", "archived", "completed")
+from pyasynq.states import STATES
 
 
 def go_json_time(value: datetime | None) -> str:
@@ -81,7 +80,7 @@ def command(redis_url: str, as_json: bool) -> None:
         return
     heading("Task Count by State")
     width = max(9, *(len(str(totals[s])) for s in STATES))
-    for line in tabwriter([STATES, ["-" * width] * 7, [totals[s] for s in STATES]]):
+    for line in tabwriter([STATES, ["-" * width] * len(STATES), [totals[s] for s in STATES]]):
         click.echo(line)
     click.echo()
     heading("Task Count by Queue")

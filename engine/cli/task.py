@@ -31,14 +31,12 @@ from pyasynq.cli._gofmt import (
 )
 from pyasynq.cli._group import GoGroup, aliased
 from pyasynq.errors import AsynqError, BrokerError
+from pyasynq.states import STATES, allowed, model
 
-STATES = ("active", "pending", "aggregating", "scheduled", "retry", "archived", "completed")
-
-# which bulk actions each state allows (Asynq's rules)
+# which bulk actions each state allows (the state model: Asynq's rules)
 BULK = {
-    "run": ("scheduled", "retry", "archived", "aggregating"),
-    "archive": ("pending", "scheduled", "retry", "aggregating"),
-    "delete": ("pending", "scheduled", "retry", "archived", "completed", "aggregating"),
+    action: tuple(s for s in STATES if allowed(s, action))
+    for action in ("run", "archive", "delete")
 }
 # what Go prints after a single and a bulk action
 DONE = {"run": "task is now pending", "archive": "task archived", "delete": "task deleted"}
@@ -103,12 +101,9 @@ def list_tasks(
     For aggregating tasks, --group is required as well. The list is paged: the first 30 tasks by
     default; --page and --size choose another page."""
     insp = inspector(redis_url)
-    if state == "aggregating":
-        if not group:
-            fail("Flag --group is required for listing aggregating tasks")
-        tasks = insp.list_aggregating_tasks(queue, group, page_size=size, page=page)
-    else:
-        tasks = getattr(insp, f"list_{state}_tasks")(queue, page_size=size, page=page)
+    if model(state).grouped and not group:
+        fail("Flag --group is required for listing aggregating tasks")
+    tasks = insp.list_tasks(queue, state, size, page, group=group)
     undecodable = list(getattr(tasks, "undecodable", ()))
     if undecodable:  # say which tasks were skipped, never hide them silently
         click.echo(
@@ -218,12 +213,9 @@ def _bulk(action: str) -> None:
     @guarded
     def bulk_action(queue: str, state: str, group: str | None, redis_url: str) -> None:
         insp = inspector(redis_url)
-        if state == "aggregating":
-            if not group:
-                fail("Flag --group is required for aggregating tasks")
-            n = getattr(insp, f"{action}_all_aggregating_tasks")(queue, group)
-        else:
-            n = getattr(insp, f"{action}_all_{state}_tasks")(queue)
+        if model(state).grouped and not group:
+            fail("Flag --group is required for aggregating tasks")
+        n = insp.bulk(queue, state, action, group=group)
         click.echo(f"{n} {DONE_ALL[action]}")
 
 

@@ -152,13 +152,10 @@ class DashApp(App[None]):
                 got["queue"] = insp.get_queue_info(q)
                 if want["groups"]:
                     got["groups"] = insp.groups(q)
-                elif want["state"] == "aggregating":
-                    got["tasks"] = insp.list_aggregating_tasks(
-                        q, want["group"], page_size=want["size"], page=want["page"]
-                    )
                 else:
-                    lister = getattr(insp, f"list_{want['state']}_tasks")
-                    got["tasks"] = lister(q, page_size=want["size"], page=want["page"])
+                    got["tasks"] = insp.list_tasks(
+                        q, want["state"], want["size"], want["page"], group=want["group"]
+                    )
                 if want["task_id"]:
                     try:
                         got["task"] = insp.get_task_info(q, want["task_id"])

@@ -15,9 +15,9 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from pyasynq.cli._gofmt import go_duration, time_string
+from pyasynq.states import STATES
 
 TICK = "▇"
-STATES = ("active", "pending", "aggregating", "scheduled", "retry", "archived", "completed")
 STATE_STYLES = {
     "active": "blue",
     "pending": "green",
