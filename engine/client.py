@@ -11,6 +11,7 @@ from typing import Any
 from pyasynq.broker import keys
 from pyasynq.broker.broker import Broker, NewTask
 from pyasynq.broker.codec import encode_new_task, encode_new_tasks, task_tail
+from pyasynq.broker.connection import RedisTarget
 from pyasynq.clock import SYSTEM_CLOCK, Clock
 from pyasynq.errors import DuplicateTaskError, TaskIDConflictError
 from pyasynq.options import ResolvedOptions, merge, resolve
@@ -49,7 +50,12 @@ class Client:
     ``redis-cluster://``), a ``ConnectionSettings``, a redis-py client, or a ``Broker``.
     """
 
-    def __init__(self, redis: Any = "redis://127.0.0.1:6379/0", *, clock: Clock | None = None):
+    def __init__(
+        self,
+        redis: RedisTarget | Broker = "redis://127.0.0.1:6379/0",
+        *,
+        clock: Clock | None = None,
+    ):
         self.broker = (
             redis if isinstance(redis, Broker) else Broker(redis, clock=clock or SYSTEM_CLOCK)
         )

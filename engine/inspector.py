@@ -13,6 +13,7 @@ from pyasynq import info as infos
 from pyasynq.broker import keys
 from pyasynq.broker.broker import Broker
 from pyasynq.broker.codec import CorruptMessageError, decode, decode_task, encode, timestamp_seconds
+from pyasynq.broker.connection import RedisTarget
 from pyasynq.broker.proto import SchedulerEnqueueEvent, SchedulerEntry, ServerInfo, WorkerInfo
 from pyasynq.broker.shared_secret import CONSOLE_SECRET_KEY
 from pyasynq.clock import SYSTEM_CLOCK, Clock, utc_day
@@ -105,7 +106,12 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
     ``Broker``. ``clock`` pins "now" (lease orphaning, latency, pause time, history days).
     """
 
-    def __init__(self, redis: Any = "redis://127.0.0.1:6379/0", *, clock: Clock | None = None):
+    def __init__(
+        self,
+        redis: RedisTarget | Broker = "redis://127.0.0.1:6379/0",
+        *,
+        clock: Clock | None = None,
+    ):
         self._owns = not isinstance(redis, Broker)
         self.broker = (
             redis if isinstance(redis, Broker) else Broker(redis, clock=clock or SYSTEM_CLOCK)

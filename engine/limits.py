@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from pyasynq.broker.broker import Broker
+from pyasynq.broker.connection import RedisTarget
 from pyasynq.clock import SYSTEM_CLOCK, Clock
 
 Kind = Literal["rate", "concurrency"]
@@ -206,7 +207,12 @@ class Limits:
     Changes are picked up by every pyasynq worker within its refresh interval (2 s by default).
     """
 
-    def __init__(self, redis: Any = "redis://127.0.0.1:6379/0", *, clock: Clock | None = None):
+    def __init__(
+        self,
+        redis: RedisTarget | Broker = "redis://127.0.0.1:6379/0",
+        *,
+        clock: Clock | None = None,
+    ):
         if isinstance(redis, Broker):
             self.broker = redis
             self.clock = clock or redis.clock

@@ -44,7 +44,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyasynq import completion, worker_log
 from pyasynq.broker.worker import Leased, TaskNotActiveError
@@ -61,6 +61,9 @@ from pyasynq.mux import as_handler
 from pyasynq.queue_faults import QueueFaults
 from pyasynq.queues import QueueOrder
 from pyasynq.task import Task
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
 
 DEFAULT_TIMEOUT = 1800.0
 # Most tasks one fetch dequeues (one script call per queue tried).
@@ -144,7 +147,7 @@ class Processor:
 
     def __init__(
         self,
-        broker: Any,
+        broker: Broker,
         handler: Any,
         *,
         concurrency: int,

@@ -19,6 +19,7 @@ from typing import Any
 
 from pyasynq import worker_log
 from pyasynq.broker.broker import Broker
+from pyasynq.broker.connection import RedisTarget
 from pyasynq.clock import SYSTEM_CLOCK, Clock
 from pyasynq.components.forwarder import Forwarder
 from pyasynq.components.healthcheck import HealthChecker
@@ -64,7 +65,7 @@ class Server:
 
     def __init__(
         self,
-        redis: Any = "redis://127.0.0.1:6379/0",
+        redis: RedisTarget | Broker = "redis://127.0.0.1:6379/0",
         *,
         concurrency: int | None = None,
         queues: Mapping[str, int] | None = None,

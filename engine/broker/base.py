@@ -11,7 +11,7 @@ from redis.cluster import RedisCluster
 from redis.commands.core import Script
 
 from pyasynq.broker import scripts
-from pyasynq.broker.connection import RedisLike, connect, describe
+from pyasynq.broker.connection import RedisLike, RedisTarget, connect, describe
 from pyasynq.clock import SYSTEM_CLOCK, Clock
 from pyasynq.errors import BadDataError, BrokerError, RedisUnavailableError
 
@@ -83,7 +83,7 @@ def _is_noscript(reply: Any) -> bool:
 class BrokerBase:
     """Owns the Redis client; every operation mixin builds on ``run``/``call``."""
 
-    def __init__(self, target: Any, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, target: RedisTarget, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.redis: RedisLike = connect(target)
         self.clock = clock
         self._scripts: dict[str, Script] = {}

@@ -50,6 +50,10 @@ class ConnectionSettings:
         return f"{self.scheme}://{hosts}/{self.db}"
 
 
+# What a Broker (and so a Client, Inspector or Server) can be built from.
+RedisTarget = str | ConnectionSettings | RedisLike
+
+
 def _hosts(netloc_hosts: str, default_port: int) -> tuple[tuple[str, int], ...]:
     hosts = []
     for part in netloc_hosts.split(","):
@@ -147,7 +151,7 @@ def parse_url(url: str) -> ConnectionSettings:
     )
 
 
-def connect(target: str | ConnectionSettings | RedisLike, **options: Any) -> RedisLike:
+def connect(target: RedisTarget, **options: Any) -> RedisLike:
     """A redis-py client (bytes in, bytes out) for a URL, settings or an existing client."""
     if isinstance(target, redis.Redis | RedisCluster):
         return target

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
 from pyasynq.queue_faults import QueueFaults
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
 
 
 class Forwarder(Periodic):
@@ -15,7 +18,7 @@ class Forwarder(Periodic):
 
     def __init__(
         self,
-        broker: Any,
+        broker: Broker,
         queues: list[str],
         *,
         interval: float,

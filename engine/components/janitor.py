@@ -4,12 +4,15 @@ then settles workflow members that finished outside pyasynq's scripts (``workflo
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
 from pyasynq.queue_faults import QueueFaults
 from pyasynq.workflow_state import reconcile as reconcile_workflows
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
 
 
 class Janitor(Periodic):
@@ -17,7 +20,7 @@ class Janitor(Periodic):
 
     def __init__(
         self,
-        broker: Any,
+        broker: Broker,
         queues: list[str],
         *,
         interval: float,
