@@ -10,7 +10,7 @@ no cluster URL).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
@@ -181,11 +181,14 @@ def connect(target: RedisTarget, **options: Any) -> RedisLike:
             else None,
             **common,
         )
-        return sentinel.master_for(
-            settings.master_name,
-            db=settings.db,
-            username=settings.username,
-            password=settings.password,
+        return cast(
+            redis.Redis,
+            sentinel.master_for(
+                settings.master_name,
+                db=settings.db,
+                username=settings.username,
+                password=settings.password,
+            ),
         )
     if settings.scheme == "redis-cluster":
         common.pop("health_check_interval", None)
@@ -215,8 +218,7 @@ def describe(client: RedisLike) -> str:
     kwargs = client.connection_pool.connection_kwargs
     if kwargs.get("path"):
         return f"unix:{kwargs['path']}"
-    if "service_name" in str(type(client.connection_pool)).lower() or hasattr(
-        client.connection_pool, "service_name"
-    ):
-        return f"sentinel master {client.connection_pool.service_name}"
+    service = getattr(client.connection_pool, "service_name", None)
+    if service is not None:
+        return f"sentinel master {service}"
     return f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"

@@ -7,10 +7,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from pyasynq.broker import keys
-from pyasynq.broker.base import ARCHIVE_MAX_AGE, ARCHIVE_MAX_SIZE, BrokerBase, to_str, translate
+from pyasynq.broker.base import (
+    ARCHIVE_MAX_AGE,
+    ARCHIVE_MAX_SIZE,
+    Arg,
+    BrokerBase,
+    Key,
+    to_str,
+    translate,
+)
 from pyasynq.clock import utc_day
 from pyasynq.errors import BadDataError
 
@@ -64,7 +72,7 @@ class InspectOps(BrokerBase):
     # -- queues -------------------------------------------------------------------------------
     def all_queues(self) -> list[bytes]:
         with _naming(keys.ALL_QUEUES), self.errors():
-            return list(self.redis.smembers(keys.ALL_QUEUES))
+            return cast(list[bytes], list(self.redis.smembers(keys.ALL_QUEUES)))
 
     def queue_exists(self, queue: str) -> bool:
         with _naming(keys.ALL_QUEUES), self.errors():
@@ -80,9 +88,9 @@ class InspectOps(BrokerBase):
         round trip for all of them, and each queue is still read atomically by one script.
         """
         day = utc_day(now)
-        calls = []
+        calls: list[tuple[str, list[Key], list[Arg]]] = []
         for queue in queues:
-            script_keys = [
+            script_keys: list[Key] = [
                 keys.pending(queue),
                 keys.active(queue),
                 keys.scheduled(queue),
@@ -96,7 +104,7 @@ class InspectOps(BrokerBase):
                 keys.paused(queue),
                 keys.all_groups(queue),
             ]
-            args = [
+            args: list[Arg] = [
                 keys.task_key_prefix(queue),
                 keys.group_key_prefix(queue),
                 MEMORY_SAMPLE,
@@ -229,14 +237,21 @@ class InspectOps(BrokerBase):
     # -- single-task actions ---------------------------------------------------------------------
     def _task_call(
         self, action: str, queue: str, task_id: str, now: float
-    ) -> tuple[str, list, list]:
+    ) -> tuple[str, list[Key], list[Arg]]:
         hash_key = _task_keys(queue, task_id)
         qp, gp = keys.queue_prefix(queue), keys.group_key_prefix(queue)
         groups = keys.all_groups(queue)
         if action == "run":
             return "run_task", [hash_key, keys.pending(queue), groups], [task_id, qp, gp]
         if action == "archive":
-            args = [task_id, int(now), int(now) - ARCHIVE_MAX_AGE, ARCHIVE_MAX_SIZE, qp, gp]
+            args: list[Arg] = [
+                task_id,
+                int(now),
+                int(now) - ARCHIVE_MAX_AGE,
+                ARCHIVE_MAX_SIZE,
+                qp,
+                gp,
+            ]
             return "archive_task", [hash_key, keys.archived(queue), groups], args
         if action == "delete":
             return "delete_task", [hash_key, groups], [task_id, qp, gp]
@@ -280,7 +295,7 @@ class InspectOps(BrokerBase):
     def archive_all(self, queue: str, source: str, kind: str, group: str = "") -> int:
         now = int(self.now())
         script_keys = [source, keys.archived(queue), keys.all_groups(queue)]
-        args = [
+        args: list[Arg] = [
             keys.task_key_prefix(queue),
             now,
             now - ARCHIVE_MAX_AGE,
@@ -294,7 +309,7 @@ class InspectOps(BrokerBase):
         self, queue: str, source: str, kind: str, release_unique: bool, group: str = ""
     ) -> int:
         script_keys = [source, keys.all_groups(queue)]
-        args = [keys.task_key_prefix(queue), kind, int(release_unique), group]
+        args: list[Arg] = [keys.task_key_prefix(queue), kind, int(release_unique), group]
         return int(self.run("delete_all", script_keys, args))
 
     def publish_cancel(self, task_id: str) -> int:
@@ -353,8 +368,11 @@ class InspectOps(BrokerBase):
 
     def scheduler_history(self, entry_id: str, start: int, stop: int) -> list[tuple[bytes, float]]:
         with _naming(keys.scheduler_history(entry_id)), self.errors():
-            return list(
-                self.redis.zrevrange(keys.scheduler_history(entry_id), start, stop, withscores=True)
+            return cast(
+                list[tuple[bytes, float]],
+                self.redis.zrevrange(
+                    keys.scheduler_history(entry_id), start, stop, withscores=True
+                ),
             )
 
     # -- redis and cluster ----------------------------------------------------------------------
@@ -363,7 +381,7 @@ class InspectOps(BrokerBase):
         with self.errors():
             client: Any = self.redis
             if self.is_cluster:
-                client = self.redis.get_redis_connection(self.redis.get_default_node())
+                client = self.cluster.get_redis_connection(self.cluster.get_default_node())
             return list(client.execute_command("CLUSTER SLOTS"))
 
     def info(self) -> dict[str, Any]:

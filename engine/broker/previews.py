@@ -8,10 +8,10 @@ beside them. The data in Redis is untouched; Go sees nothing of this.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from pyasynq.broker import keys
-from pyasynq.broker.base import BrokerBase
+from pyasynq.broker.base import Arg, BrokerBase
 
 READ_BUDGET = 32 * 1024 * 1024
 """Bytes of stored messages one script call may read before it yields to other clients.
@@ -54,7 +54,7 @@ class PreviewOps(BrokerBase):
                 )
             start, stop = max(length + start, 0), length + stop
         while start <= stop:
-            args = [kind, start, stop, prefix, int(limit), self.preview_read_budget]
+            args: list[Arg] = [kind, start, stop, prefix, int(limit), self.preview_read_budget]
             flat = self.run("task_previews", script_keys, args)
             more, flat = flat[-1], flat[:-1]
             for i in range(0, len(flat), 6):
@@ -95,4 +95,4 @@ class PreviewOps(BrokerBase):
         """The whole stored msg and result of one task (for a download), or Nones."""
         with self.errors():
             msg, result = self.redis.hmget(keys.task_key(queue, task_id), "msg", "result")
-        return msg, result
+        return cast(bytes | None, msg), cast(bytes | None, result)
