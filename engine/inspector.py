@@ -42,7 +42,7 @@ _ARCHIVE_ACTIVE = "cannot archive task in active state. use CancelProcessing ins
 _DELETE_ACTIVE = "cannot delete task in active state. use CancelProcessing instead."
 
 
-class TaskPage(list):
+class TaskPage(list[TaskInfo]):
     """A page of TaskInfo; ``undecodable`` names the IDs skipped because they could not be read
     and ``problems`` says why for each (no hash, a key of the wrong type, an undecodable msg)."""
 
@@ -248,7 +248,9 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
         unusable: dict[str, str] = {}
         if len(names) == 1 and not skip_missing:  # SISMEMBER, not all of asynq:queues
             check_queue_name(names[0])
-            raw_names = {names[0]: names[0]} if self.broker.queue_exists(names[0]) else {}
+            raw_names: dict[str, bytes | str] = (
+                {names[0]: names[0]} if self.broker.queue_exists(names[0]) else {}
+            )
         else:
             raw_names = {_text(q): q for q in self.broker.all_queues()} if names else {}
         for q in names:
@@ -267,7 +269,7 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
         found = dict(zip(readable, self.broker.queue_infos(readable, now), strict=True))
         out = []
         for queue in names:
-            s = found.get(queue)
+            s = found.get(queue, [])  # every readable queue has an entry
             if queue in unusable:
                 out.append(infos.QueueInfo(queue=queue, problems=[unusable[queue]]))
             elif isinstance(s, BaseException):

@@ -17,6 +17,7 @@ docs/limits.md. The worker side is ``pyasynq.limiter``.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import fnmatch
 import hashlib
@@ -255,7 +256,7 @@ class Limits:
     def get(self, name: str) -> Limit | None:
         return next((lim for lim in self.list() if lim.name == name), None)
 
-    def usage(self) -> list[LimitUsage]:
+    def usage(self) -> builtins.list[LimitUsage]:
         """Every limit with its current use (two pipelined round trips for all of them).
 
         ``waiting`` counts tasks scheduled by the limit; for a queue-level limit, whose refused

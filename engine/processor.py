@@ -56,7 +56,14 @@ from pyasynq.context import (
     ContextCancelledError,
     ResultWriter,
 )
-from pyasynq.errors import BrokerError, LeaseExpiredError, RevokeTask, SkipRetry, wraps
+from pyasynq.errors import (
+    BadDataError,
+    BrokerError,
+    LeaseExpiredError,
+    RevokeTask,
+    SkipRetry,
+    wraps,
+)
 from pyasynq.mux import as_handler
 from pyasynq.queue_faults import QueueFaults
 from pyasynq.queues import QueueOrder
@@ -83,9 +90,9 @@ def error_text(err: BaseException) -> str:
 def processing_deadline(msg: Any, now: float) -> float:
     """Spec §6.5: min(now + timeout, deadline); 30 min when neither is set."""
     if msg.timeout and msg.deadline:
-        return min(now + msg.timeout, float(msg.deadline))
+        return min(now + float(msg.timeout), float(msg.deadline))
     if msg.timeout:
-        return now + msg.timeout
+        return now + float(msg.timeout)
     if msg.deadline:
         return float(msg.deadline)
     return now + DEFAULT_TIMEOUT
@@ -285,7 +292,7 @@ class Processor:
                 break
             # a queue holding bad data is skipped for a while on its own (see queue_faults)
             queues = faults.usable(self.queue_order.order())
-            bad: dict[str, BrokerError] = {}
+            bad: dict[str, BadDataError] = {}
             try:
                 if self.limits is not None:
                     queues = self.limits.open_queues(queues)
@@ -305,8 +312,8 @@ class Processor:
             if failures:
                 worker_log.connection_health(self.broker).ok("fetcher", self.log)
                 failures = 0
-            for queue, exc in bad.items():
-                faults.failed(queue, exc)
+            for queue, problem in bad.items():
+                faults.failed(queue, problem)
             self._release(taken - len(got))
             for leased in got:
                 try:

@@ -330,7 +330,7 @@ class Scheduler:
     def run(self) -> None:
         """Run in this thread until SIGTERM or SIGINT (or ``shutdown`` from another thread)."""
         self._prepare()
-        previous: dict[int, Any] = {}
+        previous: dict[signal.Signals, Any] = {}
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 previous[sig] = signal.signal(sig, self._on_signal)

@@ -367,7 +367,7 @@ class Server:
         SIGTSTP stops fetching new tasks (the process keeps running, as in Go). Must be called
         from the main thread (Python delivers signals there).
         """
-        wanted = {signal.SIGTERM: "shutdown", signal.SIGINT: "shutdown"}
+        wanted: dict[int, str] = {signal.SIGTERM: "shutdown", signal.SIGINT: "shutdown"}
         if hasattr(signal, "SIGTSTP"):
             wanted[signal.SIGTSTP] = "stop"
         previous: dict[int, Any] = {}

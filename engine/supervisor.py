@@ -27,7 +27,7 @@ log = logging.getLogger("pyasynq.supervisor")
 @dataclass
 class Child:
     slot: int
-    proc: subprocess.Popen | None = None
+    proc: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     backoff: float = 0.5
     restart_at: float = 0.0

@@ -24,7 +24,7 @@ import threading
 import time
 import weakref
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from pyasynq.errors import HandlerNotFoundError, SkipRetry, wraps
 
@@ -183,7 +183,8 @@ class ConnectionHealth:
         if self._down_since is None:  # the common case: no lock, no work
             return
         with self._lock:
-            since, self._down_since = self._down_since, None
+            # read again under the lock: another thread may have cleared it since the check
+            since, self._down_since = cast("float | None", self._down_since), None
         if since is None:
             return
         away = time.monotonic() - since

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pyasynq.broker.codec import decode_task
+from pyasynq.broker.codec import decode_task, encode
 from pyasynq.completion import NO_WORKFLOW, PARENTS_HEADER, WORKFLOW_HEADER, WORKFLOW_QUEUE_HEADER
 from pyasynq.errors import TaskIDConflictError, WaitTimeoutError
 from pyasynq.task import Task, TaskInfo
@@ -253,8 +253,8 @@ def enqueue_workflow(
     now = broker.now()
     wid = workflow_id or new_task_id()
     planned: list[tuple[Task, int, str]] = []  # (task, stage or -1, role)
-    for k, stage in enumerate(stages):
-        planned += [(t, k, "step") for t in stage]
+    for k, members in enumerate(stages):
+        planned += [(t, k, "step") for t in members]
     if on_success is not None:
         planned.append((on_success, -1, "on_success"))
     if on_failure is not None:
@@ -310,7 +310,7 @@ def enqueue_workflow(
 def _with_home(message: bytes, home: str) -> bytes:
     msg = decode_task(message)
     msg.headers[WORKFLOW_QUEUE_HEADER] = home
-    return msg.SerializeToString()
+    return encode(msg)
 
 
 def _default_name(stages: Sequence[Sequence[Task]]) -> str:

@@ -390,4 +390,4 @@ class InspectOps(BrokerBase):
 
     def cluster_info(self) -> dict[str, Any]:
         with self.errors():
-            return dict(self.redis.execute_command("CLUSTER INFO"))
+            return dict(self.redis.execute_command("CLUSTER INFO"))  # type: ignore[no-untyped-call]

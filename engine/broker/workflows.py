@@ -50,7 +50,7 @@ class DoneSubscription:
 
     def __init__(self, ops: BrokerBase, task_id: str) -> None:
         self._ops = ops
-        self._pubsub = ops.redis.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = ops.redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         with ops.errors():
             self._pubsub.subscribe(done_channel(task_id))
 

@@ -14,12 +14,16 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pyasynq import worker_log
 from pyasynq.broker.codec import decode_task
-from pyasynq.clock import SYSTEM_CLOCK, Clock
+from pyasynq.clock import Clock
 from pyasynq.errors import BrokerError
 from pyasynq.task import Task, TaskInfo
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
 
 Aggregate = Callable[[str, list[Task]], Task]
 MAX_CHECK_INTERVAL = 7.0
@@ -28,7 +32,7 @@ MAX_CHECK_INTERVAL = 7.0
 class Aggregator:
     def __init__(
         self,
-        broker: object,
+        broker: Broker,
         queues: list[str],
         *,
         grace_period: float,
@@ -52,7 +56,7 @@ class Aggregator:
         self.max_delay = float(max_delay)
         self.max_size = int(max_size)
         self.aggregate = aggregate
-        self.clock = clock or getattr(broker, "clock", SYSTEM_CLOCK)
+        self.clock = clock or broker.clock
         self.logger = logger or logging.getLogger("pyasynq.aggregator")
         self.interval = interval if interval is not None else min(MAX_CHECK_INTERVAL, grace_period)
         self._stop = threading.Event()
@@ -70,7 +74,7 @@ class Aggregator:
             broker = self.broker
             for queue in self.queues:
                 try:
-                    groups = broker.list_groups_raw(queue)  # type: ignore[attr-defined]
+                    groups = broker.list_groups_raw(queue)
                 except BrokerError as exc:
                     worker_log.connection_health(broker).failed(exc, "aggregator", self.logger)
                     continue
@@ -89,12 +93,12 @@ class Aggregator:
         broker = self.broker
         set_id = str(uuid.uuid4())
         try:
-            ready = broker.aggregation_check(  # type: ignore[attr-defined]
+            ready = broker.aggregation_check(
                 queue, group, set_id, self.max_size, self.max_delay, self.grace_period, now
             )
             if not ready:
                 return None
-            raw, deadline = broker.read_aggregation_set(queue, group, set_id)  # type: ignore[attr-defined]
+            raw, deadline = broker.read_aggregation_set(queue, group, set_id)
         except Exception as exc:
             self.logger.error("aggregation check of group %r in %r failed: %s", group, queue, exc)
             return None
@@ -128,7 +132,7 @@ class Aggregator:
             )
             return None
         try:
-            broker.delete_aggregation_set(queue, group, set_id)  # type: ignore[attr-defined]
+            broker.delete_aggregation_set(queue, group, set_id)
         except Exception as exc:
             self.logger.error("could not delete aggregation set %s: %s", set_id, exc)
         return info

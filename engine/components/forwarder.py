@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING
 
 from pyasynq.clock import Clock
@@ -33,4 +34,4 @@ class Forwarder(Periodic):
     def run_once(self) -> None:
         now = self.clock.now()
         for q in self.queues:  # bad data in one queue is logged and skipped, not fatal to all
-            self.queue_faults.guard(q, lambda q=q: self.broker.forward_if_ready(q, now=now))
+            self.queue_faults.guard(q, partial(self.broker.forward_if_ready, q, now=now))

@@ -4,6 +4,7 @@ then settles workflow members that finished outside pyasynq's scripts (``workflo
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING
 
 from pyasynq.clock import Clock
@@ -46,7 +47,7 @@ class Janitor(Periodic):
         for q in self.queues:  # bad data in one queue is logged and skipped, not fatal to all
             self.queue_faults.guard(
                 q,
-                lambda q=q: self.broker.delete_expired_completed(q, now=now, batch=self.batch_size),
+                partial(self.broker.delete_expired_completed, q, now=now, batch=self.batch_size),
             )
         # workflow members finished by a Go worker (or deleted): fire their continuations
         reconcile_workflows(self.broker, now)
