@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pyasynq.broker import keys
 from pyasynq.broker.broker import Broker, NewTask
@@ -165,6 +165,7 @@ class Client:
     ) -> TaskInfo:
         """The TaskInfo Go returns, built from values at hand (what ``TaskInfo.from_message``
         would read back out of the message, without a protobuf round trip)."""
+        npa: float | None
         if new.process_at is not None:
             state, npa = TaskState.SCHEDULED, new.process_at
         elif new.group:
@@ -281,7 +282,7 @@ class Client:
         if items and all(
             it.__class__ is Task and not it.options and not it.headers for it in items
         ):
-            plain = self._enqueue_plain(items)
+            plain = self._enqueue_plain(cast(list[Task], items))  # checked just above
             if plain is not None:
                 return plain
         results: list[TaskInfo | Exception | None] = []
@@ -301,7 +302,7 @@ class Client:
         now_dt = from_unix(now)
         for (index, new, task, opts), code in zip(built, codes, strict=True):
             if isinstance(code, BaseException):
-                results[index] = code  # type: ignore[assignment]
+                results[index] = code  # type: ignore[call-overload]  # an Exception in practice
                 continue
             try:
                 self._check(code)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from pyasynq.cli._common import cli_now, guarded, inspector
 from pyasynq.cli._connection import connection_options
 from pyasynq.cli._gofmt import error_rate, heading, print_go_table, tabwriter
+
+if TYPE_CHECKING:
+    from pyasynq.info import QueueInfo
 
 STATES = ("active", "pending", "aggregating", "scheduled", "retry", "archived", "completed")
 
@@ -23,7 +27,7 @@ def go_json_time(value: datetime | None) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S") + frac + "Z"
 
 
-def _queue_json(i) -> dict:
+def _queue_json(i: QueueInfo) -> dict[str, Any]:
     """Go's ``rdb.Stats`` (no JSON tags: Go's field names; latency in nanoseconds)."""
     return {
         "Queue": i.queue,
@@ -60,7 +64,8 @@ def command(redis_url: str, as_json: bool) -> None:
     totals = {s: sum(getattr(i, s) for i in infos) for s in STATES}
     processed = sum(i.processed for i in infos)
     failed = sum(i.failed for i in infos)
-    now = infos[-1].timestamp if infos else cli_now()
+    # a queue that could not be read at all has no timestamp
+    now = next((i.timestamp for i in reversed(infos) if i.timestamp), None) or cli_now()
     cluster = parse_url(redis_url).scheme == "redis-cluster"
     redis_info = insp.redis_cluster_info() if cluster else insp.redis_info()
     if as_json:
