@@ -170,7 +170,8 @@ def _write_refused(response: Any, action: str, fields: dict[str, Any]) -> None:
 
 
 def _write_action(response: Any, endpoint: str, args: dict[str, Any]) -> None:
-    action, fields = g.get("audit_action") or (_action_name(endpoint, args), {})
+    no_fields: dict[str, Any] = {}
+    action, fields = g.get("audit_action") or (_action_name(endpoint, args), no_fields)
     ids = _task_ids(args)
     done = g.get("audit_done")
     category, message = _last_flash()

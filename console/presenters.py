@@ -101,8 +101,8 @@ def format_data(task_type: str, data: bytes | None, formatter: Formatter | None)
         log.warning("formatter %r failed for task type %r: %s", formatter, task_type, exc)
         view = default_view(data)
         return DataView(**{**view.__dict__, "note": f"formatter failed: {exc}"})
-    if not isinstance(text, str):
-        view = default_view(data)
+    if not isinstance(text, str):  # a user hook may return anything
+        view = default_view(data)  # type: ignore[unreachable]
         return DataView(**{**view.__dict__, "note": "formatter did not return text"})
     return DataView("custom", text, len(data))
 
