@@ -65,14 +65,14 @@ def audit_log(app: Flask | None = None, *, refused: bool = False) -> AuditLog:
     """The app's AuditLog (or its refused-requests log), on the same Redis as its Inspector."""
     from flask import current_app
 
-    app = app or current_app  # type: ignore[assignment]
+    app = app or current_app
     name = "pyasynq_audit_refused" if refused else "pyasynq_audit"
     found = app.extensions.get(name)
     if found is None:
         broker = inspector().broker
         found = AuditLog.refused(broker) if refused else AuditLog(broker)
         app.extensions[name] = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 class RateLimit:

@@ -147,7 +147,9 @@ def preview_view(
 
 def list_preview_bytes(cfg: Any) -> int:
     """Bytes of each payload and result a list reads: enough for the characters a cell shows."""
-    return min(1024 * 1024, 4 * max(cfg.max_payload_length, getattr(cfg, "max_result_length", 0)))
+    return int(
+        min(1024 * 1024, 4 * max(cfg.max_payload_length, getattr(cfg, "max_result_length", 0)))
+    )
 
 
 def summary(view: DataView, limit: int) -> str:
