@@ -219,7 +219,7 @@ def parse_rfc3339(text: str) -> datetime:
     return datetime.fromisoformat(main + frac + zone).astimezone(UTC)
 
 
-class GoDuration(click.ParamType):  # type: ignore[type-arg]  # generic only in click's newer stubs
+class GoDuration(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2; we allow 8.1
     """A click type for Go durations (or plain seconds); the value is seconds as a float."""
 
     name = "duration"
