@@ -65,14 +65,14 @@ def audit_log(app: Flask | None = None, *, refused: bool = False) -> AuditLog:
     """The app's AuditLog (or its refused-requests log), on the same Redis as its Inspector."""
     from flask import current_app
 
-    app = app or current_app  # type: ignore[assignment]
+    app = app or current_app
     name = "pyasynq_audit_refused" if refused else "pyasynq_audit"
     found = app.extensions.get(name)
     if found is None:
         broker = inspector().broker
         found = AuditLog.refused(broker) if refused else AuditLog(broker)
         app.extensions[name] = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 class RateLimit:
@@ -170,7 +170,8 @@ def _write_refused(response: Any, action: str, fields: dict[str, Any]) -> None:
 
 
 def _write_action(response: Any, endpoint: str, args: dict[str, Any]) -> None:
-    action, fields = g.get("audit_action") or (_action_name(endpoint, args), {})
+    no_fields: dict[str, Any] = {}
+    action, fields = g.get("audit_action") or (_action_name(endpoint, args), no_fields)
     ids = _task_ids(args)
     done = g.get("audit_done")
     category, message = _last_flash()

@@ -297,7 +297,8 @@ def sign_in(config: Any, name: str, password: str, *, cache: bool = False) -> Us
 
 def current_user() -> User | None:
     """The signed-in user of this request, ``None`` when nobody is (or auth is off)."""
-    return g.get("console_user")
+    user: User | None = g.get("console_user")
+    return user
 
 
 def can_act() -> bool:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from pyasynq.inspector import Inspector
 
 EXTENSION = "pyasynq"
 
@@ -18,7 +21,7 @@ EXTENSION = "pyasynq"
 class Backend:
     """Holds the Inspector for one app (``app.extensions["pyasynq"]``)."""
 
-    def __init__(self, redis_url: str, inspector: Any = None) -> None:
+    def __init__(self, redis_url: str, inspector: Inspector | None = None) -> None:
         self.redis_url = redis_url
         self._inspector = inspector
         self._owned = inspector is None
@@ -26,7 +29,7 @@ class Backend:
         self._closers: list[Callable[[], None]] = []
 
     @property
-    def inspector(self) -> Any:
+    def inspector(self) -> Inspector:
         if self._inspector is None:
             with self._lock:
                 if self._inspector is None:
@@ -56,16 +59,16 @@ class Backend:
             self._inspector = None
 
 
-def init_app(app: Flask, redis_url: str, inspector: Any = None) -> Backend:
+def init_app(app: Flask, redis_url: str, inspector: Inspector | None = None) -> Backend:
     backend = Backend(redis_url, inspector)
     app.extensions[EXTENSION] = backend
     return backend
 
 
 def backend() -> Backend:
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    return cast(Backend, current_app.extensions[EXTENSION])
 
 
-def inspector() -> Any:
+def inspector() -> Inspector:
     """The Inspector of the current app."""
     return backend().inspector

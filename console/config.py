@@ -157,7 +157,11 @@ class ConsoleConfig:
                 raise ValueError(f"{name} must be callable (task_type, data) -> str")
         if self.auth not in MODES:
             raise ValueError(f"auth must be one of {', '.join(MODES)}, got {self.auth!r}")
-        users = parse_users(self.users) if isinstance(self.users, str) else coerce_users(self.users)
+        users = (
+            parse_users(self.users)
+            if isinstance(self.users, str)  # type: ignore[unreachable]  # a string is accepted too
+            else coerce_users(self.users)
+        )
         object.__setattr__(self, "users", users)
         if self.auth != "none" and not users:
             raise ValueError(f"auth={self.auth!r} needs at least one user (CONSOLE_USERS)")

@@ -101,8 +101,8 @@ def format_data(task_type: str, data: bytes | None, formatter: Formatter | None)
         log.warning("formatter %r failed for task type %r: %s", formatter, task_type, exc)
         view = default_view(data)
         return DataView(**{**view.__dict__, "note": f"formatter failed: {exc}"})
-    if not isinstance(text, str):
-        view = default_view(data)
+    if not isinstance(text, str):  # a user hook may return anything
+        view = default_view(data)  # type: ignore[unreachable]
         return DataView(**{**view.__dict__, "note": "formatter did not return text"})
     return DataView("custom", text, len(data))
 
@@ -147,7 +147,9 @@ def preview_view(
 
 def list_preview_bytes(cfg: Any) -> int:
     """Bytes of each payload and result a list reads: enough for the characters a cell shows."""
-    return min(1024 * 1024, 4 * max(cfg.max_payload_length, getattr(cfg, "max_result_length", 0)))
+    return int(
+        min(1024 * 1024, 4 * max(cfg.max_payload_length, getattr(cfg, "max_result_length", 0)))
+    )
 
 
 def summary(view: DataView, limit: int) -> str:

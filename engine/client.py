@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from pyasynq.broker.broker import Broker
+from pyasynq.broker.connection import RedisTarget
 from pyasynq.clock import SYSTEM_CLOCK, Clock
 from pyasynq.producing import Duration, TaskBuilder, given_options, new_task_id, new_task_ids
 from pyasynq.task import Task, TaskInfo
@@ -25,7 +26,12 @@ class Client:
     ``redis-cluster://``), a ``ConnectionSettings``, a redis-py client, or a ``Broker``.
     """
 
-    def __init__(self, redis: Any = "redis://127.0.0.1:6379/0", *, clock: Clock | None = None):
+    def __init__(
+        self,
+        redis: RedisTarget | Broker = "redis://127.0.0.1:6379/0",
+        *,
+        clock: Clock | None = None,
+    ):
         self.broker = (
             redis if isinstance(redis, Broker) else Broker(redis, clock=clock or SYSTEM_CLOCK)
         )

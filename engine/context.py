@@ -12,8 +12,12 @@ import contextlib
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pyasynq.clock import SYSTEM_CLOCK, Clock
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
 
 DEADLINE_EXCEEDED = "context deadline exceeded"
 CANCELED = "context canceled"
@@ -51,7 +55,7 @@ class Context:
         self._event: threading.Event | None = None
         self._lock = threading.Lock()
         self._err: str | None = None
-        self._callbacks: list[Callable[[Context], None]] = []
+        self._callbacks: list[Callable[[Context], object]] = []
 
     @property
     def deadline(self) -> datetime:
@@ -93,7 +97,7 @@ class Context:
         if self._err is not None:
             raise ContextCancelledError(self._err)
 
-    def add_done_callback(self, fn: Callable[[Context], None]) -> None:
+    def add_done_callback(self, fn: Callable[[Context], object]) -> None:
         """Call ``fn(ctx)`` on cancellation (at once if already cancelled)."""
         with self._lock:
             if self._err is None:
@@ -126,7 +130,7 @@ class ResultWriter:
     Like Go, it refuses to write once the task's context is done.
     """
 
-    def __init__(self, broker: object, queue: str, task_id: str, ctx: Context) -> None:
+    def __init__(self, broker: Broker, queue: str, task_id: str, ctx: Context) -> None:
         self._broker = broker
         self._queue = queue
         self._task_id = task_id
@@ -141,4 +145,4 @@ class ResultWriter:
             raise ContextCancelledError(f"failed to write task result: {self._ctx.err}")
         if isinstance(data, str):
             data = data.encode("utf-8")
-        return self._broker.write_result(self._queue, self._task_id, bytes(data))  # type: ignore[attr-defined]
+        return self._broker.write_result(self._queue, self._task_id, bytes(data))

@@ -63,7 +63,8 @@ def find_redis_server() -> str:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _is_free(port: int) -> bool:
@@ -122,7 +123,7 @@ class RedisServer:
         self.extra_args = extra_args
         self.appendonly = appendonly and not ephemeral
         self.ephemeral = ephemeral
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:

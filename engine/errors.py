@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 
 class AsynqError(Exception):
     """Base of every error raised by the engine."""
@@ -117,7 +119,7 @@ class LeaseExpiredError(AsynqError):
         super().__init__("asynq: task lease expired")
 
 
-def error_chain(err: BaseException | None):
+def error_chain(err: BaseException | None) -> Iterator[BaseException]:
     """Yield ``err`` and every exception it was raised from or during (Go's errors.Is walk)."""
     seen: set[int] = set()
     while err is not None and id(err) not in seen:

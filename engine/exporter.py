@@ -68,8 +68,9 @@ class QueueMetricsCollector(Collector):
             if info.problems:
                 bad.add_metric(["queue", info.queue], len(info.problems))
         for source, records in (("servers", servers), ("schedulers", entries)):
-            if getattr(records, "problems", None):
-                bad.add_metric([source, ""], len(records.problems))
+            problems = getattr(records, "problems", None)
+            if problems:
+                bad.add_metric([source, ""], len(problems))
         yield bad
 
         by_state = GaugeMetricFamily(

@@ -55,7 +55,7 @@ class DailyStats:
     """Set when a counter of that day is not an integer (then it counts as 0)."""
 
 
-class Records(list):
+class Records(list[Any]):
     """A list of records plus ``problems``: the records that could not be read, each named
     with what is wrong (a key of the wrong type, an undecodable message, ...)."""
 

@@ -14,6 +14,7 @@ from pyasynq import states
 from pyasynq.broker import keys
 from pyasynq.broker.broker import Broker
 from pyasynq.broker.codec import CorruptMessageError, decode, decode_task, encode, timestamp_seconds
+from pyasynq.broker.connection import RedisTarget
 from pyasynq.broker.proto import SchedulerEnqueueEvent, SchedulerEntry, ServerInfo, WorkerInfo
 from pyasynq.broker.shared_secret import CONSOLE_SECRET_KEY
 from pyasynq.clock import SYSTEM_CLOCK, Clock, utc_day
@@ -42,7 +43,7 @@ _ARCHIVE_ACTIVE = "cannot archive task in active state. use CancelProcessing ins
 _DELETE_ACTIVE = "cannot delete task in active state. use CancelProcessing instead."
 
 
-class TaskPage(list):
+class TaskPage(list[TaskInfo]):
     """A page of TaskInfo; ``undecodable`` names the IDs skipped because they could not be read
     and ``problems`` says why for each (no hash, a key of the wrong type, an undecodable msg)."""
 
@@ -106,7 +107,12 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
     ``Broker``. ``clock`` pins "now" (lease orphaning, latency, pause time, history days).
     """
 
-    def __init__(self, redis: Any = "redis://127.0.0.1:6379/0", *, clock: Clock | None = None):
+    def __init__(
+        self,
+        redis: RedisTarget | Broker = "redis://127.0.0.1:6379/0",
+        *,
+        clock: Clock | None = None,
+    ):
         self._owns = not isinstance(redis, Broker)
         self.broker = (
             redis if isinstance(redis, Broker) else Broker(redis, clock=clock or SYSTEM_CLOCK)
@@ -170,11 +176,11 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
             start, stop = -(stop + 1), -(start + 1)
         self._queue(queue)
         raw = self.broker.list_tasks(queue, state, start, stop, group=group)
-        page = self._page_from_raw(state, raw, self.broker.now(), reverse=reverse)
+        listing = self._page_from_raw(state, raw, self.broker.now(), reverse=reverse)
         self._saw(
-            (f"task {tid}: {why}" for tid, why in page.problems.items()), f"queue {queue!r}: "
+            (f"task {tid}: {why}" for tid, why in listing.problems.items()), f"queue {queue!r}: "
         )
-        return page
+        return listing
 
     @staticmethod
     def _page_from_raw(
@@ -243,7 +249,9 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
         unusable: dict[str, str] = {}
         if len(names) == 1 and not skip_missing:  # SISMEMBER, not all of asynq:queues
             check_queue_name(names[0])
-            raw_names = {names[0]: names[0]} if self.broker.queue_exists(names[0]) else {}
+            raw_names: dict[str, bytes | str] = (
+                {names[0]: names[0]} if self.broker.queue_exists(names[0]) else {}
+            )
         else:
             raw_names = {_text(q): q for q in self.broker.all_queues()} if names else {}
         for q in names:
@@ -262,7 +270,7 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
         found = dict(zip(readable, self.broker.queue_infos(readable, now), strict=True))
         out = []
         for queue in names:
-            s = found.get(queue)
+            s = found.get(queue, [])  # every readable queue has an entry
             if queue in unusable:
                 out.append(infos.QueueInfo(queue=queue, problems=[unusable[queue]]))
             elif isinstance(s, BaseException):

@@ -6,7 +6,7 @@ A mixin so ``engine/inspector.py`` stays the Go-parity surface; ``Inspector`` in
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyasynq.broker.codec import encode, set_timestamp
 from pyasynq.broker.proto import SchedulerEnqueueEvent
@@ -16,6 +16,9 @@ from pyasynq.option_strings import parse_options
 from pyasynq.search import DEFAULT_SCAN_LIMIT, SearchPage, TaskFilter, search
 from pyasynq.states import EDITABLE_STATES
 from pyasynq.task import Task, TaskInfo
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
 
 RESCHEDULE_STATES = EDITABLE_STATES
 
@@ -37,7 +40,7 @@ def _seconds(when: datetime | float | int) -> float:
 
 
 class InspectorActions:
-    broker: Any
+    broker: Broker
 
     def _queue(self, queue: str) -> str:  # pragma: no cover - provided by Inspector
         raise NotImplementedError

@@ -11,13 +11,15 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyasynq.broker import keys
 from pyasynq.broker.metrics import THROUGHPUT_KEEP_MINUTES
 from pyasynq.options import check_queue_name
 from pyasynq.states import model
 
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
 MAX_TYPE_SAMPLE = 10_000
 UNKNOWN_TYPE = "(unreadable)"
 
@@ -138,7 +140,7 @@ def minute_points(
 class InspectorMetrics:
     """Metrics reads of the Inspector (mixed into ``pyasynq.inspector.Inspector``)."""
 
-    broker: Any
+    broker: Broker
 
     def _queue(self, queue: str) -> str:  # pragma: no cover - provided by Inspector
         raise NotImplementedError

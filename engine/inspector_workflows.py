@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pyasynq import workflow_state as workflows
 from pyasynq.workflow_state import WorkflowInfo
 
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
+
 
 class InspectorWorkflows:
-    broker: Any
+    broker: Broker
 
     def get_workflow(self, workflow_id: str) -> WorkflowInfo:
         """One workflow: its stages, each member's state, times, result and error.

@@ -28,13 +28,16 @@ import heapq
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyasynq.broker import limits as lkeys
 from pyasynq.broker.worker import Leased
 from pyasynq.clock import Clock
 from pyasynq.errors import BrokerError
 from pyasynq.limits import Limit, load_definitions
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
 
 DEFAULT_REFRESH = 2.0
 """Seconds a loaded set of limits is trusted: a change reaches every worker within this."""
@@ -46,7 +49,7 @@ other workers are not announced; slots freed by this worker reopen its queues at
 class Limiter:
     def __init__(
         self,
-        broker: Any,
+        broker: Broker,
         *,
         clock: Clock,
         queues: Iterable[str],
@@ -150,7 +153,7 @@ class Limiter:
             msg, problem = leased.message()
             if problem:
                 continue  # the processor archives it as unreadable
-            applies = []
+            applies: list[tuple[Limit, str | None]] = []
             for lim in rules:
                 if not lim.matches(msg.queue, msg.type):
                     continue

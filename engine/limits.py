@@ -17,6 +17,7 @@ docs/limits.md. The worker side is ``pyasynq.limiter``.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import fnmatch
 import hashlib
@@ -26,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from pyasynq.broker.broker import Broker
+from pyasynq.broker.connection import RedisTarget
 from pyasynq.clock import SYSTEM_CLOCK, Clock
 
 Kind = Literal["rate", "concurrency"]
@@ -206,7 +208,12 @@ class Limits:
     Changes are picked up by every pyasynq worker within its refresh interval (2 s by default).
     """
 
-    def __init__(self, redis: Any = "redis://127.0.0.1:6379/0", *, clock: Clock | None = None):
+    def __init__(
+        self,
+        redis: RedisTarget | Broker = "redis://127.0.0.1:6379/0",
+        *,
+        clock: Clock | None = None,
+    ):
         if isinstance(redis, Broker):
             self.broker = redis
             self.clock = clock or redis.clock
@@ -249,7 +256,7 @@ class Limits:
     def get(self, name: str) -> Limit | None:
         return next((lim for lim in self.list() if lim.name == name), None)
 
-    def usage(self) -> list[LimitUsage]:
+    def usage(self) -> builtins.list[LimitUsage]:
         """Every limit with its current use (two pipelined round trips for all of them).
 
         ``waiting`` counts tasks scheduled by the limit; for a queue-level limit, whose refused

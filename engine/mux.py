@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from pyasynq.errors import HandlerNotFoundError
 
@@ -30,9 +30,9 @@ def as_handler(handler: Any) -> HandlerFunc:
     """A plain callable ``(ctx, task)`` for a function, an async function or a handler object."""
     process = getattr(handler, "process_task", None)
     if process is not None and callable(process):
-        return process
+        return cast(HandlerFunc, process)
     if callable(handler):
-        return handler
+        return cast(HandlerFunc, handler)
     raise TypeError(
         f"a handler must be a function (ctx, task) or have process_task(ctx, task), got {handler!r}"
     )
@@ -98,6 +98,6 @@ class ServeMux:
         handler, _ = self.handler(task.type)
         for mw in reversed(self._middleware):
             handler = mw(handler)
-        return handler(ctx, task)
+        return cast("None | Awaitable[Any]", handler(ctx, task))
 
     __call__ = process_task

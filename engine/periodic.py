@@ -29,12 +29,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyasynq.option_strings import format_options, parse_go_duration
 from pyasynq.options import check_option_names
 from pyasynq.scheduler import Scheduler
 from pyasynq.task import Task
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
+    from pyasynq.broker.connection import RedisTarget
+    from pyasynq.client import Client
 
 DEFAULT_SYNC_INTERVAL = 180.0
 _DURATION_OPTIONS = ("timeout", "unique", "process_in", "retention")
@@ -145,7 +150,7 @@ class PeriodicTaskManager:
 
     def __init__(
         self,
-        redis: Any = "redis://127.0.0.1:6379/0",
+        redis: RedisTarget | Broker | Client = "redis://127.0.0.1:6379/0",
         *,
         provider: Provider | str | os.PathLike[str],
         sync_interval: float = DEFAULT_SYNC_INTERVAL,

@@ -47,7 +47,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyasynq import completion, worker_log
 from pyasynq.aio_runtime import ASYNC, SYNC, HandlerKinds, LoopRuntime, SlotGate
@@ -60,11 +60,21 @@ from pyasynq.context import (
     ContextCancelledError,
     ResultWriter,
 )
-from pyasynq.errors import BrokerError, LeaseExpiredError, RevokeTask, SkipRetry, wraps
+from pyasynq.errors import (
+    BadDataError,
+    BrokerError,
+    LeaseExpiredError,
+    RevokeTask,
+    SkipRetry,
+    wraps,
+)
 from pyasynq.mux import as_handler
 from pyasynq.queue_faults import QueueFaults
 from pyasynq.queues import QueueOrder
 from pyasynq.task import Task
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
 
 DEFAULT_TIMEOUT = 1800.0
 # Most tasks one fetch dequeues (one script call per queue tried).
@@ -84,9 +94,9 @@ def error_text(err: BaseException) -> str:
 def processing_deadline(msg: Any, now: float) -> float:
     """Spec §6.5: min(now + timeout, deadline); 30 min when neither is set."""
     if msg.timeout and msg.deadline:
-        return min(now + msg.timeout, float(msg.deadline))
+        return min(now + float(msg.timeout), float(msg.deadline))
     if msg.timeout:
-        return now + msg.timeout
+        return now + float(msg.timeout)
     if msg.deadline:
         return float(msg.deadline)
     return now + DEFAULT_TIMEOUT
@@ -152,7 +162,7 @@ class Processor:
 
     def __init__(
         self,
-        broker: Any,
+        broker: Broker,
         handler: Any,
         *,
         concurrency: int,
@@ -302,7 +312,7 @@ class Processor:
                 break
             # a queue holding bad data is skipped for a while on its own (see queue_faults)
             queues = faults.usable(self.queue_order.order())
-            bad: dict[str, BrokerError] = {}
+            bad: dict[str, BadDataError] = {}
             try:
                 if self.limits is not None:
                     queues = self.limits.open_queues(queues)
@@ -322,8 +332,8 @@ class Processor:
             if failures:
                 worker_log.connection_health(self.broker).ok("fetcher", self.log)
                 failures = 0
-            for queue, exc in bad.items():
-                faults.failed(queue, exc)
+            for queue, problem in bad.items():
+                faults.failed(queue, problem)
             self._release(taken - len(got))
             for leased in got:
                 try:

@@ -182,6 +182,7 @@ class TaskBuilder:
     ) -> TaskInfo:
         """The TaskInfo Go returns, built from values at hand (what ``TaskInfo.from_message``
         would read back out of the message, without a protobuf round trip)."""
+        npa: float | None
         if new.process_at is not None:
             state, npa = TaskState.SCHEDULED, new.process_at
         elif new.group:

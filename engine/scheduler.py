@@ -21,6 +21,7 @@ from typing import Any
 from pyasynq import cron
 from pyasynq.broker.broker import Broker
 from pyasynq.broker.codec import encode, set_timestamp
+from pyasynq.broker.connection import RedisTarget
 from pyasynq.broker.proto import SchedulerEnqueueEvent, SchedulerEntry
 from pyasynq.client import Client
 from pyasynq.clock import Clock
@@ -104,7 +105,7 @@ class Scheduler:
 
     def __init__(
         self,
-        redis: Any = "redis://127.0.0.1:6379/0",
+        redis: RedisTarget | Broker | Client = "redis://127.0.0.1:6379/0",
         *,
         location: str | tzinfo | None = "UTC",
         heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL,
@@ -329,7 +330,7 @@ class Scheduler:
     def run(self) -> None:
         """Run in this thread until SIGTERM or SIGINT (or ``shutdown`` from another thread)."""
         self._prepare()
-        previous: dict[int, Any] = {}
+        previous: dict[signal.Signals, Any] = {}
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 previous[sig] = signal.signal(sig, self._on_signal)

@@ -17,6 +17,7 @@ from typing import Any
 
 from pyasynq import server_config, worker_log
 from pyasynq.broker.broker import Broker
+from pyasynq.broker.connection import RedisTarget
 from pyasynq.clock import SYSTEM_CLOCK, Clock
 from pyasynq.components.forwarder import Forwarder
 from pyasynq.components.healthcheck import HealthChecker
@@ -57,7 +58,7 @@ class Server:
 
     def __init__(
         self,
-        redis: Any = "redis://127.0.0.1:6379/0",
+        redis: RedisTarget | Broker = "redis://127.0.0.1:6379/0",
         *,
         config: ServerConfig | None = None,
         clock: Clock | None = None,
@@ -302,7 +303,7 @@ class Server:
         SIGTSTP stops fetching new tasks (the process keeps running, as in Go). Must be called
         from the main thread (Python delivers signals there).
         """
-        wanted = {signal.SIGTERM: "shutdown", signal.SIGINT: "shutdown"}
+        wanted: dict[int, str] = {signal.SIGTERM: "shutdown", signal.SIGINT: "shutdown"}
         if hasattr(signal, "SIGTSTP"):
             wanted[signal.SIGTSTP] = "stop"
         previous: dict[int, Any] = {}

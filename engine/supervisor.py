@@ -30,7 +30,7 @@ CHILD_MODULE = "pyasynq.cli._worker_process"
 @dataclass
 class Child:
     slot: int
-    proc: subprocess.Popen | None = None
+    proc: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     backoff: float = 0.5
     restart_at: float = 0.0

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pyasynq.options import check_option_names, validate_task_type
-from pyasynq.states import TaskState
+from pyasynq.states import TaskState as TaskState  # re-exported: pyasynq.task.TaskState
 from pyasynq.times import duration, utc_time
 
 

@@ -24,9 +24,13 @@ import threading
 import time
 import weakref
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pyasynq.errors import HandlerNotFoundError, SkipRetry, wraps
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
+    from pyasynq.server import Server
 
 FIELDS = "pyasynq_fields"
 """The ``LogRecord`` attribute that carries an event's structured fields."""
@@ -116,7 +120,7 @@ def outcome_of(err: BaseException, msg: Any) -> str:
 
 
 # -- start-up ------------------------------------------------------------------------------
-def startup(server: Any, processes: int = 1) -> None:
+def startup(server: Server, processes: int = 1) -> None:
     """The line a worker prints once it starts: who it is and what it serves."""
     from pyasynq import __version__
 
@@ -183,7 +187,8 @@ class ConnectionHealth:
         if self._down_since is None:  # the common case: no lock, no work
             return
         with self._lock:
-            since, self._down_since = self._down_since, None
+            # read again under the lock: another thread may have cleared it since the check
+            since, self._down_since = cast("float | None", self._down_since), None
         if since is None:
             return
         away = time.monotonic() - since
@@ -200,7 +205,7 @@ _health: weakref.WeakKeyDictionary[Any, ConnectionHealth] = weakref.WeakKeyDicti
 _health_lock = threading.Lock()
 
 
-def connection_health(broker: Any) -> ConnectionHealth:
+def connection_health(broker: Broker) -> ConnectionHealth:
     """The notifier shared by everything that talks to Redis through ``broker``."""
     with _health_lock:
         found = _health.get(broker)

@@ -32,9 +32,9 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pyasynq.broker.codec import decode_task
+from pyasynq.broker.codec import decode_task, encode
 from pyasynq.completion import NO_WORKFLOW, PARENTS_HEADER, WORKFLOW_HEADER, WORKFLOW_QUEUE_HEADER
 from pyasynq.errors import TaskIDConflictError, WaitTimeoutError
 from pyasynq.task import Task, TaskInfo
@@ -47,6 +47,10 @@ from pyasynq.workflow_state import (  # re-exported: one import for users
     list_workflows,
     reconcile,
 )
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
+    from pyasynq.client import Client
 
 __all__ = [
     "Chain",
@@ -220,7 +224,7 @@ def _member_options(task: Task, queue: str | None) -> dict[str, Any]:
 
 
 def enqueue_workflow(
-    client: Any,
+    client: Client,
     flow: Task | Group | Chain,
     *,
     on_success: Task | None = None,
@@ -253,8 +257,8 @@ def enqueue_workflow(
     now = broker.now()
     wid = workflow_id or new_task_id()
     planned: list[tuple[Task, int, str]] = []  # (task, stage or -1, role)
-    for k, stage in enumerate(stages):
-        planned += [(t, k, "step") for t in stage]
+    for k, members in enumerate(stages):
+        planned += [(t, k, "step") for t in members]
     if on_success is not None:
         planned.append((on_success, -1, "on_success"))
     if on_failure is not None:
@@ -310,7 +314,7 @@ def enqueue_workflow(
 def _with_home(message: bytes, home: str) -> bytes:
     msg = decode_task(message)
     msg.headers[WORKFLOW_QUEUE_HEADER] = home
-    return msg.SerializeToString()
+    return encode(msg)
 
 
 def _default_name(stages: Sequence[Sequence[Task]]) -> str:
@@ -319,7 +323,7 @@ def _default_name(stages: Sequence[Sequence[Task]]) -> str:
 
 
 def enqueue_with_callbacks(
-    client: Any,
+    client: Client,
     task: Task,
     call_options: dict[str, Any],
     on_success: Task | None,
@@ -347,7 +351,7 @@ def enqueue_with_callbacks(
 
 
 def wait_workflow(
-    broker: Any,
+    broker: Broker,
     workflow_id: str,
     *,
     timeout: float | timedelta = 60.0,

@@ -29,5 +29,7 @@ console = create_app(
         read_only=os.environ.get("CONSOLE_READ_ONLY", "0") == "1",
     )
 )
-host.wsgi_app = DispatcherMiddleware(host.wsgi_app, {"/admin/queues": console})
+host.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]  # Flask's documented way
+    host.wsgi_app, {"/admin/queues": console}
+)
 app = host

@@ -41,7 +41,8 @@ def _counter(name: str) -> int:
 
 
 def _list_url(queue: str, state: str, group: str | None, flt: TaskFilter) -> str:
-    return url_for("queues.show", queue=queue, state=state, group=group, **flt.to_params())
+    values: dict[str, Any] = {"queue": queue, "state": state, "group": group, **flt.to_params()}
+    return url_for("queues.show", **values)
 
 
 @bp.post(f"/queues/<name:queue>/<{STATE_RULE}:state>/bulk")

@@ -62,4 +62,4 @@ def paused_entries() -> set[str]:
     cache = request.environ.setdefault("pyasynq.paused_entries", None)
     if cache is None:  # per request, not per app context (tests may share one of those)
         cache = request.environ["pyasynq.paused_entries"] = inspector().paused_scheduler_entries()
-    return cache  # type: ignore[no-any-return]
+    return cache

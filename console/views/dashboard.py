@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, render_template, request
 
 from pyasynq.console.actions import STATES
 from pyasynq.console.backend import inspector
+
+if TYPE_CHECKING:
+    from pyasynq.info import QueueInfo
+    from pyasynq.inspector import Inspector
 
 bp = Blueprint("dashboard", __name__)
 
@@ -23,7 +27,7 @@ def _range_arg() -> str:
     return value
 
 
-def _queue_infos(insp: Any) -> list[Any]:
+def _queue_infos(insp: Inspector) -> list[QueueInfo]:
     """Every queue's info in one pipelined round trip (``Inspector.get_queue_infos``): one
     script call per queue, not several round trips each, so 50 queues stay well under 50 ms.
     A queue removed between listing and reading is left out."""

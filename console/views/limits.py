@@ -49,7 +49,7 @@ def limit_from_form(form: Any) -> Limit:
     period = parse_period(form.get("period") or "1") if kind == "rate" else 0.0
     return Limit(
         name=(form.get("name") or "").strip(),
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         limit=int(raw),
         period=period,
         queue=(form.get("queue") or "*").strip(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
@@ -44,11 +44,15 @@ class _Recorder:
         self._lock = threading.Lock()
         self._closed = False
 
+    def _settled(self) -> bool:
+        """Started or closed: nothing left to do (read again under the lock)."""
+        return self.recorder is not None or self._closed
+
     def ensure_started(self) -> None:
-        if self.recorder is not None or self._closed:
+        if self._settled():
             return
         with self._lock:
-            if self.recorder is not None or self._closed:
+            if self._settled():
                 return
             broker = getattr(backend().inspector, "broker", None)
             if broker is None:  # a stand-in inspector (tests) has nothing to sample
@@ -72,7 +76,7 @@ def _setup(state: BlueprintSetupState) -> None:
     app.jinja_env.globals["throughput_card"] = _card_data
     if not app.config["CONSOLE"].record_throughput:
         return
-    holder = _Recorder(app)
+    holder = _Recorder(cast(Flask, app))  # the setup state's app is the Flask app itself
     app.extensions["pyasynq.throughput"] = holder
     app.before_request(holder.ensure_started)
     app.extensions["pyasynq"].on_close(holder.stop)

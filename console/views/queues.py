@@ -147,7 +147,7 @@ def _list(insp: Any, queue: str, state: str, group: str | None, size: int, page:
     if state == "aggregating" and not group:
         return []
     try:
-        return list_task_previews(  # type: ignore[no-any-return]
+        return list_task_previews(
             insp,
             queue,
             state,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from pyasynq.broker.base import BrokerBase
 
 ALERT_EVENTS = "pyasynq:alerts:events"
@@ -19,7 +21,7 @@ class AlertOps(BrokerBase):
 
     def alert_events(self, count: int = 100) -> list[bytes]:
         with self.errors():
-            return list(self.redis.lrange(ALERT_EVENTS, 0, max(0, count - 1)))
+            return cast(list[bytes], self.redis.lrange(ALERT_EVENTS, 0, max(0, count - 1)))
 
     def paused_since(self, queue: str) -> float | None:
         """When ``queue`` was paused (the Unix seconds Go and we store in its paused key)."""

@@ -7,6 +7,8 @@ never grows past its bound however busy the console is. Entries are opaque JSON 
 
 from __future__ import annotations
 
+from typing import cast
+
 from pyasynq.broker.base import BrokerBase
 
 AUDIT_KEY = "pyasynq:audit"
@@ -31,7 +33,7 @@ class AuditOps(BrokerBase):
     def audit_range(self, start: int, stop: int, key: str = AUDIT_KEY) -> list[bytes]:
         """Entries ``start``..``stop`` (inclusive, 0 = newest)."""
         with self.errors():
-            return [bytes(x) for x in self.redis.lrange(key, start, stop)]
+            return cast(list[bytes], self.redis.lrange(key, start, stop))
 
     def audit_count(self, key: str = AUDIT_KEY) -> int:
         with self.errors():

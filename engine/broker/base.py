@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import redis
 from redis.cluster import RedisCluster
@@ -12,7 +12,7 @@ from redis.commands.core import Script
 from redis.exceptions import ClusterDownError, RedisClusterException, SlotNotCoveredError
 
 from pyasynq.broker import scripts
-from pyasynq.broker.connection import RedisLike, TLSHandshakeError, connect, describe
+from pyasynq.broker.connection import RedisLike, RedisTarget, TLSHandshakeError, connect, describe
 from pyasynq.clock import SYSTEM_CLOCK, Clock
 from pyasynq.errors import BadDataError, BrokerError, RedisUnavailableError
 
@@ -94,13 +94,18 @@ def _is_noscript(reply: Any) -> bool:
 class BrokerBase:
     """Owns the Redis client; every operation mixin builds on ``run``/``call``."""
 
-    def __init__(self, target: Any, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, target: RedisTarget, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.redis: RedisLike = connect(target)
         self.clock = clock
         self._scripts: dict[str, Script] = {}
         self._loaded: set[str] = set()  # scripts known to be in Redis's script cache
         self._registered_queues: set[str] = set()  # queues this Broker has SADDed (§4.1)
         self.is_cluster = isinstance(self.redis, RedisCluster)
+
+    @property
+    def cluster(self) -> RedisCluster:
+        """The client as the ``RedisCluster`` it is (only when ``is_cluster``)."""
+        return cast(RedisCluster, self.redis)
 
     # -- time -------------------------------------------------------------------------------
     def now(self) -> float:
@@ -179,14 +184,14 @@ class BrokerBase:
         groups: dict[Any, list[int]] = {}
         if self.is_cluster:
             for i, (_, ks, _) in enumerate(calls):
-                node = self.redis.get_node_from_key(ks[0] if ks else "")
+                node = self.cluster.get_node_from_key(ks[0] if ks else "")
                 groups.setdefault(node.name, []).append(i)
         else:
             groups[None] = list(range(len(calls)))
         replies: list[Any] = [None] * len(calls)
         for node_name, indexes in groups.items():
             client = (
-                self.redis.get_redis_connection(self.redis.get_node(node_name=node_name))
+                self.cluster.get_redis_connection(self.cluster.get_node(node_name=node_name))
                 if node_name is not None
                 else self.redis
             )

@@ -32,7 +32,8 @@ def decode_task(data: bytes | None) -> Any:
 
 
 def encode(msg: Any) -> bytes:
-    return msg.SerializeToString()
+    data: bytes = msg.SerializeToString()
+    return data
 
 
 # -- the producer's cheap path ---------------------------------------------------------------
@@ -77,7 +78,8 @@ def task_tail(
     )
     if headers:
         msg.headers.update(headers)
-    return msg.SerializeToString()
+    data: bytes = msg.SerializeToString()
+    return data
 
 
 _TYPE_FIELDS: dict[str, bytes] = {}
@@ -107,7 +109,7 @@ def encode_new_tasks(
     """``encode_new_task`` for many tasks sharing one ``tail`` (the bulk enqueue path): the
     same bytes per task, with the per-call overhead paid once per batch."""
     heads = _TYPE_FIELDS
-    out = []
+    out: list[bytes] = []
     append = out.append
     join = b"".join
     for task_type, payload, task_id in zip(types, payloads, task_ids, strict=True):
@@ -157,4 +159,4 @@ def timestamp_seconds(msg: Any, field: str) -> float | None:
     ts = getattr(msg, field)
     if ts.seconds <= GO_ZERO_TIME or (ts.seconds == 0 and ts.nanos == 0):
         return None
-    return ts.seconds + ts.nanos / 1e9
+    return float(ts.seconds + ts.nanos / 1e9)

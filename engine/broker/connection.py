@@ -253,6 +253,10 @@ class ConnectionSettings:
         return f"{self.scheme}://{hosts}/{self.db}"
 
 
+# What a Broker (and so a Client, Inspector or Server) can be built from.
+RedisTarget = str | ConnectionSettings | RedisLike
+
+
 def _hosts(netloc_hosts: str, default_port: int) -> tuple[tuple[str, int], ...]:
     hosts = []
     for part in netloc_hosts.split(","):
@@ -352,7 +356,7 @@ def parse_url(url: str) -> ConnectionSettings:
     )
 
 
-def connect(target: str | ConnectionSettings | RedisLike, **options: Any) -> RedisLike:
+def connect(target: RedisTarget, **options: Any) -> RedisLike:
     """A redis-py client (bytes in, bytes out) for a URL, settings or an existing client."""
     if isinstance(target, redis.Redis | RedisCluster):
         return target
@@ -455,9 +459,8 @@ def describe(client: RedisLike) -> str:
     if kwargs.get("path"):
         return f"unix:{kwargs['path']}"
     tls = issubclass(client.connection_pool.connection_class, redis.SSLConnection)
-    if "service_name" in str(type(client.connection_pool)).lower() or hasattr(
-        client.connection_pool, "service_name"
-    ):
-        return f"sentinel master {client.connection_pool.service_name}" + (" (TLS)" if tls else "")
+    service = getattr(client.connection_pool, "service_name", None)
+    if service is not None:
+        return f"sentinel master {service}" + (" (TLS)" if tls else "")
     scheme = "rediss" if tls else "redis"
     return f"{scheme}://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"

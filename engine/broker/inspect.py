@@ -7,10 +7,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from pyasynq.broker import keys
-from pyasynq.broker.base import ARCHIVE_MAX_AGE, ARCHIVE_MAX_SIZE, BrokerBase, to_str, translate
+from pyasynq.broker.base import (
+    ARCHIVE_MAX_AGE,
+    ARCHIVE_MAX_SIZE,
+    Arg,
+    BrokerBase,
+    Key,
+    to_str,
+    translate,
+)
 from pyasynq.clock import utc_day
 from pyasynq.errors import BadDataError
 from pyasynq.states import model
@@ -132,7 +140,9 @@ def parse_task_info(reply: Any) -> tuple[Any, ...] | None:
     return _opt(msg), state.decode(), npa_f, _opt(result), lease_f
 
 
-def task_call(action: str, queue: str, task_id: str, now: float) -> tuple[str, list, list]:
+def task_call(
+    action: str, queue: str, task_id: str, now: float
+) -> tuple[str, list[Key], list[Arg]]:
     """The script, keys and args of ``run``/``archive``/``delete`` on one task."""
     hash_key = _task_keys(queue, task_id)
     qp, gp = keys.queue_prefix(queue), keys.group_key_prefix(queue)
@@ -140,7 +150,7 @@ def task_call(action: str, queue: str, task_id: str, now: float) -> tuple[str, l
     if action == "run":
         return "run_task", [hash_key, keys.pending(queue), groups], [task_id, qp, gp]
     if action == "archive":
-        args = [task_id, int(now), int(now) - ARCHIVE_MAX_AGE, ARCHIVE_MAX_SIZE, qp, gp]
+        args: list[Arg] = [task_id, int(now), int(now) - ARCHIVE_MAX_AGE, ARCHIVE_MAX_SIZE, qp, gp]
         return "archive_task", [hash_key, keys.archived(queue), groups], args
     if action == "delete":
         return "delete_task", [hash_key, groups], [task_id, qp, gp]
@@ -151,7 +161,7 @@ class InspectOps(BrokerBase):
     # -- queues -------------------------------------------------------------------------------
     def all_queues(self) -> list[bytes]:
         with _naming(keys.ALL_QUEUES), self.errors():
-            return list(self.redis.smembers(keys.ALL_QUEUES))
+            return cast(list[bytes], list(self.redis.smembers(keys.ALL_QUEUES)))
 
     def queue_exists(self, queue: str) -> bool:
         with _naming(keys.ALL_QUEUES), self.errors():
@@ -271,7 +281,7 @@ class InspectOps(BrokerBase):
     # -- single-task actions ---------------------------------------------------------------------
     def _task_call(
         self, action: str, queue: str, task_id: str, now: float
-    ) -> tuple[str, list, list]:
+    ) -> tuple[str, list[Key], list[Arg]]:
         return task_call(action, queue, task_id, now)
 
     def task_action(self, action: str, queue: str, task_id: str) -> int:
@@ -311,7 +321,7 @@ class InspectOps(BrokerBase):
         source, kind = keys.state_container(queue, state, group)
         now = int(self.now())
         script_keys = [source, keys.archived(queue), keys.all_groups(queue)]
-        args = [
+        args: list[Arg] = [
             keys.task_key_prefix(queue),
             now,
             now - ARCHIVE_MAX_AGE,
@@ -327,7 +337,7 @@ class InspectOps(BrokerBase):
         source, kind = keys.state_container(queue, state, group)
         release = model(state).delete_releases_unique
         script_keys = [source, keys.all_groups(queue)]
-        args = [keys.task_key_prefix(queue), kind, int(release), group or ""]
+        args: list[Arg] = [keys.task_key_prefix(queue), kind, int(release), group or ""]
         return int(self.run("delete_all", script_keys, args))
 
     # -- servers and schedulers -----------------------------------------------------------------
@@ -382,8 +392,11 @@ class InspectOps(BrokerBase):
 
     def scheduler_history(self, entry_id: str, start: int, stop: int) -> list[tuple[bytes, float]]:
         with _naming(keys.scheduler_history(entry_id)), self.errors():
-            return list(
-                self.redis.zrevrange(keys.scheduler_history(entry_id), start, stop, withscores=True)
+            return cast(
+                list[tuple[bytes, float]],
+                self.redis.zrevrange(
+                    keys.scheduler_history(entry_id), start, stop, withscores=True
+                ),
             )
 
     # -- redis and cluster ----------------------------------------------------------------------
@@ -392,7 +405,7 @@ class InspectOps(BrokerBase):
         with self.errors():
             client: Any = self.redis
             if self.is_cluster:
-                client = self.redis.get_redis_connection(self.redis.get_default_node())
+                client = self.cluster.get_redis_connection(self.cluster.get_default_node())
             return list(client.execute_command("CLUSTER SLOTS"))
 
     def info(self) -> dict[str, Any]:
@@ -401,4 +414,4 @@ class InspectOps(BrokerBase):
 
     def cluster_info(self) -> dict[str, Any]:
         with self.errors():
-            return dict(self.redis.execute_command("CLUSTER INFO"))
+            return dict(self.redis.execute_command("CLUSTER INFO"))  # type: ignore[no-untyped-call]

@@ -18,7 +18,7 @@ is a second script (``limit_defer``) on keys the worker already holds by its lea
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from pyasynq.broker import keys
 from pyasynq.broker.base import BrokerBase, to_str
@@ -67,7 +67,9 @@ class LimitOps(BrokerBase):
         """Forget a limit and every key it kept (windows, holders, waiters, stats)."""
         with self.errors():
             existed = bool(self.redis.hdel(CONFIG, name))
-            values = [to_str(v) for v in self.redis.zrange(key_index(name), 0, -1)]
+            values = [
+                to_str(v) for v in cast(list[bytes], self.redis.zrange(key_index(name), 0, -1))
+            ]
             doomed = [rate_key(name), holders_key(name), waiting_key(name), key_index(name)]
             doomed += [stats_key(name), tail_key(name)]
             for v in values:

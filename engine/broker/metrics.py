@@ -91,8 +91,8 @@ class MetricsOps(BrokerBase):
             if not self.is_cluster:
                 return [(self.where(), dict(self.redis.info()))]
             out = []
-            for node in sorted(self.redis.get_nodes(), key=lambda n: n.name):
-                out.append((node.name, dict(self.redis.get_redis_connection(node).info())))
+            for node in sorted(self.cluster.get_nodes(), key=lambda n: n.name):
+                out.append((node.name, dict(self.cluster.get_redis_connection(node).info())))
             return out
 
     def cluster_nodes_text(self) -> str:
@@ -100,7 +100,7 @@ class MetricsOps(BrokerBase):
         with self.errors():
             client: Any = self.redis
             if self.is_cluster:
-                client = self.redis.get_redis_connection(self.redis.get_default_node())
+                client = self.cluster.get_redis_connection(self.cluster.get_default_node())
             conn = client.connection_pool.get_connection()
             try:
                 conn.send_command("CLUSTER", "NODES")

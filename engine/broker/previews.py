@@ -8,10 +8,10 @@ beside them. The data in Redis is untouched; Go sees nothing of this.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from pyasynq.broker import keys
-from pyasynq.broker.base import BrokerBase, to_str
+from pyasynq.broker.base import Arg, BrokerBase, to_str
 from pyasynq.broker.inspect import _state_name
 from pyasynq.errors import BadDataError
 
@@ -63,7 +63,7 @@ class PreviewOps(BrokerBase):
                 ) from exc
             start, stop = max(length + start, 0), length + stop
         while start <= stop:
-            args = [kind, start, stop, prefix, int(limit), self.preview_read_budget]
+            args: list[Arg] = [kind, start, stop, prefix, int(limit), self.preview_read_budget]
             try:
                 flat = self.run("task_previews", script_keys, args)
             except BadDataError as exc:
@@ -110,4 +110,4 @@ class PreviewOps(BrokerBase):
         """The whole stored msg and result of one task (for a download), or Nones."""
         with self.errors():
             msg, result = self.redis.hmget(keys.task_key(queue, task_id), "msg", "result")
-        return msg, result
+        return cast(bytes | None, msg), cast(bytes | None, result)

@@ -6,6 +6,8 @@ installed protobuf major version, while field numbers and types stay exactly Go'
 
 from __future__ import annotations
 
+from typing import Any
+
 from google.protobuf import descriptor_pb2, descriptor_pool, timestamp_pb2
 from google.protobuf.message_factory import GetMessageClass
 
@@ -137,7 +139,7 @@ def _build_file() -> descriptor_pb2.FileDescriptorProto:
     return f
 
 
-def _load():
+def _load() -> dict[str, Any]:
     pool = descriptor_pool.DescriptorPool()
     ts_file = descriptor_pb2.FileDescriptorProto()
     timestamp_pb2.DESCRIPTOR.CopyToProto(ts_file)

@@ -6,7 +6,7 @@ Each call reads one slice of a list or zset (by index, from a caller-held cursor
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from pyasynq.broker import keys
 from pyasynq.broker.base import BrokerBase
@@ -36,11 +36,16 @@ class SearchOps(BrokerBase):
             return []
         with self.errors():
             if kind == "list":
-                raw = self.redis.lrange(container, -(start + count), -(start + 1))
+                raw = cast(
+                    list[bytes], self.redis.lrange(container, -(start + count), -(start + 1))
+                )
                 members: list[tuple[bytes, float | None]] = [(m, None) for m in reversed(raw)]
             else:
-                raw = self.redis.zrange(container, start, start + count - 1, withscores=True)
-                members = [(m, float(s)) for m, s in raw]
+                scored = cast(
+                    list[tuple[bytes, float]],
+                    self.redis.zrange(container, start, start + count - 1, withscores=True),
+                )
+                members = [(m, float(s)) for m, s in scored]
             if not members:
                 return []
             pipe = self.pipeline()

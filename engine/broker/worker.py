@@ -150,7 +150,7 @@ class CancelSubscription:
     def __init__(self, ops: WorkerOps, on_wake: Callable[[str], Any] | None = None) -> None:
         self._ops = ops
         self._on_wake = on_wake
-        self._pubsub = ops.redis.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = ops.redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         channels = [keys.CANCEL_CHANNEL] + ([keys.WAKE_CHANNEL] if on_wake else [])
         with ops.errors():
             self._pubsub.subscribe(*channels)

@@ -14,7 +14,7 @@ import contextlib
 import json
 import random
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from pyasynq.broker import keys
 from pyasynq.broker.base import (
@@ -50,7 +50,7 @@ class DoneSubscription:
 
     def __init__(self, ops: BrokerBase, task_id: str) -> None:
         self._ops = ops
-        self._pubsub = ops.redis.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = ops.redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         with ops.errors():
             self._pubsub.subscribe(done_channel(task_id))
 
@@ -184,7 +184,7 @@ class WorkflowOps(BrokerBase):
         if home is None:
             return None
         with self.errors():
-            raw = self.redis.hgetall(workflow_key(home, workflow_id))
+            raw = cast(dict[bytes, bytes], self.redis.hgetall(workflow_key(home, workflow_id)))
         if not raw:
             return None
         return {to_str(k): v for k, v in raw.items()}
@@ -192,7 +192,7 @@ class WorkflowOps(BrokerBase):
     def list_workflow_ids(self, start: int = 0, count: int = 50) -> tuple[list[str], int]:
         """Workflow ids, newest first, and how many the index holds."""
         with self.errors():
-            ids = self.redis.zrevrange(WORKFLOWS, start, start + count - 1)
+            ids = cast(list[bytes], self.redis.zrevrange(WORKFLOWS, start, start + count - 1))
             total = int(self.redis.zcard(WORKFLOWS))
         return [to_str(i) for i in ids], total
 
@@ -206,7 +206,7 @@ class WorkflowOps(BrokerBase):
                 total = int(self.redis.zcard(OPEN_WORKFLOWS))
                 if total > count:
                     start = random.randrange(total - count + 1)
-            ids = self.redis.zrange(OPEN_WORKFLOWS, start, start + count - 1)
+            ids = cast(list[bytes], self.redis.zrange(OPEN_WORKFLOWS, start, start + count - 1))
         return [to_str(i) for i in ids]
 
     def forget_workflows(self, workflow_ids: Sequence[str], *, everywhere: bool) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import cast
 
 import click
 
@@ -44,7 +45,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     help="Show the version and exit.",
 )
 @click.pass_context
-def main(ctx: click.Context, **flags: object) -> None:
+def main(ctx: click.Context, /, **flags: object) -> None:
     """pyasynq: a Redis job queue compatible with Go Asynq, and its web console.
 
     Command line compatible with Go's `asynq` CLI (v0.26.0)."""
@@ -53,7 +54,7 @@ def main(ctx: click.Context, **flags: object) -> None:
 
 
 for _option in CONNECTION_OPTIONS:
-    main = _option(main)  # type: ignore[assignment]
+    main = cast(GoGroup, _option(main))  # click adds the option to the group in place
 
 
 @main.command("version", hidden=True)

@@ -15,18 +15,24 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import click
 
 from pyasynq.errors import AsynqError, BadDataError, RedisUnavailableError
 
+if TYPE_CHECKING:
+    from pyasynq.inspector import Inspector
+
 EXIT_REFUSED = 1
 EXIT_REDIS = 3
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
+F = TypeVar("F", bound=Callable[..., Any])
+"""A command function; the decorators below return it with its signature."""
 
-def redis_option(func: Callable) -> Callable:
+
+def redis_option(func: F) -> F:
     """``--redis-url`` (env REDIS_URL); Go CLI style ``--uri host:port --db N --password P`` too.
 
     The root's Go flags and ``--config`` / ``~/.asynq.yaml`` apply as well
@@ -51,7 +57,7 @@ def redis_option(func: Callable) -> Callable:
         kwargs["redis_url"] = resolve(click.get_current_context(), given)
         return func(*args, **kwargs)
 
-    return wrapper
+    return cast(F, wrapper)
 
 
 def resolve_url(
@@ -87,7 +93,7 @@ def import_object(spec: str) -> Any:
     return obj
 
 
-def json_option(func: Callable) -> Callable:
+def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
 
 
@@ -103,12 +109,12 @@ def require_console() -> None:
         )
 
 
-def fail(message: str, code: int = EXIT_REFUSED) -> None:
+def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
 
-def guarded(func: Callable) -> Callable:
+def guarded(func: F) -> F:
     """Turn engine errors into one clear line on stderr and a meaningful exit code."""
 
     @functools.wraps(func)
@@ -132,13 +138,13 @@ def guarded(func: Callable) -> Callable:
         except (AsynqError, ValueError) as exc:
             fail(str(exc), EXIT_REFUSED)
 
-    return wrapper
+    return cast(F, wrapper)
 
 
 _opened: list[Any] = []
 
 
-def inspector(redis_url: str) -> Any:
+def inspector(redis_url: str) -> Inspector:
     from pyasynq.inspector import Inspector
 
     insp = Inspector(redis_url, clock=cli_clock())
@@ -205,7 +211,10 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Aligned columns with a dash rule under the headers, as Go's CLI prints them."""
     cells = [[str(c) for c in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True))  # noqa: E731
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True))
+
     click.echo(line(headers).rstrip())
     click.echo(line(["-" * len(h) for h in headers]).rstrip())
     for row in cells:

@@ -21,10 +21,12 @@ import os
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 import click
+
+from pyasynq.cli._common import F
 
 DEFAULT_URI = "127.0.0.1:6379"  # Go's --uri default
 DEFAULT_CLUSTER_ADDRS = (
@@ -86,7 +88,7 @@ class ConnectionFlags:
         return [k for k in self.GO_KEYS if getattr(self, k) is not None]
 
 
-CONNECTION_OPTIONS: list[Callable[[Callable], Callable]] = [
+CONNECTION_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     click.option("--redis-url", "-r", default=None, help="Redis URL (pyasynq's; env REDIS_URL)."),
     click.option(
         "--config",
@@ -114,7 +116,7 @@ CONNECTION_OPTIONS: list[Callable[[Callable], Callable]] = [
 ]
 
 
-def connection_options(func: Callable) -> Callable:
+def connection_options(func: F) -> F:
     """Go's persistent flags on a command: after the subcommand, as cobra accepts them.
 
     The wrapped function receives ``redis_url`` (the resolved URL), nothing else of these.
@@ -130,7 +132,7 @@ def connection_options(func: Callable) -> Callable:
 
     for option in reversed(CONNECTION_OPTIONS):
         wrapper = option(wrapper)
-    return wrapper
+    return cast(F, wrapper)
 
 
 def root_flags(ctx: click.Context) -> ConnectionFlags:

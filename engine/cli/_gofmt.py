@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 import click
 
@@ -43,7 +43,7 @@ def heading(text: str) -> None:
     click.echo(click.style(text, bold=True))
 
 
-def is_printable(data: bytes | None) -> bool:
+def is_printable(data: bytes | None) -> TypeGuard[bytes]:
     """Go CLI's ``isPrintable``: valid UTF-8, every rune printable, not all white space."""
     if not data:
         return False
@@ -219,7 +219,7 @@ def parse_rfc3339(text: str) -> datetime:
     return datetime.fromisoformat(main + frac + zone).astimezone(UTC)
 
 
-class GoDuration(click.ParamType):
+class GoDuration(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2; we allow 8.1
     """A click type for Go durations (or plain seconds); the value is seconds as a float."""
 
     name = "duration"
@@ -233,7 +233,7 @@ class GoDuration(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-class RFC3339(click.ParamType):
+class RFC3339(click.ParamType):  # type: ignore[type-arg]
     name = "rfc3339"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> datetime:

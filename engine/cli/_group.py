@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -15,7 +16,7 @@ _FALSE = {"0", "f", "false", "FALSE", "False", "F"}
 
 def pflag_bools(args: list[str]) -> list[str]:
     """``--tls=true`` as ``--tls``, ``--tls=false`` dropped (click flags take no value)."""
-    out = []
+    out: list[str] = []
     for arg in args:
         if arg == "--":
             out.extend(args[len(out) :])
@@ -29,18 +30,22 @@ def pflag_bools(args: list[str]) -> list[str]:
     return out
 
 
-def aliased(*aliases: str):
+T = TypeVar("T")
+
+
+def aliased(*aliases: str) -> Callable[[T], T]:
     """Give a command Go's other names (``@aliased("ls")``)."""
 
-    def mark(cmd: Any) -> Any:
-        cmd.aliases = tuple(aliases)  # a Command, or the function that becomes its callback
+    def mark(cmd: T) -> T:
+        cmd.aliases = tuple(aliases)  # type: ignore[attr-defined]  # a Command, or its callback
         return cmd
 
     return mark
 
 
 def aliases_of(cmd: click.Command) -> tuple[str, ...]:
-    return getattr(cmd, "aliases", None) or getattr(cmd.callback, "aliases", ())
+    found = getattr(cmd, "aliases", None) or getattr(cmd.callback, "aliases", None)
+    return tuple(found) if found else ()
 
 
 class GoGroup(click.Group):
@@ -90,10 +95,14 @@ class GoGroup(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
-    def command(self, *args: Any, **kwargs: Any) -> Any:  # subcommands are Go-aware too
+    def command(  # type: ignore[override]  # click's overloads, narrowed to the way we call it
+        self, *args: Any, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], click.Command]:  # subcommands are Go-aware too
         kwargs.setdefault("cls", click.Command)
-        return super().command(*args, **kwargs)
+        return cast(Callable[[Callable[..., Any]], click.Command], super().command(*args, **kwargs))
 
-    def group(self, *args: Any, **kwargs: Any) -> Any:
+    def group(  # type: ignore[override]
+        self, *args: Any, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], GoGroup]:
         kwargs.setdefault("cls", GoGroup)
-        return super().group(*args, **kwargs)
+        return cast(Callable[[Callable[..., Any]], GoGroup], super().group(*args, **kwargs))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from pyasynq.cli._common import cli_now, guarded, inspector, json_option, print_json
 from pyasynq.cli._connection import connection_options
 from pyasynq.cli._gofmt import go_duration, print_go_table, sprint_bytes, time_ago, time_string
 from pyasynq.cli._group import GoGroup, aliased
+
+if TYPE_CHECKING:
+    from pyasynq.info import SchedulerEntry
 
 SEPARATOR = "================================================="
 
@@ -33,7 +38,7 @@ def list_entries(redis_url: str, as_json: bool) -> None:
         return
     now = cli_now()
 
-    def next_run(e) -> str:
+    def next_run(e: SchedulerEntry) -> str:
         if e.next_enqueue_at is None:
             return "Now"
         delta = (e.next_enqueue_at - now).total_seconds()

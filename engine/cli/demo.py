@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.request
+from http.server import ThreadingHTTPServer
 
 import click
 
@@ -42,10 +43,10 @@ class Demo:
         self.redis_url = redis_url
         self.host, self.port = host, port
         self.rate, self.failure_rate = rate, failure_rate
-        self.redis_server = None
-        self.children: dict[str, subprocess.Popen] = {}
+        self.redis_server: RedisServer | None = None
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.stop = threading.Event()
-        self.webhooks = None
+        self.webhooks: ThreadingHTTPServer | None = None
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         # Own session: the terminal's Ctrl-C reaches only the demo, which stops children in order.
@@ -57,10 +58,11 @@ class Demo:
     def start(self) -> str:
         if not self.redis_url:
             try:
-                self.redis_server = RedisServer(ephemeral=True).start()
+                server = RedisServer(ephemeral=True).start()
             except RuntimeError as exc:
                 raise click.ClickException(str(exc)) from exc
-            self.redis_url = self.redis_server.url
+            self.redis_server = server
+            self.redis_url = server.url
             click.echo(f"demo: started a private Redis at {self.redis_url}", err=True)
         else:
             click.echo(f"demo: using Redis at {self.redis_url}", err=True)
@@ -166,7 +168,10 @@ def status_line(redis_url: str, url: str) -> str:
         infos = insp.get_queue_infos(insp.queues(), skip_missing=True)
     finally:
         insp.close()
-    total = lambda attr: sum(getattr(q, attr) for q in infos)  # noqa: E731
+
+    def total(attr: str) -> int:
+        return sum(getattr(q, attr) for q in infos)
+
     worst = max(infos, key=lambda q: (q.retry + q.archived, q.queue), default=None)
     where = f"{url}/queues/{worst.queue}?state=retry" if worst and worst.retry else url
     return (

@@ -95,7 +95,8 @@ def inspect(queues: tuple[str, ...], redis_url: str, as_json: bool) -> None:
         heading("Task Count by State")
         print_go_table(STATES, [[getattr(info, s) for s in STATES]])
         click.echo()
-        heading(f"Daily Stats {(info.timestamp or cli_now()).strftime('%Y-%m-%d')} UTC")
+        day = info.timestamp or cli_now()  # none when the queue could not be read at all
+        heading(f"Daily Stats {day.strftime('%Y-%m-%d')} UTC")
         print_go_table(
             ["processed", "failed", "error rate"],
             [[info.processed, info.failed, error_rate(info.processed, info.failed)]],

@@ -34,7 +34,7 @@ def materialize(obj: Any, redis_url: str) -> Any:
     try:
         params = inspect.signature(obj).parameters
     except (TypeError, ValueError):
-        params = {}
+        params = inspect.Signature().parameters  # none known: called with the URL
     takes_url = "redis_url" in params or any(
         p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
         for p in params.values()
@@ -67,5 +67,4 @@ def command(target: str, redis_url: str, log_level: str) -> None:
         obj = materialize(load_target(target), redis_url)
     except (click.BadParameter, TypeError) as exc:
         fail(f"cannot load {target}: {exc}", EXIT_REFUSED)
-        return
     obj.run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -11,6 +12,9 @@ from pyasynq.cli._common import cli_now, guarded, inspector
 from pyasynq.cli._connection import connection_options
 from pyasynq.cli._gofmt import error_rate, heading, print_go_table, tabwriter
 from pyasynq.states import STATES
+
+if TYPE_CHECKING:
+    from pyasynq.info import QueueInfo
 
 
 def go_json_time(value: datetime | None) -> str:
@@ -22,7 +26,7 @@ def go_json_time(value: datetime | None) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S") + frac + "Z"
 
 
-def _queue_json(i) -> dict:
+def _queue_json(i: QueueInfo) -> dict[str, Any]:
     """Go's ``rdb.Stats`` (no JSON tags: Go's field names; latency in nanoseconds)."""
     return {
         "Queue": i.queue,

@@ -4,6 +4,7 @@ Go's ``asynq task`` with its aliases (``ls``, ``rm``/``remove``) and flags."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
@@ -33,6 +34,10 @@ from pyasynq.cli._group import GoGroup, aliased
 from pyasynq.errors import AsynqError, BrokerError
 from pyasynq.states import STATES, allowed, model
 
+if TYPE_CHECKING:
+    from pyasynq.inspector import Inspector
+    from pyasynq.task import TaskInfo
+
 # which bulk actions each state allows (the state model: Asynq's rules)
 BULK = {
     action: tuple(s for s in STATES if allowed(s, action))
@@ -48,9 +53,12 @@ def command() -> None:
     """Manage tasks."""
 
 
-def _columns(state: str, tasks: list, now: datetime) -> tuple[list[str], list[list]]:
+def _columns(state: str, tasks: list[TaskInfo], now: datetime) -> tuple[list[str], list[list[Any]]]:
     """Go's columns for each state's listing."""
-    base = lambda t: [t.id, t.type, sprint_bytes(t.payload)]  # noqa: E731
+
+    def base(t: TaskInfo) -> list[Any]:
+        return [t.id, t.type, sprint_bytes(t.payload)]
+
     if state in ("pending", "active"):
         return ["ID", "Type", "Payload"], [base(t) for t in tasks]
     if state == "aggregating":
@@ -151,7 +159,7 @@ def inspect(queue: str, task_id: str, redis_url: str, as_json: bool) -> None:
         click.echo(f"Error message: {info.last_err}")
 
 
-def _running_queue(insp, task_id: str) -> str | None:
+def _running_queue(insp: Inspector, task_id: str) -> str | None:
     """The queue whose active list holds ``task_id``, if any (a task runs only while active)."""
     for q in insp.queues():
         try:
@@ -250,7 +258,7 @@ for _action in ("archive", "delete", "run"):
 def enqueue(
     task_type: str,
     payload: str,
-    payload_file,
+    payload_file: BinaryIO | None,
     queue: str | None,
     max_retry: int | None,
     task_id: str | None,

@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import click
 
 from pyasynq import worker_log
-from pyasynq.cli._common import import_object, redis_option
+from pyasynq.cli._common import F, import_object, redis_option
 from pyasynq.option_strings import parse_go_duration
 from pyasynq.server_config import ServerConfig, seconds
 
@@ -141,7 +140,7 @@ SERVER_OPTIONS: tuple[ServerOption, ...] = (
 )  # fmt: skip
 
 
-def server_options(func: Callable) -> Callable:
+def server_options(func: F) -> F:
     """Add one click option per ``SERVER_OPTIONS`` entry; values arrive raw in ``server_raw``."""
     for opt in reversed(SERVER_OPTIONS):
         func = click.option(

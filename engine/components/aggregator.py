@@ -14,13 +14,17 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pyasynq import worker_log
 from pyasynq.broker.codec import decode_task
-from pyasynq.clock import SYSTEM_CLOCK, Clock
+from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
 from pyasynq.errors import BrokerError
 from pyasynq.task import Task, TaskInfo
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
 
 Aggregate = Callable[[str, list[Task]], Task]
 MAX_CHECK_INTERVAL = 7.0
@@ -33,7 +37,7 @@ class Aggregator(Periodic):
 
     def __init__(
         self,
-        broker: object,
+        broker: Broker,
         queues: list[str],
         *,
         grace_period: float,
@@ -62,7 +66,7 @@ class Aggregator(Periodic):
         self.max_delay = float(max_delay)
         self.max_size = int(max_size)
         self.aggregate = aggregate
-        self.clock = clock or getattr(broker, "clock", SYSTEM_CLOCK)
+        self.clock = clock or broker.clock
         self.logger = self.log
         self._tick_lock = threading.Lock()
 
@@ -77,7 +81,7 @@ class Aggregator(Periodic):
             broker = self.broker
             for queue in self.queues:
                 try:
-                    groups = broker.list_groups_raw(queue)  # type: ignore[attr-defined]
+                    groups = broker.list_groups_raw(queue)
                 except BrokerError as exc:
                     worker_log.connection_health(broker).failed(exc, "aggregator", self.logger)
                     continue
@@ -96,12 +100,12 @@ class Aggregator(Periodic):
         broker = self.broker
         set_id = str(uuid.uuid4())
         try:
-            ready = broker.aggregation_check(  # type: ignore[attr-defined]
+            ready = broker.aggregation_check(
                 queue, group, set_id, self.max_size, self.max_delay, self.grace_period, now
             )
             if not ready:
                 return None
-            raw, deadline = broker.read_aggregation_set(queue, group, set_id)  # type: ignore[attr-defined]
+            raw, deadline = broker.read_aggregation_set(queue, group, set_id)
         except Exception as exc:
             self.logger.error("aggregation check of group %r in %r failed: %s", group, queue, exc)
             return None
@@ -135,7 +139,7 @@ class Aggregator(Periodic):
             )
             return None
         try:
-            broker.delete_aggregation_set(queue, group, set_id)  # type: ignore[attr-defined]
+            broker.delete_aggregation_set(queue, group, set_id)
         except Exception as exc:
             self.logger.error("could not delete aggregation set %s: %s", set_id, exc)
         return info

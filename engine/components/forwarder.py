@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
 from pyasynq.queue_faults import QueueFaults
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
 
 
 class Forwarder(Periodic):
@@ -15,7 +19,7 @@ class Forwarder(Periodic):
 
     def __init__(
         self,
-        broker: Any,
+        broker: Broker,
         queues: list[str],
         *,
         interval: float,
@@ -30,4 +34,4 @@ class Forwarder(Periodic):
     def run_once(self) -> None:
         now = self.clock.now()
         for q in self.queues:  # bad data in one queue is logged and skipped, not fatal to all
-            self.queue_faults.guard(q, lambda q=q: self.broker.forward_if_ready(q, now=now))
+            self.queue_faults.guard(q, partial(self.broker.forward_if_ready, q, now=now))

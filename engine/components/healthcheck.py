@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyasynq.components.periodic import Periodic
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
 
 
 class HealthChecker(Periodic):
@@ -14,7 +17,7 @@ class HealthChecker(Periodic):
 
     def __init__(
         self,
-        broker: Any,
+        broker: Broker,
         func: Callable[[BaseException | None], Any],
         *,
         interval: float,

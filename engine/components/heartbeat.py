@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyasynq import worker_log
 from pyasynq.broker.codec import encode, set_timestamp
@@ -16,14 +16,18 @@ from pyasynq.broker.proto import ServerInfo, WorkerInfo
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
 
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
+    from pyasynq.processor import Processor
+
 
 class Heartbeat(Periodic):
     name = "heartbeat"
 
     def __init__(
         self,
-        broker: Any,
-        processor: Any,
+        broker: Broker,
+        processor: Processor,
         *,
         host: str,
         pid: int,

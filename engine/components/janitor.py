@@ -4,12 +4,16 @@ then settles workflow members that finished outside pyasynq's scripts (``workflo
 from __future__ import annotations
 
 import logging
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
 from pyasynq.queue_faults import QueueFaults
 from pyasynq.workflow_state import reconcile as reconcile_workflows
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
 
 
 class Janitor(Periodic):
@@ -17,7 +21,7 @@ class Janitor(Periodic):
 
     def __init__(
         self,
-        broker: Any,
+        broker: Broker,
         queues: list[str],
         *,
         interval: float,
@@ -43,7 +47,7 @@ class Janitor(Periodic):
         for q in self.queues:  # bad data in one queue is logged and skipped, not fatal to all
             self.queue_faults.guard(
                 q,
-                lambda q=q: self.broker.delete_expired_completed(q, now=now, batch=self.batch_size),
+                partial(self.broker.delete_expired_completed, q, now=now, batch=self.batch_size),
             )
         # workflow members finished by a Go worker (or deleted): fire their continuations
         reconcile_workflows(self.broker, now)

@@ -15,11 +15,15 @@ With no limit in force a tick does nothing but compare times.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
 from pyasynq.limiter import Limiter
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
+    from pyasynq.processor import Processor
 
 
 class LimitsSync(Periodic):
@@ -45,8 +49,8 @@ class LimitsSync(Periodic):
     @classmethod
     def for_processor(
         cls,
-        processor: Any,
-        broker: Any,
+        processor: Processor,
+        broker: Broker,
         queues: list[str],
         refresh_interval: float,
         *,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyasynq import completion, worker_log
 from pyasynq.broker.worker import TaskNotActiveError
@@ -24,6 +24,9 @@ from pyasynq.errors import BadDataError, BrokerError, LeaseExpiredError, RedisUn
 from pyasynq.queue_faults import QueueFaults
 from pyasynq.task import Task
 
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
+
 LEASE_CUTOFF = 30
 
 
@@ -32,7 +35,7 @@ class Recoverer(Periodic):
 
     def __init__(
         self,
-        broker: Any,
+        broker: Broker,
         queues: list[str],
         *,
         interval: float,

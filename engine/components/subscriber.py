@@ -12,9 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyasynq import worker_log
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
 
 
 class Subscriber:
@@ -22,7 +25,7 @@ class Subscriber:
 
     def __init__(
         self,
-        broker: Any,
+        broker: Broker,
         on_cancel: Callable[[str], Any],
         *,
         retry_interval: float = 5.0,

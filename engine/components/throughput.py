@@ -14,11 +14,14 @@ Go never reads.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pyasynq.broker.metrics import THROUGHPUT_KEEP_MINUTES
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
+
+if TYPE_CHECKING:
+    from pyasynq.broker.broker import Broker
 
 DEFAULT_INTERVAL = 10.0
 """Seconds between checks: a sample lands at most this long after its minute starts."""
@@ -33,7 +36,7 @@ class ThroughputRecorder(Periodic):
 
     def __init__(
         self,
-        broker: Any,
+        broker: Broker,
         *,
         clock: Clock,
         interval: float = DEFAULT_INTERVAL,

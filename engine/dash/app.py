@@ -197,7 +197,7 @@ class DashApp(App[None]):
         """While the help or a task's info is open, only its own keys and Ctrl+C work."""
         return action == "quit" or not isinstance(self.screen, InfoBox)
 
-    def action_back(self) -> None:
+    def action_back(self) -> None:  # type: ignore[override]  # textual runs sync actions too
         s = self.state
         if s.view == "detail":
             s.view = "queues"

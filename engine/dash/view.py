@@ -15,7 +15,7 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from pyasynq.cli._gofmt import go_duration, time_string
-from pyasynq.states import STATES
+from pyasynq.states import STATES as STATES  # re-exported for the dash app
 
 TICK = "▇"
 STATE_STYLES = {
