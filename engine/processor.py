@@ -46,10 +46,9 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from pyasynq import completion, worker_log
+from pyasynq import completion, outcomes, worker_log
 from pyasynq.aio_runtime import ASYNC, SYNC, HandlerKinds, LoopRuntime, SlotGate
 from pyasynq.broker.worker import Leased, TaskNotActiveError
 from pyasynq.clock import Clock, utc_day
@@ -64,9 +63,6 @@ from pyasynq.errors import (
     BadDataError,
     BrokerError,
     LeaseExpiredError,
-    RevokeTask,
-    SkipRetry,
-    wraps,
 )
 from pyasynq.mux import as_handler
 from pyasynq.queue_faults import QueueFaults
@@ -100,12 +96,6 @@ def processing_deadline(msg: Any, now: float) -> float:
     if msg.deadline:
         return float(msg.deadline)
     return now + DEFAULT_TIMEOUT
-
-
-def _delay_seconds(value: Any) -> float:
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(value)
 
 
 class Job:
@@ -642,22 +632,17 @@ class Processor:
             self.broker.done(msg.queue, msg.id, msg.unique_key, now=now)
 
     def _ack_failure(self, msg: Any, err: BaseException, task: Task, now: float) -> None:
-        text = error_text(err)
-        if wraps(err, RevokeTask):
-            self.broker.done(msg.queue, msg.id, msg.unique_key, now=now)
-        elif msg.retried >= msg.retry or wraps(err, SkipRetry):
-            completion.archive(self.broker, msg, text, now)  # workflow continuation, waiters
-            worker_log.failed_attempt(
-                self.log, msg, err, text, outcome=worker_log.outcome_of(err, msg)
-            )
-        else:
-            delay = _delay_seconds(self.retry_delay_func(msg.retried, err, task))
-            self.broker.retry(
-                msg, now + delay, text, is_failure=bool(self.is_failure(err)), now=now
-            )
-            worker_log.failed_attempt(
-                self.log, msg, err, text, outcome="retry", retry_at=now + delay, now=now
-            )
+        outcomes.settle_failure(
+            self.broker,
+            msg,
+            err,
+            error_text(err),
+            now,
+            retry_delay_func=self.retry_delay_func,
+            is_failure=self.is_failure,
+            log=self.log,
+            task=task,
+        )
 
     def _call_error_handler(self, job: Job, err: BaseException) -> None:
         if self.error_handler is None:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from pyasynq import completion, worker_log
+from pyasynq import outcomes, worker_log
 from pyasynq.broker.worker import TaskNotActiveError
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
@@ -96,15 +95,14 @@ class Recoverer(Periodic):
             self.log.warning("could not recover task %s: %s", leased.task_id, exc)
 
     def _recover(self, msg: Any, err: BaseException, now: float) -> None:
-        text = str(err)
-        if msg.retried >= msg.retry:
-            completion.archive(self.broker, msg, text, now)  # fires a workflow's on_failure
-            return
-        task = Task(msg.type, bytes(msg.payload), headers=dict(msg.headers))
-        task.id, task.queue = msg.id, msg.queue
-        delay = self.retry_delay_func(msg.retried, err, task)
-        if isinstance(delay, timedelta):
-            delay = delay.total_seconds()
-        self.broker.retry(
-            msg, now + float(delay), text, is_failure=bool(self.is_failure(err)), now=now
+        # the processor's rule (pyasynq.outcomes): archive at the retry limit, else retry
+        outcomes.settle_failure(
+            self.broker,
+            msg,
+            err,
+            str(err),
+            now,
+            retry_delay_func=self.retry_delay_func,
+            is_failure=self.is_failure,
+            log=self.log,
         )
