@@ -29,6 +29,7 @@ from pyasynq.console.actions import ROW_ACTIONS, STATES, allowed, run_all, run_b
 from pyasynq.console.backend import inspector
 from pyasynq.console.guards import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, broker_error_reply
 from pyasynq.console.presenters import list_preview_bytes
+from pyasynq.console.queue_table import TableParamError, build_table, parse_params
 from pyasynq.console.views.queues import MAX_BATCH, _list
 from pyasynq.errors import (
     BrokerError,
@@ -191,12 +192,36 @@ def _int(name: str, default: int, *, low: int = 1, high: int = 10_000) -> int:
 # -- queues -----------------------------------------------------------------------------------
 
 
+QUEUES_PAGE_SIZE = 100
+QUEUES_MAX_PAGE_SIZE = 1000
+
+
 @bp.get("/queues")
 def queues() -> Any:
-    insp = inspector()
-    # one round trip; a queue with bad data comes with its "problems", never hides the others
-    infos = insp.get_queue_infos(insp.queues(), skip_missing=True)
-    return jsonify({"queues": [serialize.plain(info) for info in infos]})
+    """A page of queues, searched and sorted server-side (console/queue_table.py): every queue's
+    full info for thousands of queues took hundreds of milliseconds, so the list is paged by
+    default (``total``, ``page``, ``size``, ``pages`` say where you are) and ``totals`` sums
+    every queue from the light counts. A queue with bad data comes with its "problems"."""
+    try:
+        params = parse_params(
+            request.args, default_size=QUEUES_PAGE_SIZE, max_size=QUEUES_MAX_PAGE_SIZE
+        )
+    except TableParamError as exc:
+        abort(400, str(exc))
+    table = build_table(inspector(), params)
+    return jsonify(
+        {
+            "queues": [serialize.plain(info) for info in table.rows],
+            "total": table.matched,
+            "page": table.page,
+            "size": params.size,
+            "pages": table.pages,
+            "q": params.q,
+            "sort": params.sort,
+            "order": params.order,
+            "totals": table.totals,
+        }
+    )
 
 
 @bp.get("/queues/<name:queue>")

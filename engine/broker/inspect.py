@@ -105,6 +105,71 @@ class InspectOps(BrokerBase):
             calls.append(("queue_info", script_keys, args))
         return [r if isinstance(r, BaseException) else list(r) for r in self.run_many(calls)]
 
+    def queue_counts(self, queues: Sequence[str], now: float) -> list[list[Any] | BaseException]:
+        """``queue_counts.lua`` for every queue in pipelined round trips (one per cluster node).
+
+        The light sibling of ``queue_infos``: counts, today's counters, paused, groups and
+        aggregating, but no memory sampling and no oldest-task read, so the readers that cover
+        every queue (the dashboard's totals, paging and sorting) stay cheap with thousands of
+        queues. One entry per queue, in order, or the exception Redis answered for that queue.
+        """
+        day = utc_day(now)
+        calls = [
+            (
+                "queue_counts",
+                [
+                    keys.pending(queue),
+                    keys.active(queue),
+                    keys.scheduled(queue),
+                    keys.retry(queue),
+                    keys.archived(queue),
+                    keys.completed(queue),
+                    keys.processed_daily(queue, day),
+                    keys.failed_daily(queue, day),
+                    keys.paused(queue),
+                    keys.all_groups(queue),
+                ],
+                [keys.group_key_prefix(queue)],
+            )
+            for queue in queues
+        ]
+        return [r if isinstance(r, BaseException) else list(r) for r in self.run_many(calls)]
+
+    def daily_totals(
+        self, queues: Sequence[str], days: Sequence[str]
+    ) -> list[tuple[int, int, int]]:
+        """(processed, failed, unreadable counters) summed over ``queues`` for each day.
+
+        The dashboard's processed history with many queues: one MGET per day across every
+        queue's counters instead of one per queue, and only the sums come back. On a cluster
+        the keys live in different slots, so they go as plain GETs through redis-py's cluster
+        pipeline, which sends them to each node in one batch. A counter that is not an integer
+        (or not a string) counts as 0 and in the third figure."""
+        pipe = self.pipeline()
+        per_day = [
+            [k for q in queues for k in (keys.processed_daily(q, d), keys.failed_daily(q, d))]
+            for d in days
+        ]
+        with self.errors():
+            if self.is_cluster:
+                for names in per_day:
+                    for name in names:
+                        pipe.get(name)
+                flat = pipe.execute(raise_on_error=False)
+                width = 2 * len(queues)
+                values = [flat[i * width : (i + 1) * width] for i in range(len(days))]
+            else:
+                for names in per_day:
+                    if names:
+                        pipe.mget(names)
+                values = pipe.execute() if queues else [[] for _ in days]
+        out = []
+        for row in values:
+            nums = [counter_value(v) for v in row]
+            bad = sum(1 for n in nums if n is None)
+            out.append((sum(n or 0 for n in nums[0::2]), sum(n or 0 for n in nums[1::2]), bad))
+        return out
+
     def daily_stats_many(
         self, queues: Sequence[str], days: Sequence[str]
     ) -> list[list[tuple[int | None, int | None]]]:

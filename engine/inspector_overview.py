@@ -1,0 +1,104 @@
+"""Inspector methods for readers that cover every queue: light counts and summed history.
+
+With hundreds or thousands of queues (one per tenant), reading every queue's full info (Go's
+sampled memory estimate, the oldest task's latency) costs tens of Redis commands per queue.
+These methods read only what totals, sorting and paging need, so a console page can read the
+full info of just the rows it shows. A mixin of ``pyasynq.inspector.Inspector``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from pyasynq import info as infos
+from pyasynq.clock import utc_day
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _counts(queue: str, s: list[Any], now: float) -> infos.QueueInfo:
+    pending, active, scheduled, retry, archived, completed = (int(v) for v in s[:6])
+    aggregating = int(s[10])
+    return infos.QueueInfo(
+        queue=queue,
+        size=pending + active + scheduled + retry + archived + completed + aggregating,
+        groups=int(s[9]),
+        pending=pending,
+        active=active,
+        scheduled=scheduled,
+        retry=retry,
+        archived=archived,
+        completed=completed,
+        aggregating=aggregating,
+        processed=int(s[6]),
+        failed=int(s[7]),
+        paused=bool(s[8]),
+        timestamp=datetime.fromtimestamp(now, UTC),
+        problems=[_text(p) for p in s[11]],
+    )
+
+
+class InspectorOverview:
+    """A mixin: relies on ``self.broker`` (``pyasynq.inspector.Inspector`` provides it)."""
+
+    broker: Any
+
+    def queue_counts(self, queues: Iterable[str] | None = None) -> list[infos.QueueInfo]:
+        """Every queue's counts (or those of ``queues``), without memory or latency.
+
+        Each ``QueueInfo`` has the state counts, ``size``, ``groups``, today's ``processed``
+        and ``failed`` and ``paused``, exactly as ``get_queue_infos`` gives them, in one
+        pipelined round trip of ``queue_counts.lua`` (a few commands per queue, no
+        ``MEMORY USAGE`` sampling); ``memory_usage``, ``latency`` and the all-time totals are
+        left at 0: read them with ``get_queue_infos`` for the queues you show.
+
+        Like ``get_queue_infos(..., skip_missing=True)``, a queue not in ``asynq:queues`` is
+        left out, and bad data never hides the other queues: a key of the wrong type or a
+        counter that is not an integer counts as 0 and is named in ``problems``, and a member
+        of ``asynq:queues`` that is no usable name (blank, not UTF-8) comes with that problem.
+        """
+        from pyasynq.inspector import _name_problem  # the Inspector's own rule, one place
+
+        raw_names = {_text(q): q for q in self.broker.all_queues()}
+        names = sorted(raw_names) if queues is None else [q for q in queues if q in raw_names]
+        unusable = {q: p for q in names if (p := _name_problem(q, raw_names[q]))}
+        readable = [q for q in names if q not in unusable]
+        now = self.broker.now()
+        found = dict(zip(readable, self.broker.queue_counts(readable, now), strict=True))
+        out = []
+        for queue in names:
+            s = found.get(queue)
+            if queue in unusable:
+                out.append(infos.QueueInfo(queue=queue, problems=[unusable[queue]]))
+            elif isinstance(s, BaseException):
+                out.append(infos.QueueInfo(queue=queue, problems=[f"cannot be read: {s}"]))
+            else:
+                out.append(_counts(queue, s, now))
+        return out
+
+    def history_totals(self, queues: Iterable[str], days: int = 7) -> list[infos.DailyStats]:
+        """Processed/failed per UTC day summed over ``queues``, today first (queue ``""``).
+
+        One MGET per day across all queues (plain GETs per node on a cluster), so the
+        dashboard's history chart costs ``days`` commands however many queues there are. A
+        day with counters that are not integers counts them as 0 and says so in ``problem``.
+        """
+        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+            raise ValueError(f"days must be an integer >= 1, got {days!r}")
+        now = self.broker.now()
+        moments = [now - i * 86400 for i in range(days)]
+        sums = self.broker.daily_totals(list(dict.fromkeys(queues)), [utc_day(t) for t in moments])
+        return [
+            infos.DailyStats(
+                queue="",
+                processed=p,
+                failed=f,
+                date=datetime.fromtimestamp(t, UTC),
+                problem=f"{bad} counters are not integers (counted as 0)" if bad else "",
+            )
+            for t, (p, f, bad) in zip(moments, sums, strict=True)
+        ]
