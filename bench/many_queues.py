@@ -3,7 +3,9 @@
 Teams with a queue per customer run hundreds to thousands of queues. This measures the console's
 server time (Flask test client in this process, as ``console_bench``), response size and Redis
 commands for the pages and APIs that cover every queue: the dashboard (first page, and a search),
-``/api/queues`` and ``/metrics``. Run: ``python -m bench.many_queues [--queues N]``.
+``/api/queues`` and ``/metrics``. The table parameters (``q``, ``sort``, ``order``, ``qpage``) are
+ignored by consoles older than the paged table, so the same pages compare before and after.
+Run: ``python -m bench.many_queues [--queues N]``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from pyasynq.embedded_redis import RedisServer
 
 PAGES = {
     "dashboard": "/monitoring/",
+    "dashboard, page 2": "/monitoring/?qpage=2",
     "dashboard, search 'tenant-07'": "/monitoring/?q=tenant-07",
     "dashboard, sorted by pending": "/monitoring/?sort=pending&order=desc",
     "/api/queues": "/monitoring/api/queues",
+    "/api/queues, search, sorted": "/monitoring/api/queues?q=tenant-07&sort=size&order=desc",
     "/metrics": "/monitoring/metrics",
 }
 

@@ -20,13 +20,14 @@ def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-def _counts(queue: str, s: list[Any], now: float) -> infos.QueueInfo:
-    pending, active, scheduled, retry, archived, completed = (int(v) for v in s[:6])
-    aggregating = int(s[10])
+def _counts(queue: str, s: list[Any], stamp: datetime) -> infos.QueueInfo:
+    # a thousand of these per dashboard poll: Lua's integer replies are ints already
+    pending, active, scheduled, retry, archived, completed = s[:6]
+    aggregating = s[10]
     return infos.QueueInfo(
         queue=queue,
         size=pending + active + scheduled + retry + archived + completed + aggregating,
-        groups=int(s[9]),
+        groups=s[9],
         pending=pending,
         active=active,
         scheduled=scheduled,
@@ -34,11 +35,11 @@ def _counts(queue: str, s: list[Any], now: float) -> infos.QueueInfo:
         archived=archived,
         completed=completed,
         aggregating=aggregating,
-        processed=int(s[6]),
-        failed=int(s[7]),
+        processed=s[6],
+        failed=s[7],
         paused=bool(s[8]),
-        timestamp=datetime.fromtimestamp(now, UTC),
-        problems=[_text(p) for p in s[11]],
+        timestamp=stamp,
+        problems=[_text(p) for p in s[11]] if s[11] else [],
     )
 
 
@@ -69,6 +70,7 @@ class InspectorOverview:
         readable = [q for q in names if q not in unusable]
         now = self.broker.now()
         found = dict(zip(readable, self.broker.queue_counts(readable, now), strict=True))
+        stamp = datetime.fromtimestamp(now, UTC)
         out = []
         for queue in names:
             s = found.get(queue)
@@ -77,7 +79,7 @@ class InspectorOverview:
             elif isinstance(s, BaseException):
                 out.append(infos.QueueInfo(queue=queue, problems=[f"cannot be read: {s}"]))
             else:
-                out.append(_counts(queue, s, now))
+                out.append(_counts(queue, s, stamp))
         return out
 
     def history_totals(self, queues: Iterable[str], days: int = 7) -> list[infos.DailyStats]:

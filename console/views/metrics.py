@@ -14,11 +14,11 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 
 from pyasynq.console.actions import STATES
 from pyasynq.console.backend import backend, inspector
-from pyasynq.exporter import QueueMetricsCollector
+from pyasynq.exporter import QueueMetricsCollector, exposition
 
 bp = Blueprint("metrics", __name__)
 
@@ -90,7 +90,7 @@ def prometheus() -> Any:
     Redis is down, so the scrape itself still succeeds and alerts can fire on it)."""
     registry = CollectorRegistry()
     registry.register(QueueMetricsCollector(inspector()))
-    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 # -- throughput ------------------------------------------------------------------------------
@@ -167,10 +167,33 @@ def fragment() -> Any:
     return render_template("_metrics_body.html", **_metrics_context())
 
 
+CARD_LINES = 10
+
+
+def _top_lines(data: dict[str, Any], limit: int) -> dict[str, Any]:
+    """The card's chart with at most ``limit`` lines: with hundreds of queues (one per tenant)
+    a line each is neither readable nor small (60 points x 1,000 queues was most of the
+    dashboard's HTML), so the busiest ``limit - 1`` queues of the hour keep their line and the
+    others are summed into one "other N queues" line."""
+    series = data["processed"]["series"]
+    if len(series) <= limit:
+        return data
+    totals = data["totals"]
+    ranked = sorted(series, key=lambda q: (-totals[q]["processed"], q))
+    kept, rest = ranked[: limit - 1], ranked[limit - 1 :]
+    other = [
+        None if all(v is None for v in col) else sum(v or 0 for v in col)
+        for col in zip(*(series[q] for q in rest), strict=True)
+    ]
+    lines = {q: series[q] for q in kept}
+    lines[f"other {len(rest)} queues"] = other
+    return {**data, "processed": {**data["processed"], "series": lines}}
+
+
 def _card_data() -> dict[str, Any]:
     """Data of the dashboard's throughput card (a template global, so the dashboard renders
     the card in its first response, with or without live refresh)."""
-    return throughput_series(inspector().queues(), RANGES["1h"])
+    return _top_lines(throughput_series(inspector().queues(), RANGES["1h"]), CARD_LINES)
 
 
 @bp.get("/_fragments/throughput-card")

@@ -16,19 +16,18 @@
 local problems = {}
 local names = {"pending", "active", "scheduled", "retry", "archived", "completed",
   "processed today", "failed today", "paused", "groups"}
-local function typed(i, want)
-  local t = redis.call("TYPE", KEYS[i]).ok
-  if t == "none" or t == want then
-    return t
+-- the healthy path is one command per key: a wrong type shows up as the command's error, and
+-- only then is TYPE asked, to name what the key holds
+local function read(i, cmd, want)
+  local reply = redis.pcall(cmd, KEYS[i])
+  if type(reply) == "table" and reply.err then
+    problems[#problems + 1] = names[i] .. ": holds a " .. redis.call("TYPE", KEYS[i]).ok .. ", not a " .. want
+    return nil
   end
-  problems[#problems + 1] = names[i] .. ": holds a " .. t .. ", not a " .. want
-  return nil
+  return reply
 end
 local function counter(i)
-  if not typed(i, "string") then
-    return 0
-  end
-  local raw = redis.call("GET", KEYS[i])
+  local raw = read(i, "GET", "string")
   if not raw then
     return 0
   end
@@ -41,34 +40,27 @@ local function counter(i)
 end
 local res = {}
 for i = 1, 6 do
-  local want = (i <= 2) and "list" or "zset"
-  local t = typed(i, want)
-  if t == "none" or not t then
-    res[i] = 0
-  elseif want == "list" then
-    res[i] = redis.call("LLEN", KEYS[i])
+  if i <= 2 then
+    res[i] = read(i, "LLEN", "list") or 0
   else
-    res[i] = redis.call("ZCARD", KEYS[i])
+    res[i] = read(i, "ZCARD", "zset") or 0
   end
 end
 res[7] = counter(7)
 res[8] = counter(8)
 res[9] = redis.call("EXISTS", KEYS[9])
-local aggregating, groups = 0, 0
-if typed(10, "set") then
-  local members = redis.call("SMEMBERS", KEYS[10])
-  groups = #members
-  for _, g in ipairs(members) do
-    local gkey = ARGV[1] .. g
-    local gt = redis.call("TYPE", gkey).ok
-    if gt == "zset" then
-      aggregating = aggregating + redis.call("ZCARD", gkey)
-    elseif gt ~= "none" then
-      problems[#problems + 1] = "group " .. string.sub(g, 1, 40) .. ": holds a " .. gt .. ", not a zset"
-    end
+local aggregating = 0
+local members = read(10, "SMEMBERS", "set") or {}
+for _, g in ipairs(members) do
+  local gkey = ARGV[1] .. g
+  local n = redis.pcall("ZCARD", gkey)
+  if type(n) == "table" and n.err then
+    problems[#problems + 1] = "group " .. string.sub(g, 1, 40) .. ": holds a " .. redis.call("TYPE", gkey).ok .. ", not a zset"
+  else
+    aggregating = aggregating + n
   end
 end
-res[10] = groups
+res[10] = #members
 res[11] = aggregating
 res[12] = problems
 return res
