@@ -170,30 +170,33 @@ def fragment() -> Any:
 CARD_LINES = 10
 
 
-def _top_lines(data: dict[str, Any], limit: int) -> dict[str, Any]:
+def _busiest_card(queues: list[str], limit: int) -> dict[str, Any]:
     """The card's chart with at most ``limit`` lines: with hundreds of queues (one per tenant)
     a line each is neither readable nor small (60 points x 1,000 queues was most of the
-    dashboard's HTML), so the busiest ``limit - 1`` queues of the hour keep their line and the
-    others are summed into one "other N queues" line."""
-    series = data["processed"]["series"]
-    if len(series) <= limit:
-        return data
-    totals = data["totals"]
-    ranked = sorted(series, key=lambda q: (-totals[q]["processed"], q))
-    kept, rest = ranked[: limit - 1], ranked[limit - 1 :]
-    other = [
-        None if all(v is None for v in col) else sum(v or 0 for v in col)
-        for col in zip(*(series[q] for q in rest), strict=True)
-    ]
-    lines = {q: series[q] for q in kept}
-    lines[f"other {len(rest)} queues"] = other
-    return {**data, "processed": {**data["processed"], "series": lines}}
+    dashboard's HTML and time), so the busiest ``limit - 1`` queues of the hour keep their line
+    and the others are summed into one "other N queues" line (null where none had a sample)."""
+    minutes = RANGES["1h"]
+    found = inspector().throughputs(queues, minutes=minutes)
+    busy = sorted(found, key=lambda q: (-sum(p.processed for p in found[q]), q))
+    kept, rest = busy[: limit - 1], busy[limit - 1 :]
+    data = throughput_series(kept, minutes)
+    sums: dict[int, int] = {}
+    for q in rest:
+        for p in found[q]:
+            at = int(p.minute.timestamp())
+            sums[at] = sums.get(at, 0) + p.processed
+    other = [sums.get(m) for m in _minutes_axis(minutes)]
+    data["processed"]["series"][f"other {len(rest)} queues"] = other
+    return data
 
 
 def _card_data() -> dict[str, Any]:
     """Data of the dashboard's throughput card (a template global, so the dashboard renders
     the card in its first response, with or without live refresh)."""
-    return _top_lines(throughput_series(inspector().queues(), RANGES["1h"]), CARD_LINES)
+    queues = inspector().queues()
+    if len(queues) > CARD_LINES:
+        return _busiest_card(queues, CARD_LINES)
+    return throughput_series(queues, RANGES["1h"])
 
 
 @bp.get("/_fragments/throughput-card")
