@@ -68,12 +68,52 @@ def run(queues: int = 1000, per_queue: int = 5, runs: int = 15) -> dict:
         server.cleanup()
 
 
+def phase_many_queues(ctx: dict) -> dict:
+    """The ``many_queues`` phase of ``bench/run.py``: its own Redis (the 1,000 queues stay out
+    of the other phases' data), fewer runs per page with ``--quick``."""
+    return run(1000, 5, runs=5 if ctx.get("quick") else 15)
+
+
+TARGETS = {"dashboard": 50.0, "/api/queues": 50.0, "/metrics": 100.0}
+
+
+def render(res: dict) -> list[str]:
+    """The RESULTS.md section (bench/report.py calls this)."""
+    x = res.get("many_queues")
+    if not x or not x.get("pages"):
+        return []
+    lines = [
+        "## Console with many queues",
+        "",
+        f"{x['queues']:,} queues of {x['per_queue']} pending tasks each (a queue per tenant). "
+        "Flask test client in-process, as the console phase; Redis commands per request from "
+        "`INFO stats` deltas (commands inside Lua scripts included). The dashboard and "
+        "`/api/queues` read every queue's counts with the light `queue_counts.lua` and Go's full "
+        "`queue_info.lua` (sampled memory, latency) only for the rows of the page; the table is "
+        "searched, sorted and paged by URL (`q`, `sort`, `order`, `qpage`, `qsize`). The machine "
+        "is shared: compare the ratios, not the absolute times.",
+        "",
+        "| page | p50 ms | p99 ms | response KiB | Redis cmds/request | target |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, p in x["pages"].items():
+        target = TARGETS.get(name)
+        verdict = f"< {target:g} ms: {'yes' if p['p50_ms'] < target else 'no'}" if target else ""
+        lines.append(
+            f"| {name} | {p['p50_ms']:.1f} | {p['p99_ms']:.1f} | {p['bytes'] / 1024:,.1f} | "
+            f"{p['cmds']:,.0f} | {verdict} |"
+        )
+    lines.append("")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queues", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
-    result = run(args.queues)
+    result = run(args.queues, runs=args.runs)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

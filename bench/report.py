@@ -231,6 +231,9 @@ def render(res: dict) -> str:
     from bench.limits import render as render_limits  # the limit-check cost section
 
     out += render_limits(res)
+    from bench.many_queues import render as render_many_queues  # 1,000 queues
+
+    out += render_many_queues(res)
     out += [
         "## Notes and open items",
         "",

@@ -52,7 +52,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one run per figure, fewer settings")
     parser.add_argument(
-        "--only", default="", help="comma list: enqueue,process,latency,console,profile,limits"
+        "--only",
+        default="",
+        help="comma list: enqueue,process,latency,console,profile,limits,many_queues",
     )
     parser.add_argument("--systems", default="pyasynq,rq,arq,celery,dramatiq")
     parser.add_argument("--no-write", action="store_true", help="print, do not write RESULTS.md")

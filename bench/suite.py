@@ -271,6 +271,9 @@ def main(args) -> None:
 
         phases += [("console", console_bench.phase_console), ("profile", profiles.phase_profile)]
         phases.append(("limits", limits.phase_limits))
+        from bench import many_queues
+
+        phases.append(("many_queues", many_queues.phase_many_queues))
         for name, fn in phases:
             if only and name not in only:
                 continue
