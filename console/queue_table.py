@@ -53,11 +53,12 @@ class TableParams:
         return {k: v for k, v in values.items() if defaults[k] != v}
 
     def sorted_by(self, key: str) -> dict[str, Any]:
-        """Arguments of a column header's link: sort by ``key`` (again: the other way round)."""
-        if key == self.sort:
-            order = "desc" if self.order == "asc" else "asc"
-        else:
-            order = "asc" if key == "name" else "desc"
+        """Arguments of a column header's link: sort by ``key`` (again: the other way round).
+
+        A new column starts ascending, as static/js/tables.js sorts the shown rows on the same
+        click, so the instant client-side order and the server's page agree."""
+        flipped = "desc" if self.order == "asc" else "asc"
+        order = flipped if key == self.sort else "asc"
         return self.args(sort=key, order=order, qpage=1)
 
 

@@ -16,6 +16,7 @@ from pyasynq.errors import BadDataError
 
 MEMORY_SAMPLE = 20
 GROUP_SAMPLE = 5
+COUNTS_PER_CALL = 200  # queues per queue_counts.lua call outside a cluster (10 keys each)
 
 # A task of a listing page: id, msg, result, score (zset score, or lease score for active),
 # and what is wrong with its task key ("" when it is a hash).
@@ -114,26 +115,39 @@ class InspectOps(BrokerBase):
         queues. One entry per queue, in order, or the exception Redis answered for that queue.
         """
         day = utc_day(now)
-        calls = [
-            (
-                "queue_counts",
-                [
-                    keys.pending(queue),
-                    keys.active(queue),
-                    keys.scheduled(queue),
-                    keys.retry(queue),
-                    keys.archived(queue),
-                    keys.completed(queue),
-                    keys.processed_daily(queue, day),
-                    keys.failed_daily(queue, day),
-                    keys.paused(queue),
-                    keys.all_groups(queue),
-                ],
-                [keys.group_key_prefix(queue)],
+        per_call = 1 if self.is_cluster else COUNTS_PER_CALL
+        calls = []
+        for start in range(0, len(queues), per_call):
+            chunk = queues[start : start + per_call]
+            calls.append(
+                (
+                    "queue_counts",
+                    [
+                        key
+                        for queue in chunk
+                        for key in (
+                            keys.pending(queue),
+                            keys.active(queue),
+                            keys.scheduled(queue),
+                            keys.retry(queue),
+                            keys.archived(queue),
+                            keys.completed(queue),
+                            keys.processed_daily(queue, day),
+                            keys.failed_daily(queue, day),
+                            keys.paused(queue),
+                            keys.all_groups(queue),
+                        )
+                    ],
+                    [keys.group_key_prefix(queue) for queue in chunk],
+                )
             )
-            for queue in queues
-        ]
-        return [r if isinstance(r, BaseException) else list(r) for r in self.run_many(calls)]
+        out: list[list[Any] | BaseException] = []
+        for (_, _, prefixes), reply in zip(calls, self.run_many(calls), strict=True):
+            if isinstance(reply, BaseException):
+                out.extend([reply] * len(prefixes))
+            else:
+                out.extend(list(r) for r in reply)
+        return out
 
     def daily_totals(
         self, queues: Sequence[str], days: Sequence[str]
