@@ -185,3 +185,22 @@ def test_metrics_text_is_what_prometheus_client_writes(many, r, redis_url):
         assert fast.count(b"asynq_queue_size{") == QUEUES + 2
     finally:
         insp.close()
+
+
+def test_history_totals_stay_live_for_today_and_yesterday(many, r, redis_url):
+    insp = Inspector(redis_url)
+    try:
+        names = insp.queues()
+        first = insp.history_totals(names, days=30)
+        now = time.time()
+        bump_daily(r, "tenant-005", utc_day(now), processed=1000, failed=10)
+        bump_daily(r, "tenant-006", utc_day(now - 86400), processed=500, failed=5)
+        again = insp.history_totals(names, days=30)
+        assert again[0].processed == first[0].processed + 1000
+        assert (again[1].processed, again[1].failed) == (
+            first[1].processed + 500,
+            first[1].failed + 5,
+        )
+        assert len(again) == 30 and again[29].date < again[0].date
+    finally:
+        insp.close()
