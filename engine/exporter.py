@@ -163,14 +163,16 @@ def exposition(registry: Any) -> bytes:
 
     ``generate_latest`` validates and escapes every label name of every sample (about 25 us a
     sample); with a thousand queues the exporter has some 16,000 samples, and that alone took
-    most of a scrape. Here names are checked once per metric and label set, and only label
-    values are escaped per sample. Metric families of another kind than counter, gauge or
+    most of a scrape. Here names are checked once per label set, and each distinct label set
+    and value is formatted once. Metric families of another kind than counter, gauge or
     untyped (histograms, summaries, info), or names outside Prometheus's legacy character set,
     go through ``generate_latest`` for the whole output, so the result is always the same.
     """
     families = list(registry.collect())
     out: list[str] = []
     valid_labels: dict[tuple[str, ...], bool] = {}
+    label_sets: dict[tuple[Any, ...], str] = {}
+    values: dict[float, str] = {}  # 0.0 and 1.0 are most of the samples
     for metric in families:
         mtype = _PROM_TYPES.get(metric.type)
         mname = metric.name + "_total" if metric.type == "counter" else metric.name
@@ -191,10 +193,16 @@ def exposition(registry: Any) -> bytes:
                 ok = valid_labels[names] = all(_is_valid_legacy_labelname(n) for n in names)
             if not ok:
                 return generate_latest(_Fixed(families))
-            value = floatToGoString(sample.value)
+            value = values.get(sample.value)
+            if value is None:
+                value = values[sample.value] = floatToGoString(sample.value)
             if names:
                 labels = sample.labels
-                pairs = ",".join(f'{n}="{_label_value(labels[n])}"' for n in names)
+                key = (names, *(labels[n] for n in names))
+                pairs = label_sets.get(key)
+                if pairs is None:  # a queue's label set recurs in a dozen metrics
+                    pairs = ",".join(f'{n}="{_label_value(labels[n])}"' for n in names)
+                    label_sets[key] = pairs
                 out.append(f"{sample.name}{{{pairs}}} {value}\n")
             else:
                 out.append(f"{sample.name} {value}\n")
