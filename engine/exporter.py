@@ -170,44 +170,47 @@ def exposition(registry: Any) -> bytes:
     """
     families = list(registry.collect())
     out: list[str] = []
-    valid_labels: dict[tuple[str, ...], bool] = {}
+    checked: dict[Any, bool] = {}  # metric names and label-name tuples: legacy charset?
     label_sets: dict[tuple[Any, ...], str] = {}
     values: dict[float, str] = {}  # 0.0 and 1.0 are most of the samples
+
+    def legacy(key: Any) -> bool:
+        ok = checked.get(key)
+        if ok is None:
+            if isinstance(key, tuple):
+                ok = all(_is_valid_legacy_labelname(n) for n in key)
+            else:
+                ok = _is_valid_legacy_metric_name(key)
+            checked[key] = ok
+        return ok
+
     for metric in families:
         mtype = _PROM_TYPES.get(metric.type)
         mname = metric.name + "_total" if metric.type == "counter" else metric.name
-        if mtype is None or not _is_valid_legacy_metric_name(mname):
+        if mtype is None or not legacy(mname):
             return generate_latest(_Fixed(families))
         doc = metric.documentation.replace("\\", r"\\").replace("\n", r"\n")
         out.append(f"# HELP {mname} {doc}\n# TYPE {mname} {mtype}\n")
-        created = []
+        created = metric.name + "_created"
         for sample in metric.samples:
-            if sample.timestamp is not None or not _is_valid_legacy_metric_name(sample.name):
-                return generate_latest(_Fixed(families))
-            if sample.name == metric.name + "_created":
-                created.append(sample)
-                continue
-            names = tuple(sorted(sample.labels))
-            ok = valid_labels.get(names)
-            if ok is None:
-                ok = valid_labels[names] = all(_is_valid_legacy_labelname(n) for n in names)
-            if not ok:
-                return generate_latest(_Fixed(families))
+            name, labels = sample.name, sample.labels
+            if sample.timestamp is not None or name == created or not legacy(name):
+                return generate_latest(_Fixed(families))  # generate_latest's own layout
             value = values.get(sample.value)
             if value is None:
                 value = values[sample.value] = floatToGoString(sample.value)
-            if names:
-                labels = sample.labels
-                key = (names, *(labels[n] for n in names))
+            if labels:
+                key = (*labels.items(),)
                 pairs = label_sets.get(key)
                 if pairs is None:  # a queue's label set recurs in a dozen metrics
+                    names = tuple(sorted(labels))
+                    if not legacy(names):
+                        return generate_latest(_Fixed(families))
                     pairs = ",".join(f'{n}="{_label_value(labels[n])}"' for n in names)
                     label_sets[key] = pairs
-                out.append(f"{sample.name}{{{pairs}}} {value}\n")
+                out.append(f"{name}{{{pairs}}} {value}\n")
             else:
-                out.append(f"{sample.name} {value}\n")
-        if created:  # counters with a creation time: generate_latest's own layout
-            return generate_latest(_Fixed(families))
+                out.append(f"{name} {value}\n")
     return "".join(out).encode("utf-8")
 
 
