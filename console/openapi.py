@@ -103,7 +103,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 _p("sort", "query", "Sort key", {"type": "string", "enum": list(SORT_KEYS)}),
                 _p("order", "query", "asc or desc", {"type": "string", "enum": ["asc", "desc"]}),
                 _p("qpage", "query", "Page, from 1 (past the last: the last)", {"type": "integer"}),
-                _p("qsize", "query", "Queues per page, 1-1000 (100)", {"type": "integer"}),
+                _p("qsize", "query", "Queues per page, 1-1000 (50)", {"type": "integer"}),
             ],
         )
     },

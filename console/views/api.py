@@ -192,7 +192,7 @@ def _int(name: str, default: int, *, low: int = 1, high: int = 10_000) -> int:
 # -- queues -----------------------------------------------------------------------------------
 
 
-QUEUES_PAGE_SIZE = 100
+QUEUES_PAGE_SIZE = 50
 QUEUES_MAX_PAGE_SIZE = 1000
 
 
