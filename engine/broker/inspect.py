@@ -17,6 +17,7 @@ from pyasynq.errors import BadDataError
 MEMORY_SAMPLE = 20
 GROUP_SAMPLE = 5
 COUNTS_PER_CALL = 200  # queues per queue_counts.lua call outside a cluster (10 keys each)
+INFOS_PER_CALL = 50  # queues per queue_info.lua call outside a cluster (memory sampling each)
 
 # A task of a listing page: id, msg, result, score (zset score, or lease score for active),
 # and what is wrong with its task key ("" when it is a hash).
@@ -79,6 +80,7 @@ class InspectOps(BrokerBase):
         ``memory_usage`` estimate, or the exception Redis answered for that queue. Two round
         trips per queue made the dashboard cost ~50 ms of waiting with 50 queues; this is one
         round trip for all of them, and each queue is still read atomically by one script.
+        Outside a cluster a call reads ``INFOS_PER_CALL`` queues (``run_per_queue``).
         """
         day = utc_day(now)
         calls = []
@@ -103,8 +105,8 @@ class InspectOps(BrokerBase):
                 MEMORY_SAMPLE,
                 GROUP_SAMPLE,
             ]
-            calls.append(("queue_info", script_keys, args))
-        return [r if isinstance(r, BaseException) else list(r) for r in self.run_many(calls)]
+            calls.append((script_keys, args))
+        return self.run_per_queue("queue_info", calls, INFOS_PER_CALL)
 
     def queue_counts(self, queues: Sequence[str], now: float) -> list[list[Any] | BaseException]:
         """``queue_counts.lua`` for every queue in pipelined round trips (one per cluster node).
@@ -115,38 +117,52 @@ class InspectOps(BrokerBase):
         queues. One entry per queue, in order, or the exception Redis answered for that queue.
         """
         day = utc_day(now)
-        per_call = 1 if self.is_cluster else COUNTS_PER_CALL
-        calls = []
-        for start in range(0, len(queues), per_call):
-            chunk = queues[start : start + per_call]
-            calls.append(
-                (
-                    "queue_counts",
-                    [
-                        key
-                        for queue in chunk
-                        for key in (
-                            keys.pending(queue),
-                            keys.active(queue),
-                            keys.scheduled(queue),
-                            keys.retry(queue),
-                            keys.archived(queue),
-                            keys.completed(queue),
-                            keys.processed_daily(queue, day),
-                            keys.failed_daily(queue, day),
-                            keys.paused(queue),
-                            keys.all_groups(queue),
-                        )
-                    ],
-                    [keys.group_key_prefix(queue) for queue in chunk],
-                )
+        calls = [
+            (
+                [
+                    keys.pending(queue),
+                    keys.active(queue),
+                    keys.scheduled(queue),
+                    keys.retry(queue),
+                    keys.archived(queue),
+                    keys.completed(queue),
+                    keys.processed_daily(queue, day),
+                    keys.failed_daily(queue, day),
+                    keys.paused(queue),
+                    keys.all_groups(queue),
+                ],
+                [keys.group_key_prefix(queue)],
             )
+            for queue in queues
+        ]
+        return self.run_per_queue("queue_counts", calls, COUNTS_PER_CALL)
+
+    def run_per_queue(
+        self, script: str, calls: Sequence[tuple[list[Any], list[Any]]], per_call: int
+    ) -> list[list[Any] | BaseException]:
+        """Run a per-queue script whose call takes the keys and args of N queues one after the
+        other and answers one array per queue (``queue_info.lua``, ``queue_counts.lua``).
+
+        Outside a cluster ``per_call`` queues go in one call: a thousand queues are a few
+        replies to parse, not a thousand. On a cluster a script's keys must share a slot, so
+        each queue is its own call, grouped by node (``run_many``). A call that fails as a
+        whole (it should not: the scripts name bad keys instead of failing) is run again one
+        queue per call, so one queue's error never hides the others."""
+        size = 1 if self.is_cluster else per_call
+        chunks = [calls[i : i + size] for i in range(0, len(calls), size)]
+
+        def merged(chunk: Sequence[tuple[list[Any], list[Any]]]) -> tuple[str, list, list]:
+            return (script, [k for c in chunk for k in c[0]], [a for c in chunk for a in c[1]])
+
         out: list[list[Any] | BaseException] = []
-        for (_, _, prefixes), reply in zip(calls, self.run_many(calls), strict=True):
-            if isinstance(reply, BaseException):
-                out.extend([reply] * len(prefixes))
-            else:
+        for chunk, reply in zip(chunks, self.run_many([merged(c) for c in chunks]), strict=True):
+            if not isinstance(reply, BaseException):
                 out.extend(list(r) for r in reply)
+            elif len(chunk) == 1:
+                out.append(reply)
+            else:
+                again = self.run_many([merged([c]) for c in chunk])
+                out.extend(r if isinstance(r, BaseException) else list(r[0]) for r in again)
         return out
 
     def daily_totals(
