@@ -97,13 +97,19 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": _op(
             "A page of queues with their current info, searched and sorted by the server;"
             " the reply says total (matching queues), page, size and pages, and totals over"
-            " every queue",
+            " every queue (null unless asked or sorted by a count)",
             [
                 _p("q", "query", "Queue name contains (case-insensitive)", S),
                 _p("sort", "query", "Sort key", {"type": "string", "enum": list(SORT_KEYS)}),
                 _p("order", "query", "asc or desc", {"type": "string", "enum": ["asc", "desc"]}),
                 _p("qpage", "query", "Page, from 1 (past the last: the last)", {"type": "integer"}),
                 _p("qsize", "query", "Queues per page, 1-1000 (50)", {"type": "integer"}),
+                _p(
+                    "totals",
+                    "query",
+                    "1: also sum every queue (totals; given anyway when sorting by a count)",
+                    {"type": "integer", "enum": [0, 1]},
+                ),
             ],
         )
     },

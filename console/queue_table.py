@@ -139,11 +139,17 @@ def _totals(counts: list[QueueInfo], complete: bool) -> dict[str, Any]:
     return totals
 
 
-def build_table(insp: Any, params: TableParams) -> QueueTable:
+def build_table(insp: Any, params: TableParams, *, totals: bool = True) -> QueueTable:
     """Read, search, sort and page the queues: every queue's counts in one light round trip,
-    the page's rows in full in another (one round trip for all when they fit one page)."""
+    the page's rows in full in another (one round trip for all when they fit one page).
+
+    Without ``totals`` (the API's default) a table sorted by name needs no counts at all: the
+    names are searched, sorted and paged, and only the page's queues are read; ``totals`` is
+    then empty and ``counts``/``bad`` cover the page only."""
     names = insp.queues()
     complete = len(names) <= params.size
+    if not totals and not complete and params.sort == "name":
+        return _by_name_only(insp, params, names)
     if complete:
         counts = insp.get_queue_infos(names, skip_missing=True)
     else:
@@ -176,4 +182,27 @@ def build_table(insp: Any, params: TableParams) -> QueueTable:
         totals=_totals(counts, complete),
         bad=bad_all[:MAX_BAD_LISTED],
         bad_count=len(bad_all),
+    )
+
+
+def _by_name_only(insp: Any, params: TableParams, names: list[str]) -> QueueTable:
+    needle = params.q.casefold()
+    matched = [q for q in names if needle in q.casefold()] if needle else list(names)
+    matched.sort(reverse=params.order == "desc")
+    pages = max(1, -(-len(matched) // params.size))
+    page = min(params.page, pages)
+    chosen = matched[(page - 1) * params.size : page * params.size]
+    rows = insp.get_queue_infos(chosen, skip_missing=True)
+    bad = [q for q in rows if q.problems]
+    return QueueTable(
+        params=params,
+        rows=rows,
+        counts=rows,
+        matched=len(matched),
+        page=page,
+        pages=pages,
+        complete=False,
+        totals={},
+        bad=bad,
+        bad_count=len(bad),
     )

@@ -200,15 +200,18 @@ QUEUES_MAX_PAGE_SIZE = 1000
 def queues() -> Any:
     """A page of queues, searched and sorted server-side (console/queue_table.py): every queue's
     full info for thousands of queues took hundreds of milliseconds, so the list is paged by
-    default (``total``, ``page``, ``size``, ``pages`` say where you are) and ``totals`` sums
-    every queue from the light counts. A queue with bad data comes with its "problems"."""
+    default (``total``, ``page``, ``size``, ``pages`` say where you are). ``totals`` sums every
+    queue from the light counts when asked (``?totals=1``) or when sorting by a count (then
+    they are read anyway); sorted by name, a page reads only its own queues. A queue with bad
+    data comes with its "problems"."""
     try:
         params = parse_params(
             request.args, default_size=QUEUES_PAGE_SIZE, max_size=QUEUES_MAX_PAGE_SIZE
         )
     except TableParamError as exc:
         abort(400, str(exc))
-    table = build_table(inspector(), params)
+    with_totals = request.args.get("totals", "") not in ("", "0", "false")
+    table = build_table(inspector(), params, totals=with_totals)
     return jsonify(
         {
             "queues": [serialize.plain(info) for info in table.rows],
@@ -219,7 +222,7 @@ def queues() -> Any:
             "q": params.q,
             "sort": params.sort,
             "order": params.order,
-            "totals": table.totals,
+            "totals": table.totals or None,
         }
     )
 

@@ -150,6 +150,11 @@ def test_api_queues_paged_by_default_and_says_so(many, client):
     assert (doc["total"], doc["page"], doc["size"], doc["pages"]) == (301, 1, 50, 7)
     assert [q["queue"] for q in doc["queues"]] == sorted(many)[:50]
     assert "memory_usage" in doc["queues"][0] and "latency" in doc["queues"][0]
+    assert doc["totals"] is None  # sorted by name: only the page's queues were read
+    last = client.get(f"{ROOT}/api/queues?qpage=7&order=desc&q=tenant").get_json()
+    assert [q["queue"] for q in last["queues"]] == sorted(many, reverse=True)[300:]
+    doc = client.get(f"{ROOT}/api/queues?totals=1").get_json()
+    assert [q["queue"] for q in doc["queues"]] == sorted(many)[:50]
     assert doc["totals"]["pending"] == sum(_pending(i) for i in range(QUEUES))
     assert doc["totals"]["queues"] == 301 and doc["totals"]["memory"] is None
     found = client.get(f"{ROOT}/api/queues?q=tenant-15&sort=pending&order=desc").get_json()
