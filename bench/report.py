@@ -289,6 +289,9 @@ def render(res: dict) -> str:
 
     out += render_limits(res)
     out += _async_section(res.get("async"), tg)
+    from bench.many_queues import render as render_many_queues  # 1,000 queues
+
+    out += render_many_queues(res)
     out += [
         "## Notes and open items",
         "",
@@ -298,11 +301,13 @@ def render(res: dict) -> str:
         "options tail, TaskInfos copied from one prototype, and `enqueue_batch.lua` pushes each "
         "chunk's ids with one LPUSH (Redis state still exactly §4.2's per task, checked by "
         "tests/engine/test_batch_scripts.py). Tasks with options still take the general path.",
-        "- The dashboard reads every queue in one pipelined round trip "
-        "(`Inspector.get_queue_infos`: one `queue_info.lua` call per queue, counts plus Go's "
-        "memory estimate), its charts' history (`Inspector.histories`) and throughput card "
-        "(`Inspector.throughputs`) likewise; its Redis work is still ~25 commands per queue, "
-        "independent of queue length.",
+        "- The dashboard reads every queue's counts in one pipelined round trip "
+        "(`Inspector.queue_counts`: `queue_counts.lua`, about 10 commands per queue, a few "
+        "hundred queues per call outside a cluster) and Go's full `queue_info.lua` (counts plus "
+        "the sampled memory estimate) only for the page's rows; the history chart sums every "
+        "queue with one MGET per day (`Inspector.history_totals`) and the throughput card reads "
+        "`Inspector.throughputs` and draws the 9 busiest queues plus one line for the others. "
+        "Its Redis work is independent of queue length.",
         "- arq's low figures come from its default `poll_delay` (0.5 s); Celery ran with "
         "`-P threads`, acks_late, without gossip/mingle/heartbeat; all peers otherwise use "
         "their defaults.",

@@ -273,6 +273,9 @@ def main(args) -> None:
         phases += [("console", console_bench.phase_console), ("profile", profiles.phase_profile)]
         phases.append(("limits", limits.phase_limits))
         phases += [("async", aio_bench.phase_async)]
+        from bench import many_queues
+
+        phases.append(("many_queues", many_queues.phase_many_queues))
         for name, fn in phases:
             if only and name not in only:
                 continue

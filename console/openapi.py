@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, request
 
 from pyasynq.console.actions import STATES
+from pyasynq.console.queue_table import SORT_KEYS
 
 FILTER_PARAMS = [
     ("type", "Task type: exact, or a glob such as email:*"),
@@ -92,7 +93,26 @@ N = {"type": "number"}
 ACTION = {"type": "string", "enum": ["run", "archive", "delete", "cancel"]}
 
 PATHS: dict[str, dict[str, Any]] = {
-    "/queues": {"get": _op("List queues with their current info")},
+    "/queues": {
+        "get": _op(
+            "A page of queues with their current info, searched and sorted by the server;"
+            " the reply says total (matching queues), page, size and pages, and totals over"
+            " every queue (null unless asked or sorted by a count)",
+            [
+                _p("q", "query", "Queue name contains (case-insensitive)", S),
+                _p("sort", "query", "Sort key", {"type": "string", "enum": list(SORT_KEYS)}),
+                _p("order", "query", "asc or desc", {"type": "string", "enum": ["asc", "desc"]}),
+                _p("qpage", "query", "Page, from 1 (past the last: the last)", {"type": "integer"}),
+                _p("qsize", "query", "Queues per page, 1-1000 (50)", {"type": "integer"}),
+                _p(
+                    "totals",
+                    "query",
+                    "1: also sum every queue (totals; given anyway when sorting by a count)",
+                    {"type": "integer", "enum": [0, 1]},
+                ),
+            ],
+        )
+    },
     "/queues/{queue}": {
         "get": _op("One queue's info", [QUEUE]),
     },

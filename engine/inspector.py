@@ -30,6 +30,7 @@ from pyasynq.errors import (
 )
 from pyasynq.inspector_actions import InspectorActions
 from pyasynq.inspector_metrics import InspectorMetrics
+from pyasynq.inspector_overview import InspectorOverview
 from pyasynq.inspector_workflows import InspectorWorkflows
 from pyasynq.options import check_queue_name
 from pyasynq.task import TaskInfo, TaskState
@@ -100,7 +101,7 @@ def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows):
+class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows, InspectorOverview):
     """Looks into and acts on what Go or Python producers and workers left in Redis.
 
     ``redis`` is what ``Client`` accepts: a URL, ``ConnectionSettings``, a redis-py client or a

@@ -30,6 +30,7 @@ from pyasynq.console.backend import inspector
 from pyasynq.console.errors import HANDLED, UNEXPECTED, reply_for
 from pyasynq.console.guards import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS
 from pyasynq.console.presenters import list_preview_bytes
+from pyasynq.console.queue_table import TableParamError, build_table, parse_params
 from pyasynq.console.views.queues import MAX_BATCH, _list
 from pyasynq.previews import get_task_preview
 from pyasynq.task import Task
@@ -150,12 +151,39 @@ def _int(name: str, default: int, *, low: int = 1, high: int = 10_000) -> int:
 # -- queues -----------------------------------------------------------------------------------
 
 
+QUEUES_PAGE_SIZE = 50
+QUEUES_MAX_PAGE_SIZE = 1000
+
+
 @bp.get("/queues")
 def queues() -> Any:
-    insp = inspector()
-    # one round trip; a queue with bad data comes with its "problems", never hides the others
-    infos = insp.get_queue_infos(insp.queues(), skip_missing=True)
-    return jsonify({"queues": [serialize.plain(info) for info in infos]})
+    """A page of queues, searched and sorted server-side (console/queue_table.py): every queue's
+    full info for thousands of queues took hundreds of milliseconds, so the list is paged by
+    default (``total``, ``page``, ``size``, ``pages`` say where you are). ``totals`` sums every
+    queue from the light counts when asked (``?totals=1``) or when sorting by a count (then
+    they are read anyway); sorted by name, a page reads only its own queues. A queue with bad
+    data comes with its "problems"."""
+    try:
+        params = parse_params(
+            request.args, default_size=QUEUES_PAGE_SIZE, max_size=QUEUES_MAX_PAGE_SIZE
+        )
+    except TableParamError as exc:
+        abort(400, str(exc))
+    with_totals = request.args.get("totals", "") not in ("", "0", "false")
+    table = build_table(inspector(), params, totals=with_totals)
+    return jsonify(
+        {
+            "queues": [serialize.plain(info) for info in table.rows],
+            "total": table.matched,
+            "page": table.page,
+            "size": params.size,
+            "pages": table.pages,
+            "q": params.q,
+            "sort": params.sort,
+            "order": params.order,
+            "totals": table.totals or None,
+        }
+    )
 
 
 @bp.get("/queues/<name:queue>")

@@ -14,11 +14,11 @@ from typing import Any, cast
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 
 from pyasynq.console.actions import STATES
 from pyasynq.console.backend import backend, inspector
-from pyasynq.exporter import QueueMetricsCollector
+from pyasynq.exporter import QueueMetricsCollector, exposition
 
 bp = Blueprint("metrics", __name__)
 
@@ -97,7 +97,7 @@ def prometheus() -> Any:
         abort(404, "The metrics exporter is turned off (CONSOLE_METRICS_EXPORTER).")
     registry = CollectorRegistry()
     registry.register(QueueMetricsCollector(inspector()))
-    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 # -- throughput ------------------------------------------------------------------------------
@@ -174,10 +174,36 @@ def fragment() -> Any:
     return render_template("_metrics_body.html", **_metrics_context())
 
 
+CARD_LINES = 10
+
+
+def _busiest_card(queues: list[str], limit: int) -> dict[str, Any]:
+    """The card's chart with at most ``limit`` lines: with hundreds of queues (one per tenant)
+    a line each is neither readable nor small (60 points x 1,000 queues was most of the
+    dashboard's HTML and time), so the busiest ``limit - 1`` queues of the hour keep their line
+    and the others are summed into one "other N queues" line (null where none had a sample)."""
+    minutes = RANGES["1h"]
+    found = inspector().throughputs(queues, minutes=minutes)
+    busy = sorted(found, key=lambda q: (-sum(p.processed for p in found[q]), q))
+    kept, rest = busy[: limit - 1], busy[limit - 1 :]
+    data = throughput_series(kept, minutes)
+    sums: dict[int, int] = {}
+    for q in rest:
+        for p in found[q]:
+            at = int(p.minute.timestamp())
+            sums[at] = sums.get(at, 0) + p.processed
+    other = [sums.get(m) for m in _minutes_axis(minutes)]
+    data["processed"]["series"][f"other {len(rest)} queues"] = other
+    return data
+
+
 def _card_data() -> dict[str, Any]:
     """Data of the dashboard's throughput card (a template global, so the dashboard renders
     the card in its first response, with or without live refresh)."""
-    return throughput_series(inspector().queues(), RANGES["1h"])
+    queues = inspector().queues()
+    if len(queues) > CARD_LINES:
+        return _busiest_card(queues, CARD_LINES)
+    return throughput_series(queues, RANGES["1h"])
 
 
 @bp.get("/_fragments/throughput-card")

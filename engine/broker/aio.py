@@ -229,8 +229,8 @@ class AsyncBroker:
     async def queue_infos(
         self, queues: Sequence[str], now: float
     ) -> list[list[Any] | BaseException]:
-        replies = await self.run_many(queue_info_calls(queues, now))
-        return [r if isinstance(r, BaseException) else list(r) for r in replies]
+        replies = await self.run_many(queue_info_calls(queues, now))  # one queue per call
+        return [r if isinstance(r, BaseException) else list(r[0]) for r in replies]
 
     async def list_tasks(
         self,

@@ -25,6 +25,8 @@ from pyasynq.states import model
 
 MEMORY_SAMPLE = 20
 GROUP_SAMPLE = 5
+COUNTS_PER_CALL = 200  # queues per queue_counts.lua call outside a cluster (10 keys each)
+INFOS_PER_CALL = 50  # queues per queue_info.lua call outside a cluster (memory sampling each)
 
 # A task of a listing page: id, msg, result, score (zset score, or lease score for active),
 # and what is wrong with its task key ("" when it is a hash).
@@ -175,9 +177,104 @@ class InspectOps(BrokerBase):
         ``memory_usage`` estimate, or the exception Redis answered for that queue. Two round
         trips per queue made the dashboard cost ~50 ms of waiting with 50 queues; this is one
         round trip for all of them, and each queue is still read atomically by one script.
+        Outside a cluster a call reads ``INFOS_PER_CALL`` queues (``run_per_queue``).
         """
-        calls = queue_info_calls(queues, now)
-        return [r if isinstance(r, BaseException) else list(r) for r in self.run_many(calls)]
+        calls = [(k, a) for _, k, a in queue_info_calls(queues, now)]
+        return self.run_per_queue("queue_info", calls, INFOS_PER_CALL)
+
+    def queue_counts(self, queues: Sequence[str], now: float) -> list[list[Any] | BaseException]:
+        """``queue_counts.lua`` for every queue in pipelined round trips (one per cluster node).
+
+        The light sibling of ``queue_infos``: counts, today's counters, paused, groups and
+        aggregating, but no memory sampling and no oldest-task read, so the readers that cover
+        every queue (the dashboard's totals, paging and sorting) stay cheap with thousands of
+        queues. One entry per queue, in order, or the exception Redis answered for that queue.
+        """
+        day = utc_day(now)
+        calls = [
+            (
+                [
+                    keys.pending(queue),
+                    keys.active(queue),
+                    keys.scheduled(queue),
+                    keys.retry(queue),
+                    keys.archived(queue),
+                    keys.completed(queue),
+                    keys.processed_daily(queue, day),
+                    keys.failed_daily(queue, day),
+                    keys.paused(queue),
+                    keys.all_groups(queue),
+                ],
+                [keys.group_key_prefix(queue)],
+            )
+            for queue in queues
+        ]
+        return self.run_per_queue("queue_counts", calls, COUNTS_PER_CALL)
+
+    def run_per_queue(
+        self, script: str, calls: Sequence[tuple[list[Any], list[Any]]], per_call: int
+    ) -> list[list[Any] | BaseException]:
+        """Run a per-queue script whose call takes the keys and args of N queues one after the
+        other and answers one array per queue (``queue_info.lua``, ``queue_counts.lua``).
+
+        Outside a cluster ``per_call`` queues go in one call: a thousand queues are a few
+        replies to parse, not a thousand. On a cluster a script's keys must share a slot, so
+        each queue is its own call, grouped by node (``run_many``). A call that fails as a
+        whole (it should not: the scripts name bad keys instead of failing) is run again one
+        queue per call, so one queue's error never hides the others."""
+        size = 1 if self.is_cluster else per_call
+        chunks = [calls[i : i + size] for i in range(0, len(calls), size)]
+
+        def merged(
+            chunk: Sequence[tuple[list[Any], list[Any]]],
+        ) -> tuple[str, list[Any], list[Any]]:
+            return (script, [k for c in chunk for k in c[0]], [a for c in chunk for a in c[1]])
+
+        out: list[list[Any] | BaseException] = []
+        for chunk, reply in zip(chunks, self.run_many([merged(c) for c in chunks]), strict=True):
+            if not isinstance(reply, BaseException):
+                out.extend(list(r) for r in reply)
+            elif len(chunk) == 1:
+                out.append(reply)
+            else:
+                again = self.run_many([merged([c]) for c in chunk])
+                out.extend(r if isinstance(r, BaseException) else list(r[0]) for r in again)
+        return out
+
+    def daily_totals(
+        self, queues: Sequence[str], days: Sequence[str]
+    ) -> list[tuple[int, int, int]]:
+        """(processed, failed, unreadable counters) summed over ``queues`` for each day.
+
+        The dashboard's processed history with many queues: one MGET per day across every
+        queue's counters instead of one per queue, and only the sums come back. On a cluster
+        the keys live in different slots, so they go as plain GETs through redis-py's cluster
+        pipeline, which sends them to each node in one batch. A counter that is not an integer
+        (or not a string) counts as 0 and in the third figure."""
+        pipe = self.pipeline()
+        per_day = [
+            [k for q in queues for k in (keys.processed_daily(q, d), keys.failed_daily(q, d))]
+            for d in days
+        ]
+        with self.errors():
+            if self.is_cluster:
+                for names in per_day:
+                    for name in names:
+                        pipe.get(name)
+                flat = pipe.execute(raise_on_error=False)
+                width = 2 * len(queues)
+                values = [flat[i * width : (i + 1) * width] for i in range(len(days))]
+            else:
+                for names in per_day:
+                    if names:
+                        pipe.mget(names)
+                values = pipe.execute() if queues else [[] for _ in days]
+        out = []
+        for row in values:
+            nums = [counter_value(v) for v in row]
+            bad = sum(1 for n in nums if n is None)
+            out.append((sum(n or 0 for n in nums[0::2]), sum(n or 0 for n in nums[1::2]), bad))
+        return out
 
     def daily_stats_many(
         self, queues: Sequence[str], days: Sequence[str]

@@ -2,6 +2,11 @@
 -- console and the exporter can pipeline one EVALSHA per queue instead of two round trips each.
 -- Every count is read once and shared by both halves; the memory estimate is Go's HEAD
 -- algorithm step by step (same samples, same sums, same order of additions, same truncation).
+-- One call reads N queues (N >= 1): KEYS has 13 keys per queue and ARGV 4 values per queue, queue i
+-- at KEYS offset 13*(i-1) and ARGV offset 4*(i-1); the reply is one array per queue, in order.
+-- Outside a cluster the broker sends many queues per call (one reply to parse instead of one per
+-- queue: /metrics reads every queue); on a cluster, where a script's keys share a slot, one.
+-- Per queue:
 -- KEYS[1] pending list   KEYS[2] active list   KEYS[3] scheduled zset   KEYS[4] retry zset
 -- KEYS[5] archived zset  KEYS[6] completed zset
 -- KEYS[7] processed:<today>  KEYS[8] failed:<today>  KEYS[9] processed total  KEYS[10] failed total
@@ -10,7 +15,7 @@
 -- ARGV[2] group key prefix  asynq:{q}:g:
 -- ARGV[3] memory sample size (20; must be > 0)
 -- ARGV[4] group sample size (5)
--- returns {pending, active, scheduled, retry, archived, completed, processed, failed,
+-- returns, per queue, {pending, active, scheduled, retry, archived, completed, processed, failed,
 --          processed_total, failed_total, paused (0/1), groups, aggregating,
 --          oldest pending_since (ns, as a string; "" when unknown),
 --          memory estimate in bytes (integer, truncated like a Lua number reply),
@@ -18,128 +23,142 @@
 -- A key of the wrong type, or a counter that is not an integer, counts as 0 and is named in
 -- the problems instead of failing the whole call (Go fails with WRONGTYPE), so readers show
 -- the rest of the queue and say which key is bad. Healthy queues give exactly Go's figures.
-local sample_size = tonumber(ARGV[3])
-if sample_size <= 0 then
-  return redis.error_reply("ERR sample size must be a positive number")
-end
-local problems = {}
-local names = {"pending", "active", "scheduled", "retry", "archived", "completed",
-  "processed today", "failed today", "processed", "failed", "paused", "groups", "lease"}
-local function typed(i, want)
-  local t = redis.call("TYPE", KEYS[i]).ok
-  if t == "none" or t == want then
-    return t
+local function one(k, a)
+  -- this queue's slice of KEYS and ARGV, under the names the single-queue body uses
+  local KEYS = {unpack(KEYS, k + 1, k + 13)}
+  local ARGV = {unpack(ARGV, a + 1, a + 4)}
+  local sample_size = tonumber(ARGV[3])
+  if sample_size <= 0 then
+    return redis.error_reply("ERR sample size must be a positive number")
   end
-  problems[#problems + 1] = names[i] .. ": holds a " .. t .. ", not a " .. want
-  return nil
-end
-local function counter(i)
-  if not typed(i, "string") then
-    return 0
+  local problems = {}
+  local names = {"pending", "active", "scheduled", "retry", "archived", "completed",
+    "processed today", "failed today", "processed", "failed", "paused", "groups", "lease"}
+  local function typed(i, want)
+    local t = redis.call("TYPE", KEYS[i]).ok
+    if t == "none" or t == want then
+      return t
+    end
+    problems[#problems + 1] = names[i] .. ": holds a " .. t .. ", not a " .. want
+    return nil
   end
-  local raw = redis.call("GET", KEYS[i])
-  if not raw then
-    return 0
+  local function counter(i)
+    if not typed(i, "string") then
+      return 0
+    end
+    local raw = redis.call("GET", KEYS[i])
+    if not raw then
+      return 0
+    end
+    -- Redis counters are 64-bit integers; Lua numbers are exact up to 2^53
+    local n = tonumber(raw)
+    if not string.match(raw, "^%-?%d+$") or not n or n >= 2^53 or n <= -2^53 then
+      problems[#problems + 1] = names[i] .. ": " .. string.sub(raw, 1, 40) .. " is not an integer counter"
+      return 0
+    end
+    return n
   end
-  -- Redis counters are 64-bit integers; Lua numbers are exact up to 2^53
-  local n = tonumber(raw)
-  if not string.match(raw, "^%-?%d+$") or not n or n >= 2^53 or n <= -2^53 then
-    problems[#problems + 1] = names[i] .. ": " .. string.sub(raw, 1, 40) .. " is not an integer counter"
-    return 0
+  typed(13, "zset") -- a lease of the wrong type would stop every worker's acks for this queue
+  local res = {}
+  local is_list = {[1] = true, [2] = true}
+  for i = 1, 6 do
+    local t = typed(i, is_list[i] and "list" or "zset")
+    if t == "none" or not t then
+      res[i] = 0
+    elseif is_list[i] then
+      res[i] = redis.call("LLEN", KEYS[i])
+    else
+      res[i] = redis.call("ZCARD", KEYS[i])
+    end
   end
-  return n
-end
-typed(13, "zset") -- a lease of the wrong type would stop every worker's acks for this queue
-local res = {}
-local is_list = {[1] = true, [2] = true}
-for i = 1, 6 do
-  local t = typed(i, is_list[i] and "list" or "zset")
-  if t == "none" or not t then
-    res[i] = 0
-  elseif is_list[i] then
-    res[i] = redis.call("LLEN", KEYS[i])
-  else
-    res[i] = redis.call("ZCARD", KEYS[i])
+  for i = 7, 10 do
+    res[i] = counter(i)
   end
-end
-for i = 7, 10 do
-  res[i] = counter(i)
-end
-res[11] = redis.call("EXISTS", KEYS[11])
-local groups = {}
-if typed(12, "set") then
-  groups = redis.call("SMEMBERS", KEYS[12])
-end
-res[12] = #groups
-local since = ""
-if res[1] > 0 then
-  local tail = redis.call("LRANGE", KEYS[1], -1, -1)
-  local tkey = ARGV[1] .. tail[1]
-  if redis.call("TYPE", tkey).ok == "hash" then
-    since = redis.call("HGET", tkey, "pending_since") or ""
+  res[11] = redis.call("EXISTS", KEYS[11])
+  local groups = {}
+  if typed(12, "set") then
+    groups = redis.call("SMEMBERS", KEYS[12])
   end
-end
+  res[12] = #groups
+  local since = ""
+  if res[1] > 0 then
+    local tail = redis.call("LRANGE", KEYS[1], -1, -1)
+    local tkey = ARGV[1] .. tail[1]
+    if redis.call("TYPE", tkey).ok == "hash" then
+      since = redis.call("HGET", tkey, "pending_since") or ""
+    end
+  end
 
--- memory estimate: active and pending lists first, then the four zsets, then groups
-local total = 0
-local function sampled(ids, count)
-  local sum = 0
-  for _, id in ipairs(ids) do
-    local bytes = redis.call("MEMORY", "USAGE", ARGV[1] .. id)
+  -- memory estimate: active and pending lists first, then the four zsets, then groups
+  local total = 0
+  local function sampled(ids, count)
+    local sum = 0
+    for _, id in ipairs(ids) do
+      local bytes = redis.call("MEMORY", "USAGE", ARGV[1] .. id)
+      if bytes then
+        sum = sum + bytes
+      end
+    end
+    if #ids > 0 then
+      total = total + (sum / #ids) * count
+    end
+  end
+  local function own(key)
+    local bytes = redis.call("MEMORY", "USAGE", key)
     if bytes then
-      sum = sum + bytes
+      total = total + bytes
     end
   end
-  if #ids > 0 then
-    total = total + (sum / #ids) * count
-  end
-end
-local function own(key)
-  local bytes = redis.call("MEMORY", "USAGE", key)
-  if bytes then
-    total = total + bytes
-  end
-end
--- {key index, count index} in Go's order: active, pending, scheduled, retry, archived, completed
-local order = {{2, 2}, {1, 1}, {3, 3}, {4, 4}, {5, 5}, {6, 6}}
-for n, kc in ipairs(order) do
-  local key, count = KEYS[kc[1]], res[kc[2]]
-  if count > 0 then
-    if n <= 2 then
-      sampled(redis.call("LRANGE", key, 0, sample_size - 1), count)
-    else
-      sampled(redis.call("ZRANGE", key, 0, sample_size - 1), count)
+  -- {key index, count index} in Go's order: active, pending, scheduled, retry, archived, completed
+  local order = {{2, 2}, {1, 1}, {3, 3}, {4, 4}, {5, 5}, {6, 6}}
+  for n, kc in ipairs(order) do
+    local key, count = KEYS[kc[1]], res[kc[2]]
+    if count > 0 then
+      if n <= 2 then
+        sampled(redis.call("LRANGE", key, 0, sample_size - 1), count)
+      else
+        sampled(redis.call("ZRANGE", key, 0, sample_size - 1), count)
+      end
+      own(key)
     end
-    own(key)
   end
-end
-local aggregating = 0
-if #groups > 0 then
-  local agg_sum, samples = 0, 0
-  for i, g in ipairs(groups) do
-    local gkey = ARGV[2] .. g
-    local gt = redis.call("TYPE", gkey).ok
-    if gt ~= "zset" and gt ~= "none" then
-      problems[#problems + 1] = "group " .. string.sub(g, 1, 40) .. ": holds a " .. gt .. ", not a zset"
-    else
-      aggregating = aggregating + redis.call("ZCARD", gkey)
-    end
-    if gt == "zset" and i <= tonumber(ARGV[4]) then
-      for _, id in ipairs(redis.call("ZRANGE", gkey, 0, sample_size - 1)) do
-        local bytes = redis.call("MEMORY", "USAGE", ARGV[1] .. id)
-        if bytes then
-          agg_sum = agg_sum + bytes
-          samples = samples + 1
+  local aggregating = 0
+  if #groups > 0 then
+    local agg_sum, samples = 0, 0
+    for i, g in ipairs(groups) do
+      local gkey = ARGV[2] .. g
+      local gt = redis.call("TYPE", gkey).ok
+      if gt ~= "zset" and gt ~= "none" then
+        problems[#problems + 1] = "group " .. string.sub(g, 1, 40) .. ": holds a " .. gt .. ", not a zset"
+      else
+        aggregating = aggregating + redis.call("ZCARD", gkey)
+      end
+      if gt == "zset" and i <= tonumber(ARGV[4]) then
+        for _, id in ipairs(redis.call("ZRANGE", gkey, 0, sample_size - 1)) do
+          local bytes = redis.call("MEMORY", "USAGE", ARGV[1] .. id)
+          if bytes then
+            agg_sum = agg_sum + bytes
+            samples = samples + 1
+          end
         end
       end
     end
+    if samples > 0 then
+      total = total + (agg_sum / samples) * aggregating
+    end
   end
-  if samples > 0 then
-    total = total + (agg_sum / samples) * aggregating
-  end
+  res[13] = aggregating
+  res[14] = since
+  res[15] = total
+  res[16] = problems
+  return res
 end
-res[13] = aggregating
-res[14] = since
-res[15] = total
-res[16] = problems
-return res
+local out = {}
+for q = 1, #KEYS / 13 do
+  local res = one(13 * (q - 1), 4 * (q - 1))
+  if res.err then
+    return res
+  end
+  out[q] = res
+end
+return out
