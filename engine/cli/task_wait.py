@@ -25,10 +25,10 @@ EXIT_TIMEOUT = 5
 @click.option(
     "--timeout",
     "-t",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, max=7 * 86400),
     default=30.0,
     show_default=True,
-    help="Seconds to wait.",
+    help="Seconds to wait (at most a week).",
 )
 @redis_option
 @json_option
