@@ -200,7 +200,7 @@ def test_go_worker_on_a_limited_queue_processes_everything_limit_exact_among_pya
     """A "Go worker" (Go's dequeue.lua/done.lua, which our single-task scripts are) shares a
     queue limited to 2 concurrent tasks: it ignores the limit, loses nothing, and pyasynq's
     workers still never run more than 2 at once among themselves."""
-    Limits(redis_url).set_concurrency("shared", 2, queue=Q)
+    Limits(redis_url).set_concurrency("fleet", 2, queue=Q)
     lock = threading.Lock()
     state = {"running": 0, "peak": 0, "done": 0}
 
