@@ -9,33 +9,12 @@
 -- and what is wrong with the task key ("" when it is a hash, else e.g. "holds a string");
 -- a missing value is the integer 0 (every present value is a bulk string).
 -- error WRONGTYPE when the container (or the lease zset) is not what its state needs.
+-- #include page_lib
+
 local start, stop = tonumber(ARGV[2]), tonumber(ARGV[3])
-local want = ARGV[1] == "list" and "list" or "zset"
-local held = redis.call("TYPE", KEYS[1]).ok
-if held ~= "none" and held ~= want then
-  return redis.error_reply("WRONGTYPE the container key holds a " .. held .. ", not a " .. want)
-end
-if KEYS[2] then
-  local lt = redis.call("TYPE", KEYS[2]).ok
-  if lt ~= "none" and lt ~= "zset" then
-    return redis.error_reply("WRONGTYPE the lease key holds a " .. lt .. ", not a zset")
-  end
-end
-local ids, scores = {}, {}
-if ARGV[1] == "list" then
-  local raw = redis.call("LRANGE", KEYS[1], -(stop + 1), -(start + 1))
-  for i = #raw, 1, -1 do
-    ids[#ids + 1] = raw[i]
-  end
-  for i, id in ipairs(ids) do
-    scores[i] = KEYS[2] and redis.call("ZSCORE", KEYS[2], id) or 0
-  end
-else
-  local raw = redis.call("ZRANGE", KEYS[1], start, stop, "WITHSCORES")
-  for i = 1, #raw, 2 do
-    ids[#ids + 1] = raw[i]
-    scores[#scores + 1] = raw[i + 1]
-  end
+local ids, scores = read_page(ARGV[1], KEYS[1], KEYS[2], start, stop)
+if not ids then
+  return scores -- the WRONGTYPE error reply
 end
 local out = {}
 for i, id in ipairs(ids) do
