@@ -202,6 +202,14 @@ class _ServerNameTLS:
                     f"TLS: Redis at {self.host}:{self.port} requires a client "  # type: ignore[attr-defined]
                     "certificate: set ssl_certfile and ssl_keyfile (mutual TLS)"
                 ) from exc
+            no_client_cert = not getattr(self, "certfile", None)
+            if no_client_cert and ("eof occurred in violation" in text or "unexpected eof" in text):
+                # the same refusal when the server's alert loses the race with our first write
+                raise TLSHandshakeError(
+                    f"TLS: Redis at {self.host}:{self.port} closed the connection right after "  # type: ignore[attr-defined]
+                    "the handshake; it most likely requires a client certificate: set "
+                    "ssl_certfile and ssl_keyfile (mutual TLS)"
+                ) from exc
             if "unknown ca" in text or "bad certificate" in text:
                 raise TLSHandshakeError(
                     f"TLS: Redis at {self.host}:{self.port} refused our client "  # type: ignore[attr-defined]
