@@ -72,16 +72,16 @@ def stack(redis_server):
     prometheus.start()
     console.start()
     try:
-        # counters move between scrapes, so rate() has something to show
-        for _ in range(4):
+        # counters keep moving until Prometheus has scraped two different values, so rate()
+        # has something to show however long Prometheus and the console take to start
+        def scraped_a_rate() -> bool:
             r.incrby(keys.processed_total("emails"), 30)
             r.incrby(keys.failed_total("emails"), 3)
-            time.sleep(1.2)
-        wait_for(
-            lambda: prometheus.query('rate(asynq_tasks_processed_total{queue="emails"}[5m]) > 0'),
-            timeout=30,
-            what="Prometheus to scrape the console",
-        )
+            time.sleep(0.5)
+            query = 'rate(asynq_tasks_processed_total{queue="emails"}[5m]) > 0'
+            return bool(prometheus.query(query))
+
+        wait_for(scraped_a_rate, timeout=90, what="Prometheus to scrape the console")
         yield console, prometheus
     finally:
         console.stop()
