@@ -142,6 +142,18 @@ class SlotGate:
             self._n_waiting += 1
             return False
 
+    def recycle(self, job: Job) -> bool:
+        """Turn a finished job's slot into a ticket, for a dequeue in the same call as its
+        acknowledgement (the acker's refill). False, and nothing changed, when a job waits for
+        a slot of its kind: that job must get the slot first."""
+        with self._cond:
+            if not job.slotted or self._waiting[job.kind]:
+                return False
+            self._used[job.kind] -= 1
+            self._tickets += 1
+            job.slotted = False
+            return True
+
     def finish(self, job: Job) -> Job | None:
         """``job`` is over: free its slot, or pass it to the next job waiting for that kind
         (returned, to be started). A job settled while still waiting just stops waiting."""

@@ -107,6 +107,28 @@ def _leased(queue: str, flat: Sequence[Any], expiry: float) -> list[Leased]:
     ]
 
 
+def _done_keys(queue: str, now: float) -> list[str]:
+    """KEYS shared by done_many.lua and done_and_dequeue.lua (their first four)."""
+    return [
+        keys.active(queue),
+        keys.lease(queue),
+        keys.processed_daily(queue, utc_day(now)),
+        keys.processed_total(queue),
+    ]
+
+
+def _add_done_pairs(args: list[Any], tasks: Sequence[tuple[str, str]]) -> None:
+    for task_id, unique_key in tasks:
+        args += (task_id, unique_key or "")
+
+
+def _done_flags(queue: str, replies: Sequence[Any]) -> list[bool]:
+    """done_lib's flags as booleans (False: NOT FOUND); a bad processed counter is reported."""
+    if any(int(x) == 2 for x in replies):
+        _report_bad_counter(queue)
+    return [int(x) >= 1 for x in replies]
+
+
 _counter_reports: dict[str, float] = {}
 log = logging.getLogger("pyasynq.broker")
 
@@ -295,21 +317,40 @@ class WorkerOps(BrokerBase):
             return []
         now = self._t(now)
         args: list[Any] = [int(now) + STATS_TTL, MAX_INT64, keys.task_key_prefix(queue)]
-        for task_id, unique_key in tasks:
-            args += (task_id, unique_key or "")
-        replies = self.run(
-            "done_many",
-            [
-                keys.active(queue),
-                keys.lease(queue),
-                keys.processed_daily(queue, utc_day(now)),
-                keys.processed_total(queue),
-            ],
+        _add_done_pairs(args, tasks)
+        replies = self.run("done_many", _done_keys(queue, now), args)
+        return _done_flags(queue, replies)
+
+    def done_and_dequeue(
+        self,
+        queue: str,
+        tasks: Sequence[tuple[str, str]],
+        count: int,
+        now: float | None = None,
+    ) -> tuple[list[bool], list[Leased], BadDataError | None]:
+        """``done_many`` of ``tasks`` then ``dequeue_batch`` of up to ``count`` from the same
+        queue, in one round trip (a busy worker refills the slots its acknowledgements free).
+
+        Returns the done flags, the leased tasks and, when a key of the queue holds the wrong
+        type, the ``BadDataError`` that stopped the dequeue (nothing of it written; the
+        acknowledgements stand). Connection errors raise ``BrokerError``."""
+        now = self._t(now)
+        expiry = int(now) + self.lease_duration
+        args: list[Any] = [
+            int(now) + STATS_TTL,
+            MAX_INT64,
+            keys.task_key_prefix(queue),
+            expiry,
+            max(0, count),
+        ]
+        _add_done_pairs(args, tasks)
+        flags, flat, error = self.run(
+            "done_and_dequeue",
+            [*_done_keys(queue, now), keys.pending(queue), keys.paused(queue)],
             args,
         )
-        if any(int(x) == 2 for x in replies):
-            _report_bad_counter(queue)
-        return [int(x) >= 1 for x in replies]
+        problem = BadDataError(f"queue {queue!r}: {to_str(error)}", queue=queue) if error else None
+        return _done_flags(queue, flags), _leased(queue, flat or (), float(expiry)), problem
 
     def done(
         self, queue: str, task_id: str, unique_key: str = "", now: float | None = None

@@ -256,6 +256,26 @@ def test_slot_gate_mixed_kinds_wait_for_their_own_slots():
     assert gate.acquire(blocking=False)
 
 
+def test_slot_gate_recycle_turns_a_finished_slot_into_a_ticket():
+    """The acker's refill: a finished job's slot becomes a fetch ticket without ever being
+    free, so the fetcher cannot take it in between; refused while a job waits for a slot."""
+    gate = SlotGate(1, 0, frozenset({SYNC}))
+    assert gate.acquire(blocking=False)
+    done = FakeJob(SYNC)
+    assert gate.assign(done, SYNC)
+    assert gate.recycle(done) and not done.slotted
+    assert not gate.acquire(blocking=False)  # the slot is the recycled ticket's
+    assert gate.finish(done) is None  # finishing it frees nothing twice
+    assert not gate.acquire(blocking=False)
+    nxt = FakeJob(SYNC)
+    assert gate.assign(nxt, SYNC)  # the ticket becomes the next job's slot
+    waiting = FakeJob(SYNC)
+    gate._tickets += 1  # a ticket taken before the slot filled up (mixed kinds do this)
+    assert not gate.assign(waiting, SYNC)
+    assert not gate.recycle(nxt)  # the waiting job gets the slot, not a new dequeue
+    assert gate.finish(nxt) is waiting
+
+
 def test_handler_kinds_from_the_mux_routes():
     mux = ServeMux()
 

@@ -335,6 +335,102 @@ def test_done_many_empty_is_a_no_op(broker, r):
     assert snapshot(r) == before
 
 
+def test_done_many_deletes_many_plain_tasks_at_once_and_unique_ones_one_by_one(broker, r, clock):
+    """Tasks without a unique key are deleted by one DEL when every hash is there; with a
+    hash missing among them each is deleted alone, so its NOT FOUND is still exact."""
+    mine = keys.unique(Q, "t", b"mine")
+    ids = [f"p{i}" for i in range(6)]
+
+    def build():
+        put_active(r, Q, [*ids, "u"])
+        r.set(mine, "u", exat=1_800_000_900)
+
+    tasks = [(i, "") for i in ids] + [("u", mine)]
+    state, s, b = both(
+        r, build, lambda: go_dones(broker, Q, tasks), lambda: broker.done_many(Q, tasks)
+    )
+    assert s == b == [True] * 7
+    assert state[keys.processed_total(Q).encode()][1] == b"7"
+    assert not any(keys.task_key(Q, i).encode() in state for i in [*ids, "u"])
+    assert mine.encode() not in state
+
+    def build_missing():
+        build()
+        r.delete(keys.task_key(Q, "p3"))
+
+    state, s, b = both(
+        r, build_missing, lambda: go_dones(broker, Q, tasks), lambda: broker.done_many(Q, tasks)
+    )
+    assert s == b == [True, True, True, False, True, True, True]
+    assert state[keys.processed_total(Q).encode()][1] == b"6"
+
+
+# -- done then dequeue in one call -------------------------------------------------------------
+def test_done_and_dequeue_equals_done_many_then_dequeue_many(broker, r, clock):
+    tasks = [("a", ""), ("gone", ""), ("b", "")]
+
+    def build():
+        put_active(r, Q, ["a", "b", "c"])
+        put_pending(r, Q, ["p1", "p2", "p3", "p4"])
+
+    def apart():
+        return broker.done_many(Q, tasks), many(broker, Q, 3)
+
+    def together():
+        flags, leased, problem = broker.done_and_dequeue(Q, tasks, 3)
+        assert problem is None
+        return flags, [t.data for t in leased]
+
+    state, s, b = both(r, build, apart, together)
+    assert s == b == ([True, False, True], [b"msg-p1", b"msg-p2", b"msg-p3"])
+    assert state[keys.active(Q).encode()][1] == [b"p3", b"p2", b"p1", b"c"]
+    assert state[keys.pending(Q).encode()][1] == [b"p4"]
+    assert state[keys.processed_total(Q).encode()][1] == b"2"
+    assert state[keys.task_key(Q, "p1").encode()][1] == sorted(
+        [(b"msg", b"msg-p1"), (b"state", b"active")]
+    )
+
+
+def test_done_and_dequeue_with_nothing_to_take_only_acknowledges(broker, r, clock):
+    def build():
+        put_active(r, Q, ["a"])
+        put_pending(r, Q, ["p1"])
+
+    state, s, b = both(
+        r,
+        build,
+        lambda: broker.done_many(Q, [("a", "")]),
+        lambda: broker.done_and_dequeue(Q, [("a", "")], 0)[0],
+    )
+    assert s == b == [True]
+    assert state[keys.pending(Q).encode()][1] == [b"p1"]
+
+
+def test_done_and_dequeue_on_a_paused_queue_acknowledges_and_takes_nothing(broker, r, clock):
+    r.flushall()
+    put_active(r, Q, ["a"])
+    put_pending(r, Q, ["p1"])
+    r.set(keys.paused(Q), "1")
+    flags, leased, problem = broker.done_and_dequeue(Q, [("a", "")], 5)
+    assert (flags, leased, problem) == ([True], [], None)
+    assert r.lrange(keys.pending(Q), 0, -1) == [b"p1"]
+    assert r.get(keys.processed_total(Q)) == b"1"
+
+
+def test_done_and_dequeue_with_bad_pending_keeps_the_acknowledgements(broker, r, clock):
+    """A pending key of the wrong type stops the dequeue before it writes; the tasks already
+    acknowledged in the same call stay acknowledged, and the error names the queue."""
+    r.flushall()
+    put_active(r, Q, ["a"])
+    r.set(keys.pending(Q), "not a list")
+    flags, leased, problem = broker.done_and_dequeue(Q, [("a", "")], 5)
+    assert flags == [True] and leased == []
+    assert problem is not None and "WRONGTYPE" in str(problem) and repr(Q) in str(problem)
+    assert r.get(keys.processed_total(Q)) == b"1"
+    assert r.get(keys.pending(Q)) == b"not a list"
+    assert not r.exists(keys.active(Q))
+
+
 # -- enqueue (§4.2) ----------------------------------------------------------------------------
 def go_enqueue(broker, q: str, tid: str, msg: bytes, now_ns: int) -> int:
     """Go's enqueue.lua (§4.2) with Go's KEYS/ARGV, after its SADD asynq:queues (§4.1)."""

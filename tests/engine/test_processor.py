@@ -242,6 +242,58 @@ def test_no_more_than_concurrency_tasks_run(client, start, r, release):
     assert sorted(running) == [str(i).encode() for i in range(5)]
 
 
+def test_acknowledgements_refill_in_the_same_call_within_the_bound(client, start, r, broker):
+    """A busy worker acknowledges and dequeues in one call (``done_and_dequeue``): every task
+    runs once, never more than ``concurrency`` at once, and the refills really happen."""
+    running, peak, seen = [0], [0], []
+    lock = threading.Lock()
+
+    def handler(ctx, task):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+            seen.append(task.payload)
+        with lock:
+            running[0] -= 1
+
+    refilled = []
+    real = broker.done_and_dequeue
+
+    def counted(queue, tasks, count, now=None):  # the real call, counted
+        out = real(queue, tasks, count, now)
+        refilled.append(len(out[1]))
+        return out
+
+    broker.done_and_dequeue = counted
+    client.enqueue_many([Task("t", str(i).encode()) for i in range(300)])
+    p = start(handler, concurrency=3)
+    wait_for(lambda: len(seen) == 300 and settled(p, r))
+    assert sorted(seen) == sorted(str(i).encode() for i in range(300))
+    assert peak[0] <= 3
+    assert r.get(keys.processed_total(Q)) == b"300"
+    assert sum(refilled) > 150  # most tasks came with an acknowledgement's call
+
+
+def test_a_paused_queue_is_not_refilled_and_its_slots_come_back(client, start, r, broker, clock):
+    seen = []
+    gate = threading.Event()
+
+    def handler(ctx, task):
+        gate.wait(10)
+        seen.append(task.payload)
+
+    client.enqueue_many([Task("t", str(i).encode()) for i in range(4)])
+    p = start(handler, concurrency=2)
+    wait_for(lambda: len(p.active_jobs()) == 2)
+    broker.pause(Q, clock.now())
+    gate.set()
+    wait_for(lambda: len(seen) == 2 and settled(p, r))
+    assert r.llen(keys.pending(Q)) == 2  # nothing dequeued from the paused queue
+    broker.unpause(Q)
+    p.notify(Q)
+    wait_for(lambda: len(seen) == 4 and settled(p, r))
+
+
 def test_only_configured_queues_are_served(client, start, r):
     seen = []
     p = start(lambda ctx, task: seen.append(task.payload), queues={"a": 1})
