@@ -102,7 +102,7 @@ class AsyncClient:
         items = items if isinstance(items, list) else list(items)
         b = self._builder
         if b.is_plain(items):
-            plain = b.prepare_plain(items, self.broker.now())  # type: ignore[arg-type]
+            plain = b.prepare_plain(items, self.broker.now())
             if plain is not None:
                 codes = await self.broker.create_pending(
                     plain.opts.queue, plain.ids, plain.messages
