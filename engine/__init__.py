@@ -17,6 +17,8 @@ if __name__ != "pyasynq":  # pragma: no cover - guarded by tests/test_packaging.
 
 __version__ = "0.2.0"
 
+from typing import TYPE_CHECKING
+
 from pyasynq.client import Client
 from pyasynq.clock import ManualClock, SystemClock
 from pyasynq.context import Context, ContextCancelledError, ResultWriter
@@ -46,6 +48,10 @@ from pyasynq.scheduler import Scheduler
 from pyasynq.server import Server
 from pyasynq.server_config import ServerConfig
 from pyasynq.task import Task, TaskInfo, TaskState
+
+if TYPE_CHECKING:  # for type checkers: at run time __getattr__ below imports them when first used
+    from pyasynq.aio import AsyncClient as AsyncClient
+    from pyasynq.aio import AsyncInspector as AsyncInspector
 
 __all__ = [
     "__version__",

@@ -19,7 +19,7 @@ from typing import Any
 
 from pyasynq import info as infos
 from pyasynq.broker import keys
-from pyasynq.broker.aio import AsyncBroker
+from pyasynq.broker.aio import AsyncBroker, AsyncRedisTarget
 from pyasynq.clock import SYSTEM_CLOCK, Clock
 from pyasynq.errors import BrokerError, QueueNotFoundError
 from pyasynq.inspector import BatchResult, Inspector, TaskPage, _check_page, _text
@@ -38,7 +38,12 @@ class AsyncClient:
     ``AsyncBroker``. Use ``async with AsyncClient(url) as client:`` or ``await client.close()``.
     """
 
-    def __init__(self, redis: Any = "redis://127.0.0.1:6379/0", *, clock: Clock | None = None):
+    def __init__(
+        self,
+        redis: AsyncRedisTarget | AsyncBroker = "redis://127.0.0.1:6379/0",
+        *,
+        clock: Clock | None = None,
+    ) -> None:
         self.broker = (
             redis
             if isinstance(redis, AsyncBroker)
@@ -97,7 +102,7 @@ class AsyncClient:
         items = items if isinstance(items, list) else list(items)
         b = self._builder
         if b.is_plain(items):
-            plain = b.prepare_plain(items, self.broker.now())  # type: ignore[arg-type]
+            plain = b.prepare_plain(items, self.broker.now())
             if plain is not None:
                 codes = await self.broker.create_pending(
                     plain.opts.queue, plain.ids, plain.messages
@@ -119,7 +124,12 @@ class AsyncInspector:
     ``*_all_*`` actions, history, metrics) is on the sync ``Inspector``.
     """
 
-    def __init__(self, redis: Any = "redis://127.0.0.1:6379/0", *, clock: Clock | None = None):
+    def __init__(
+        self,
+        redis: AsyncRedisTarget | AsyncBroker = "redis://127.0.0.1:6379/0",
+        *,
+        clock: Clock | None = None,
+    ) -> None:
         self._owns = not isinstance(redis, AsyncBroker)
         self.broker = (
             redis

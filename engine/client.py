@@ -125,7 +125,7 @@ class Client:
         items = items if isinstance(items, list) else list(items)
         b = self._builder
         if b.is_plain(items):
-            plain = b.prepare_plain(items, self.broker.now())  # type: ignore[arg-type]
+            plain = b.prepare_plain(items, self.broker.now())
             if plain is not None:
                 codes = self.broker.create_pending(plain.opts.queue, plain.ids, plain.messages)
                 return b.finish_plain(plain, codes, self.broker.now())

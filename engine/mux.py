@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any, TypeVar, cast, overload
 
 from pyasynq.errors import HandlerNotFoundError
 
 HandlerFunc = Callable[[Any, Any], Any]
 Middleware = Callable[[HandlerFunc], HandlerFunc]
+H = TypeVar("H")
+"""A handler as registered: ``handle`` gives it back unchanged, so a decorated function keeps its
+signature for type checkers."""
 
 
 async def maybe_await(value: Any) -> Any:
@@ -55,13 +58,19 @@ class ServeMux:
         self._routes: dict[str, HandlerFunc] = {}
         self._middleware: list[Middleware] = []
 
+    @overload
+    def handle(self, pattern: str, handler: None = None) -> Callable[[H], H]: ...
+
+    @overload
+    def handle(self, pattern: str, handler: H) -> H: ...
+
     def handle(self, pattern: str, handler: Any = None) -> Any:
         """Register ``handler`` for ``pattern``; without a handler, return a decorator."""
         if not isinstance(pattern, str) or not pattern.strip():
             raise ValueError("asynq: invalid pattern")
         if handler is None:
 
-            def decorator(fn: Any) -> Any:
+            def decorator(fn: H) -> H:
                 self.handle(pattern, fn)
                 return fn
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from pyasynq.broker import keys
 from pyasynq.broker.codec import encode_new_task, encode_new_tasks, task_tail
@@ -255,8 +255,9 @@ class TaskBuilder:
         return results
 
     @staticmethod
-    def is_plain(items: list[Any]) -> bool:
-        """Every item a bare Task without options or headers: the bulk fast path applies."""
+    def is_plain(items: list[Any]) -> TypeGuard[list[Task]]:
+        """Every item a bare Task without options or headers: the bulk fast path applies (and
+        type checkers then know the items are Tasks, as ``prepare_plain`` wants)."""
         return bool(items) and all(
             it.__class__ is Task and not it.options and not it.headers for it in items
         )

@@ -25,7 +25,7 @@ from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from pyasynq import AsyncClient, BrokerError, ServeMux, Server, Task
+from pyasynq import AsyncClient, BrokerError, Context, ServeMux, Server, Task
 from pyasynq.console import create_app
 from pyasynq.console.config import ConsoleConfig
 
@@ -74,6 +74,8 @@ console = create_app(
         secret_key=os.environ.get("SECRET_KEY", "change-me-in-production"),
     )
 )
+# Both calls run fine; only the libraries' annotations disagree: a2wsgi types WSGI environs and
+# ASGI scopes as TypedDicts, Flask and Starlette as plain dicts and mappings.
 app.mount("/monitoring", WSGIMiddleware(console))  # type: ignore[arg-type]
 
 
@@ -82,7 +84,7 @@ mux = ServeMux()
 
 
 @mux.handle("email:welcome")
-async def send_welcome(ctx, task) -> None:  # type: ignore[no-untyped-def]
+async def send_welcome(ctx: Context, task: Task) -> None:
     """An I/O-bound handler: runs as a task on the worker's event loop."""
     address = task.json()["email"]
     await asyncio.sleep(0.05)  # stands for the call to the mail provider

@@ -8,9 +8,10 @@ so the two transports cannot drift apart. Errors become the same ``BrokerError``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, cast
 
 import redis
 import redis.asyncio as aioredis
@@ -20,7 +21,7 @@ from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialBackoff
 
 from pyasynq.broker import keys, scripts
-from pyasynq.broker.base import BrokerBase, _is_noscript
+from pyasynq.broker.base import REDIS_ERRORS, _is_noscript, translate
 from pyasynq.broker.connection import ConnectionSettings, parse_url
 from pyasynq.broker.inspect import (
     RawTask,
@@ -42,11 +43,16 @@ from pyasynq.broker.producer import (
 from pyasynq.clock import SYSTEM_CLOCK, Clock
 
 AsyncRedisLike = aioredis.Redis | RedisCluster
+AsyncRedisTarget = str | ConnectionSettings | AsyncRedisLike
+"""What an ``AsyncBroker`` (and so an ``AsyncClient`` or ``AsyncInspector``) can be built from."""
 Call = tuple[str, Sequence[Any], Sequence[Any]]
 
 
-def connect_async(target: Any) -> AsyncRedisLike:
-    """A ``redis.asyncio`` client for the URL forms ``connect`` accepts (or a ready client)."""
+def connect_async(target: object) -> AsyncRedisLike:
+    """A ``redis.asyncio`` client for the URL forms ``connect`` accepts (or a ready client).
+
+    Takes any object because it is where a wrong one (a sync client, say) is refused, with a
+    ``TypeError`` naming its type."""
     if isinstance(target, aioredis.Redis | RedisCluster):
         return target
     if not isinstance(target, str | ConnectionSettings):
@@ -78,12 +84,16 @@ def connect_async(target: Any) -> AsyncRedisLike:
             else None,
             **common,
         )
-        return sentinel.master_for(
-            settings.master_name,
+        master = sentinel.master_for(
+            # parse_url always sets master_name on a sentinel URL; hand-built settings without one
+            # are passed on as they always were (the first command then finds no master for None)
+            settings.master_name,  # type: ignore[arg-type]
             db=settings.db,
             username=settings.username,
             password=settings.password,
         )
+        # redis-py leaves master_for's result unannotated: its redis_class, Redis by default
+        return cast(aioredis.Redis, master)
     if settings.scheme == "redis-cluster":
         common.pop("retry")
         return RedisCluster(
@@ -108,11 +118,7 @@ def connect_async(target: Any) -> AsyncRedisLike:
 class AsyncBroker:
     """Runs the broker's scripts on ``redis.asyncio`` (producer and inspector subset)."""
 
-    # the redis-py broker's translation of redis errors into ``BrokerError`` (a plain context
-    # manager: it works around ``await`` as well)
-    errors = BrokerBase.errors
-
-    def __init__(self, target: Any, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, target: AsyncRedisTarget, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.redis = connect_async(target)
         self.clock = clock
         self._where = (
@@ -129,6 +135,16 @@ class AsyncBroker:
 
     def where(self) -> str:
         return self._where
+
+    @contextlib.contextmanager
+    def errors(self) -> Iterator[None]:
+        """``BrokerBase.errors`` for this transport: redis errors become the engine's, with the
+        redis-py broker's texts (same ``translate``). A plain context manager, so it works
+        around ``await`` as well."""
+        try:
+            yield
+        except REDIS_ERRORS as exc:
+            raise translate(exc, self.where()) from exc
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -218,7 +234,7 @@ class AsyncBroker:
         return batch_results(calls, owners, await self.run_many(calls), len(tasks), self.where())
 
     # -- inspector (spec §5) ----------------------------------------------------------------
-    async def all_queues(self) -> list[bytes]:
+    async def all_queues(self) -> list[bytes | str]:
         with self.errors():
             return list(await self.redis.smembers(keys.ALL_QUEUES))
 

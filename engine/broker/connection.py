@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import ssl
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
@@ -154,9 +154,14 @@ class TLSHandshakeError(redis.RedisError):
     once with this sentence instead of after a round of reconnects."""
 
 
-class _ServerNameTLS:
+class _ServerNameTLS(redis.SSLConnection):
     """Mixin for redis-py's TLS connections: verify ``ssl_server_name`` (sent as SNI) instead of
-    the address connected to, and explain a failed handshake in one clear sentence."""
+    the address connected to, and explain a failed handshake in one clear sentence.
+
+    It derives from ``SSLConnection`` so that ``super()`` and the connection's attributes
+    (``host``, ``port``, ``ca_certs``) have their types; every class that mixes it in is an
+    ``SSLConnection`` already, so their method resolution order is the same as for a bare mixin.
+    """
 
     default_server_name: str | None = None
     """Set on a subclass where the keyword cannot travel (redis-py's cluster node clients)."""
@@ -166,17 +171,19 @@ class _ServerNameTLS:
         super().__init__(*args, **kwargs)
 
     def _wrap_socket_with_ssl(self, sock: Any) -> Any:
-        address = f"{self.host}:{self.port}"  # type: ignore[attr-defined]
-        name = self.ssl_server_name or self.host  # type: ignore[attr-defined]
-        host = self.host  # type: ignore[attr-defined]
+        address = f"{self.host}:{self.port}"
+        name = self.ssl_server_name or self.host
+        host = self.host
         self.host = name
         try:
-            return super()._wrap_socket_with_ssl(sock)  # type: ignore[misc]
+            # redis-py leaves this method unannotated, and untyped_calls_exclude does not reach
+            # a call made through super()
+            return super()._wrap_socket_with_ssl(sock)  # type: ignore[no-untyped-call]
         except ssl.SSLCertVerificationError as exc:
             reason = exc.verify_message or exc.reason or str(exc)
             trusted = (
-                f"a CA in ssl_ca_certs={self.ca_certs}"  # type: ignore[attr-defined]
-                if self.ca_certs  # type: ignore[attr-defined]
+                f"a CA in ssl_ca_certs={self.ca_certs}"
+                if self.ca_certs
                 else "a CA this system trusts (or set ssl_ca_certs)"
             )
             raise TLSHandshakeError(
@@ -194,25 +201,25 @@ class _ServerNameTLS:
         """TLS 1.3 reports a refused client certificate on the first read, after the handshake:
         name that case too, instead of retrying it as a network error."""
         try:
-            return super().connect_check_health(*args, **kwargs)  # type: ignore[misc]
+            return super().connect_check_health(*args, **kwargs)
         except redis.ConnectionError as exc:
             text = str(exc).lower()
             if "certificate required" in text or "certificate_required" in text:
                 raise TLSHandshakeError(
-                    f"TLS: Redis at {self.host}:{self.port} requires a client "  # type: ignore[attr-defined]
+                    f"TLS: Redis at {self.host}:{self.port} requires a client "
                     "certificate: set ssl_certfile and ssl_keyfile (mutual TLS)"
                 ) from exc
             no_client_cert = not getattr(self, "certfile", None)
             if no_client_cert and ("eof occurred in violation" in text or "unexpected eof" in text):
                 # the same refusal when the server's alert loses the race with our first write
                 raise TLSHandshakeError(
-                    f"TLS: Redis at {self.host}:{self.port} closed the connection right after "  # type: ignore[attr-defined]
+                    f"TLS: Redis at {self.host}:{self.port} closed the connection right after "
                     "the handshake; it most likely requires a client certificate: set "
                     "ssl_certfile and ssl_keyfile (mutual TLS)"
                 ) from exc
             if "unknown ca" in text or "bad certificate" in text:
                 raise TLSHandshakeError(
-                    f"TLS: Redis at {self.host}:{self.port} refused our client "  # type: ignore[attr-defined]
+                    f"TLS: Redis at {self.host}:{self.port} refused our client "
                     "certificate (ssl_certfile): it is not signed by a CA the server trusts"
                 ) from exc
             raise
@@ -364,6 +371,14 @@ def parse_url(url: str) -> ConnectionSettings:
     )
 
 
+class _Auth(TypedDict):
+    """Which database of one Redis, and as whom: keyword arguments of ``redis.Redis``."""
+
+    db: int
+    username: str | None
+    password: str | None
+
+
 def connect(target: RedisTarget, **options: Any) -> RedisLike:
     """A redis-py client (bytes in, bytes out) for a URL, settings or an existing client."""
     if isinstance(target, redis.Redis | RedisCluster):
@@ -393,7 +408,7 @@ def connect(target: RedisTarget, **options: Any) -> RedisLike:
         common.pop("health_check_interval", None)
         return _cluster(settings, tls, common)
     host, port = settings.hosts[0]
-    auth = {"db": settings.db, "username": settings.username, "password": settings.password}
+    auth: _Auth = {"db": settings.db, "username": settings.username, "password": settings.password}
     if tls is not None:
         return _tls_client(host, port, tls, **auth, **common)
     return redis.Redis(host=host, port=port, **auth, **common)
@@ -450,12 +465,14 @@ def _sentinel_master(
     sentinel = Sentinel(list(settings.hosts), sentinel_kwargs=sentinel_kwargs, **master_kwargs)
     if tls is not None:  # redis-py builds plain sentinel clients: replace them with TLS ones
         sentinel.sentinels = [_tls_client(h, p, tls, **sentinel_kwargs) for h, p in settings.hosts]
-    return sentinel.master_for(
+    master = sentinel.master_for(
         settings.master_name,
         db=settings.db,
         username=settings.username,
         password=settings.password,
     )
+    # redis-py leaves master_for unannotated: it returns its redis_class, redis.Redis by default
+    return cast(redis.Redis, master)
 
 
 def describe(client: RedisLike) -> str:

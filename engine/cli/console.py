@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from pyasynq.cli._common import require_console
+from pyasynq.cli._common import F, require_console
+
+if TYPE_CHECKING:  # the console is an optional extra, imported only when the command runs
+    from pyasynq.console.config import ConsoleConfig
 
 ROOT_PATH_ENV = "CONSOLE_ROOT_PATH"
 
@@ -87,7 +90,7 @@ def console_env(
     return env
 
 
-def checked_config(env: Mapping[str, str]) -> Any:
+def checked_config(env: Mapping[str, str]) -> ConsoleConfig:
     """Build the console's config from ``env`` now, so a wrong setting is a usage error (exit 2)
     before gunicorn starts, instead of a worker that fails to boot."""
     from pyasynq.console.config import ConsoleConfig
@@ -117,7 +120,7 @@ def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
     ]
 
 
-def _bool_flag(name: str, help_text: str) -> Any:
+def _bool_flag(name: str, help_text: str) -> Callable[[F], F]:
     """A Go-style boolean flag: ``--name``, ``--name=true``/``--name=false`` (Asynqmon's form)."""
     return click.option(
         name,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
 from pyasynq.cli._common import (
@@ -145,6 +147,30 @@ def history(queues: tuple[str, ...], days: int, redis_url: str, as_json: bool) -
     _finish(failures)
 
 
+def _each_queue(
+    queues: tuple[str, ...],
+    act: Callable[[str], object],
+    done: str,
+    refusal: Callable[[AsynqError | ValueError, str], str] = lambda exc, _queue: str(exc),
+) -> None:
+    """Go's loop of ``queue pause|resume|remove``: ``act`` on each queue and print
+    ``Successfully <done> queue "q"``; a refused queue (``AsynqError``, ``ValueError``) is
+    reported with ``refusal`` and the loop goes on (``_finish`` gives the exit code), while a
+    Redis failure (``BrokerError``) stops it for ``guarded`` to report."""
+    failures = 0
+    for q in queues:
+        try:
+            act(q)
+        except BrokerError:
+            raise
+        except (AsynqError, ValueError) as exc:
+            _failed(refusal(exc, q))
+            failures += 1
+            continue
+        click.echo(f"Successfully {done} queue {go_quote(q)}")
+    _finish(failures)
+
+
 @command.command("pause")
 @click.argument("queues", nargs=-1, required=True)
 @connection_options
@@ -157,20 +183,13 @@ def pause(queues: tuple[str, ...], redis_url: str) -> None:
     """
     insp = inspector(redis_url)
     known = set(insp.queues())
-    failures = 0
-    for q in queues:
-        try:
-            if q not in known:
-                raise AsynqError(f"queue {go_quote(q)} does not exist")
-            insp.pause_queue(q)
-        except BrokerError:
-            raise
-        except (AsynqError, ValueError) as exc:
-            _failed(str(exc))
-            failures += 1
-            continue
-        click.echo(f"Successfully paused queue {go_quote(q)}")
-    _finish(failures)
+
+    def pause_known(q: str) -> None:
+        if q not in known:
+            raise AsynqError(f"queue {go_quote(q)} does not exist")
+        insp.pause_queue(q)
+
+    _each_queue(queues, pause_known, "paused")
 
 
 @command.command("resume")
@@ -180,19 +199,14 @@ def pause(queues: tuple[str, ...], redis_url: str) -> None:
 @guarded
 def resume(queues: tuple[str, ...], redis_url: str) -> None:
     """Resume (unpause) one or more queues."""
-    insp = inspector(redis_url)
-    failures = 0
-    for q in queues:
-        try:
-            insp.unpause_queue(q)
-        except BrokerError:
-            raise
-        except (AsynqError, ValueError) as exc:
-            _failed(str(exc))
-            failures += 1
-            continue
-        click.echo(f"Successfully unpaused queue {go_quote(q)}")
-    _finish(failures)
+    _each_queue(queues, inspector(redis_url).unpause_queue, "unpaused")
+
+
+def _force_hint(exc: AsynqError | ValueError, q: str) -> str:
+    """A non-empty queue's refusal names the command that removes it anyway."""
+    if isinstance(exc, QueueNotEmptyError):
+        return f"{exc}\nIf you are sure you want to delete it, run 'pyasynq queue rm --force {q}'"
+    return str(exc)
 
 
 @command.command("remove")
@@ -204,21 +218,4 @@ def resume(queues: tuple[str, ...], redis_url: str) -> None:
 def remove(queues: tuple[str, ...], force: bool, redis_url: str) -> None:
     """Remove one or more queues (refused for a non-empty queue unless --force)."""
     insp = inspector(redis_url)
-    failures = 0
-    for q in queues:
-        try:
-            insp.delete_queue(q, force=force)
-        except BrokerError:
-            raise
-        except QueueNotEmptyError as exc:
-            _failed(
-                f"{exc}\nIf you are sure you want to delete it, run 'pyasynq queue rm --force {q}'"
-            )
-            failures += 1
-            continue
-        except (AsynqError, ValueError) as exc:
-            _failed(str(exc))
-            failures += 1
-            continue
-        click.echo(f"Successfully removed queue {go_quote(q)}")
-    _finish(failures)
+    _each_queue(queues, lambda q: insp.delete_queue(q, force=force), "removed", _force_hint)

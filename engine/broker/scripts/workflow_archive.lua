@@ -25,43 +25,14 @@
 -- ARGV[12] now in Unix seconds, with its fraction (workflow times)
 -- returns OK; error NOT FOUND when the task is not active (nothing written)
 -- #include workflow_lib
-if redis.call("LREM", KEYS[2], 0, ARGV[1]) == 0 then
-  return redis.error_reply("NOT FOUND")
+-- Go's steps are archive.lua itself, run as a function: KEYS[1..8] and ARGV[1..8] are laid out
+-- as archive.lua's, and its NOT FOUND reply is this script's, with nothing more written.
+local function go_archive()
+-- #include archive
 end
-if redis.call("ZREM", KEYS[3], ARGV[1]) == 0 then
-  return redis.error_reply("NOT FOUND")
-end
-redis.call("ZADD", KEYS[4], ARGV[3], ARGV[1])
-local old = redis.call("ZRANGE", KEYS[4], "-inf", ARGV[4], "BYSCORE")
-if #old > 0 then
-  for _, id in ipairs(old) do
-    redis.call("DEL", ARGV[8] .. id)
-  end
-  redis.call("ZREM", KEYS[4], unpack(old))
-end
-local extra = redis.call("ZRANGE", KEYS[4], 0, -tonumber(ARGV[5]))
-if #extra > 0 then
-  for _, id in ipairs(extra) do
-    redis.call("DEL", ARGV[8] .. id)
-  end
-  redis.call("ZREM", KEYS[4], unpack(extra))
-end
-redis.call("HSET", KEYS[1], "msg", ARGV[2], "state", "archived")
-local n = redis.call("INCR", KEYS[5])
-if tonumber(n) == 1 then
-  redis.call("EXPIREAT", KEYS[5], ARGV[6])
-end
-local m = redis.call("INCR", KEYS[6])
-if tonumber(m) == 1 then
-  redis.call("EXPIREAT", KEYS[6], ARGV[6])
-end
-local total = redis.call("GET", KEYS[7])
-if tonumber(total) == tonumber(ARGV[7]) then
-  redis.call("SET", KEYS[7], 1)
-  redis.call("SET", KEYS[8], 1)
-else
-  redis.call("INCR", KEYS[7])
-  redis.call("INCR", KEYS[8])
+local reply = go_archive()
+if reply.err then
+  return reply
 end
 if redis.call("EXISTS", KEYS[9]) == 1 then
   wf_settle(KEYS[9], ARGV[1], "archived", false, ARGV[9], ARGV[12], ARGV[10])

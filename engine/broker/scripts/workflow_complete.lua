@@ -21,28 +21,19 @@
 -- returns OK; error NOT FOUND when the task is not active (nothing written),
 -- INTERNAL when the ZADD added nothing
 -- #include workflow_lib
-if redis.call("LREM", KEYS[1], 0, ARGV[1]) == 0 then
-  return redis.error_reply("NOT FOUND")
+-- Go's steps are mark_complete.lua itself, run as a function: ARGV[1..5] are laid out as
+-- mark_complete.lua's, and it gets its own KEYS (ours without the workflow hash, so the unique
+-- lock is its 7th). Its NOT FOUND or INTERNAL reply is this script's, with nothing more written.
+local function go_mark_complete(KEYS)
+-- #include mark_complete
 end
-if redis.call("ZREM", KEYS[2], ARGV[1]) == 0 then
-  return redis.error_reply("NOT FOUND")
+local go_keys = { KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6] }
+if #KEYS >= 8 then
+  go_keys[7] = KEYS[8]
 end
-if redis.call("ZADD", KEYS[3], ARGV[3], ARGV[1]) ~= 1 then
-  return redis.error_reply("INTERNAL")
-end
-redis.call("HSET", KEYS[4], "msg", ARGV[4], "state", "completed")
-local n = redis.call("INCR", KEYS[5])
-if tonumber(n) == 1 then
-  redis.call("EXPIREAT", KEYS[5], ARGV[2])
-end
-local total = redis.call("GET", KEYS[6])
-if tonumber(total) == tonumber(ARGV[5]) then
-  redis.call("SET", KEYS[6], 1)
-else
-  redis.call("INCR", KEYS[6])
-end
-if #KEYS >= 8 and redis.call("GET", KEYS[8]) == ARGV[1] then
-  redis.call("DEL", KEYS[8])
+local reply = go_mark_complete(go_keys)
+if reply.err then
+  return reply
 end
 if redis.call("EXISTS", KEYS[7]) == 1 then
   local result = redis.call("HGET", KEYS[4], "result")
