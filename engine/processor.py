@@ -27,7 +27,10 @@ Design (why it looks like this):
   at once. Every other outcome is written at once.
 * **Idle wake-up.** When every queue is empty the fetcher sleeps 0.5-1.5 s as Go does (so
   tasks from Go clients are still found), but ``notify()`` (our Client's ``pyasynq:wake``
-  PUBLISH, via the subscriber) ends that sleep at once.
+  PUBLISH, via the subscriber) ends that sleep at once, and while the fetcher sleeps it
+  dequeues right there in the subscriber's thread: a task enqueued into an idle worker
+  reaches its handler one thread hop sooner. A busy worker only sets the event (no extra
+  dequeue per wake-up message).
 * **Async handlers** run as tasks on one long-lived event loop per process
   (``pyasynq.aio_runtime``), up to ``async_concurrency`` at once beside the ``concurrency``
   handler threads; the fetcher's slots are a ``SlotGate`` split by handler kind. Cancelling the
@@ -199,6 +202,8 @@ class Processor:
         self._stopping = threading.Event()
         self._closing = threading.Event()  # set at the end of shutdown: helper threads exit
         self._wakeup = threading.Event()  # ends the fetcher's idle sleep
+        self._idle = False  # the fetcher sleeps: a wake-up fetches in the caller's thread
+        self._wake_fetch = threading.Lock()  # one such fetch at a time
         self._monitor_event = threading.Event()
         self._fetcher: threading.Thread | None = None
         self._monitor: threading.Thread | None = None
@@ -285,6 +290,8 @@ class Processor:
     def notify(self, queue: str | None = None) -> None:
         """A task became pending (``pyasynq:wake``): end the idle sleep if we serve ``queue``."""
         if queue is None or queue in self.queue_order.priorities:
+            if self._idle and not self._stopping.is_set() and not self._fetch_on_wake():
+                return
             self._wakeup.set()
 
     # -- fetch loop -------------------------------------------------------------------------
@@ -293,12 +300,13 @@ class Processor:
         wait = half + random.random() * self.task_check_interval
         if self.limits is not None:
             wait = self.limits.idle_wait(wait)
+        self._idle = True
         self._wakeup.wait(wait)
+        self._idle = False
         self._wakeup.clear()
 
     def _fetch_loop(self) -> None:
         failures = 0  # consecutive connection errors: Redis is down, back off instead of spinning
-        faults = self.queue_faults
         while not self._stopping.is_set():
             if not self._slots.acquire(timeout=0.1):
                 continue
@@ -308,19 +316,8 @@ class Processor:
             if self._stopping.is_set():
                 self._release(taken)
                 break
-            # a queue holding bad data is skipped for a while on its own (see queue_faults)
-            queues = faults.usable(self.queue_order.order())
-            bad: dict[str, BadDataError] = {}
             try:
-                if self.limits is not None:
-                    queues = self.limits.open_queues(queues)
-                got = (
-                    self.broker.dequeue_batch(queues, taken, now=self.clock.now(), queue_errors=bad)
-                    if queues
-                    else []
-                )
-                if self.limits is not None and got:
-                    got = self.limits.admit(got)
+                got = self._dequeue(taken)
             except BrokerError as exc:
                 failures += 1
                 worker_log.connection_health(self.broker).failed(exc, "fetcher", self.log)
@@ -330,13 +327,54 @@ class Processor:
             if failures:
                 worker_log.connection_health(self.broker).ok("fetcher", self.log)
                 failures = 0
-            for queue, problem in bad.items():
-                faults.failed(queue, problem)
             self._release(taken - len(got))
             self._begin_all(got)
             if not got:
-                faults.forget_recovered()
+                self.queue_faults.forget_recovered()
                 self._idle_wait()
+
+    def _dequeue(self, taken: int) -> list[Leased]:
+        """Up to ``taken`` tasks from the open, usable queues in this fetch's order, admitted
+        by the fleet limits. A queue holding bad data is benched on its own (queue_faults);
+        connection errors raise ``BrokerError``."""
+        queues = self.queue_faults.usable(self.queue_order.order())
+        if self.limits is not None:
+            queues = self.limits.open_queues(queues)
+        if not queues:
+            return []
+        bad: dict[str, BadDataError] = {}
+        got = self.broker.dequeue_batch(queues, taken, now=self.clock.now(), queue_errors=bad)
+        for queue, problem in bad.items():
+            self.queue_faults.failed(queue, problem)
+        if self.limits is not None and got:
+            got = self.limits.admit(got)
+        return got
+
+    def _fetch_on_wake(self) -> bool:
+        """Dequeue now, in the thread that heard the wake-up, while the fetcher sleeps idle:
+        a new task reaches its handler one thread hop sooner (idle latency). Only one such
+        fetch runs at a time. True when the fetcher must wake as well: the queues may hold
+        more than was taken, nothing was taken, or the connection failed (the fetcher does the
+        backing off). When it took fewer tasks than it asked for, the queues are drained and
+        the fetcher sleeps on, leaving the CPU to the handler that just got its task."""
+        if not self._wake_fetch.acquire(blocking=False):
+            return True
+        try:
+            taken = 0
+            while taken < MAX_BATCH and self._slots.acquire(blocking=False):
+                taken += 1
+            if not taken:
+                return True
+            try:
+                got = self._dequeue(taken)
+            except BrokerError:
+                self._release(taken)
+                return True
+            self._release(taken - len(got))
+            self._begin_all(got)
+            return not 0 < len(got) < taken
+        finally:
+            self._wake_fetch.release()
 
     def _begin_all(self, got: list[Leased]) -> None:
         """Start each dequeued task; each holds one fetch ticket until it becomes a job."""
