@@ -21,8 +21,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -37,6 +39,7 @@ class Snapshot:
     cpu: float
     calls: dict[str, int]
     usec: dict[str, int]
+    cpu_user: float = 0.0
 
     @classmethod
     def take(cls, r: redis.Redis) -> Snapshot:
@@ -44,12 +47,19 @@ class Snapshot:
         stats = r.info("commandstats")
         calls = {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()}
         usec = {k.removeprefix("cmdstat_"): int(v["usec"]) for k, v in stats.items()}
-        return cls(float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]), calls, usec)
+        user = float(cpu["used_cpu_user"])
+        return cls(user + float(cpu["used_cpu_sys"]), calls, usec, user)
 
 
 @dataclass
 class Cost:
-    """Redis's work per task over one measured run."""
+    """Redis's work per task over one measured run.
+
+    ``usec_per_task`` says where the microseconds went, by Redis's own accounting: each
+    command run inside a script under its own name, ``script (Lua)`` for the rest of the
+    scripts' time (interpreting them, converting arguments and replies), the commands sent
+    outside scripts, and ``outside commands`` for the CPU no command accounts for (reading
+    requests, writing replies, the event loop: mostly one cost per round trip)."""
 
     what: str
     tasks: int
@@ -57,10 +67,16 @@ class Cost:
     cpu_us_per_task: float
     command_us_per_task: float
     calls_per_task: dict[str, float] = field(default_factory=dict)
+    user_us_per_task: float = 0.0
+    usec_per_task: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
         return self.tasks / self.seconds if self.seconds else float("nan")
+
+
+TOP = {"evalsha", "eval", "multi", "exec"}
+IGNORED = {"info", "config|resetstat"}
 
 
 def cost(
@@ -71,22 +87,32 @@ def cost(
     calls = {
         name: (after.calls.get(name, 0) - before.calls.get(name, 0)) / tasks
         for name in after.calls
-        if after.calls.get(name, 0) != before.calls.get(name, 0) and name not in ("info",)
+        if after.calls.get(name, 0) != before.calls.get(name, 0) and name not in IGNORED
     }
-    top = {"evalsha", "eval", "multi", "exec"}
     inner = _inner_commands(r)
-    usec = sum(
-        after.usec.get(name, 0) - before.usec.get(name, 0)
+    used = {
+        name: (after.usec.get(name, 0) - before.usec.get(name, 0)) / tasks
         for name in after.usec
-        if name in top or name not in inner and name != "info"
-    )
+        if name not in IGNORED and after.usec.get(name, 0) != before.usec.get(name, 0)
+    }
+    scripts = sum(v for k, v in used.items() if k in TOP)
+    in_scripts = sum(v for k, v in used.items() if k in inner and k not in TOP)
+    outside = {k: v for k, v in used.items() if k not in TOP and k not in inner}
+    command_us = scripts + sum(outside.values())
+    cpu_us = (after.cpu - before.cpu) * 1e6 / tasks
+    breakdown = {k: v for k, v in used.items() if k in inner and k not in TOP}
+    breakdown["script (Lua)"] = max(0.0, scripts - in_scripts)
+    breakdown.update(outside)
+    breakdown["outside commands"] = max(0.0, cpu_us - command_us)
     return Cost(
         what=what,
         tasks=tasks,
         seconds=seconds,
-        cpu_us_per_task=(after.cpu - before.cpu) * 1e6 / tasks,
-        command_us_per_task=usec / tasks,
+        cpu_us_per_task=cpu_us,
+        command_us_per_task=command_us,
         calls_per_task=dict(sorted(calls.items(), key=lambda kv: -kv[1])),
+        user_us_per_task=(after.cpu_user - before.cpu_user) * 1e6 / tasks,
+        usec_per_task=dict(sorted(breakdown.items(), key=lambda kv: -kv[1])),
     )
 
 
@@ -275,20 +301,34 @@ def cluster_table(c: ClusterCost) -> str:
     return "\n".join(lines)
 
 
+def median_run(measure: Callable[[], Cost], runs: int) -> Cost:
+    """The run with the median Redis CPU per task of ``runs`` (its other figures with it)."""
+    done = sorted((measure() for _ in range(runs)), key=lambda c: c.cpu_us_per_task)
+    return done[len(done) // 2]
+
+
 def run(quick: bool = False) -> list[Cost]:
     server = RedisServer().start()
     r = redis.Redis.from_url(server.url)
     try:
         n_enqueue = 3000 if quick else 10000
         n_process = 20000 if quick else 60000
+        runs = 1 if quick else 3
         results = [
-            measure_enqueue(server.url, r, n_enqueue, None),
-            measure_enqueue(server.url, r, n_enqueue * 5, 1000),
+            median_run(lambda: measure_enqueue(server.url, r, n_enqueue, None), runs),
+            median_run(lambda: measure_enqueue(server.url, r, n_enqueue * 5, 1000), runs),
         ]
         for concurrency, processes in [(10, 1), (32, 1), (10, 2), (32, 2)]:
             if quick and (concurrency, processes) == (10, 2):
                 continue
-            results.append(measure_processing(server.url, r, n_process, concurrency, processes))
+            results.append(
+                median_run(
+                    lambda c=concurrency, p=processes: measure_processing(
+                        server.url, r, n_process, c, p
+                    ),
+                    runs,
+                )
+            )
         return results
     finally:
         r.close()
@@ -297,15 +337,56 @@ def run(quick: bool = False) -> list[Cost]:
 
 def table(results: list[Cost]) -> str:
     lines = [
-        "| what | tasks/s | Redis CPU us/task | command us/task | Redis calls per task |",
-        "|---|---:|---:|---:|---|",
+        "| what | tasks/s | Redis CPU us/task | of it user | command us/task | Redis calls per task |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for c in results:
         calls = ", ".join(f"{k} {v:.2f}" for k, v in c.calls_per_task.items() if v >= 0.01)
         lines.append(
-            f"| {c.what} | {c.rate:,.0f} | {c.cpu_us_per_task:.2f} | {c.command_us_per_task:.2f} | {calls} |"
+            f"| {c.what} | {c.rate:,.0f} | {c.cpu_us_per_task:.2f} | {c.user_us_per_task:.2f} "
+            f"| {c.command_us_per_task:.2f} | {calls} |"
         )
     return "\n".join(lines)
+
+
+def breakdown_table(results: list[Cost], before: list[dict[str, Any]] | None = None) -> str:
+    """Where each microsecond of a processed task went (c32 rows), after and, when given, before."""
+    rows = [c for c in results if "c32" in c.what]
+    old = {b["what"]: b for b in before or []}
+    cols = [(c.what, c.usec_per_task, old.get(c.what, {}).get("usec_per_task")) for c in rows]
+    names: list[str] = []
+    for _, now, was in cols:
+        for k in [*now, *(was or {})]:
+            if k not in names:
+                names.append(k)
+    head = "| us per task | " + " | ".join(
+        (f"{w}: before | after" if was is not None else w) for w, _, was in cols
+    )
+    lines = [
+        head + " |",
+        "|---|" + "|".join("---:" * 1 for _ in range(len(head.split("|")) - 3)) + "|",
+    ]
+    for k in names:
+        cells = []
+        for _, now, was in cols:
+            if was is not None:
+                cells.append(f"{was.get(k, 0.0):.2f}")
+            cells.append(f"{now.get(k, 0.0):.2f}")
+        if max(float(x) for x in cells) >= 0.01:
+            lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def phase_redis_cost(ctx: dict[str, Any]) -> dict[str, Any]:
+    """The bench phase (bench/run.py): its own private Redis; the cluster only in a full run."""
+    results = run(ctx["quick"])
+    out: dict[str, Any] = {"single": [asdict(c) | {"rate": c.rate} for c in results]}
+    print(table(results), flush=True)
+    if not ctx["quick"]:
+        clustered = measure_processing_cluster(60000, 12, 32, 2)
+        out["cluster"] = asdict(clustered) | {"rate": clustered.rate}
+        print(cluster_table(clustered), flush=True)
+    return out
 
 
 def main() -> None:

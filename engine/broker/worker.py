@@ -95,16 +95,15 @@ class Leased:
 
 
 def _leased(queue: str, flat: Sequence[Any], expiry: float) -> list[Leased]:
-    return [
-        Leased(
-            queue,
-            to_str(flat[i]),
-            None if flat[i + 1] is None else bytes(flat[i + 1]),
-            expiry,
-            to_str(flat[i + 2]),
-        )
-        for i in range(0, len(flat), 3)
-    ]
+    """dequeue_lib's reply: per task its id, then its msg or ``[type of the task key]``."""
+    out = []
+    for i in range(0, len(flat), 2):
+        item = flat[i + 1]
+        if isinstance(item, list):
+            out.append(Leased(queue, to_str(flat[i]), None, expiry, to_str(item[0])))
+        else:
+            out.append(Leased(queue, to_str(flat[i]), bytes(item), expiry))
+    return out
 
 
 def _done_keys(queue: str, now: float) -> list[str]:
@@ -117,16 +116,31 @@ def _done_keys(queue: str, now: float) -> list[str]:
     ]
 
 
-def _add_done_pairs(args: list[Any], tasks: Sequence[tuple[str, str]]) -> None:
-    for task_id, unique_key in tasks:
-        args += (task_id, unique_key or "")
+def _add_done_tasks(args: list[Any], tasks: Sequence[tuple[str, str]]) -> list[int]:
+    """Append done_lib's task arguments: how many tasks have no unique key, their ids, then
+    (id, unique key) pairs (one argument per task in the usual case). Returns the positions in
+    ``tasks`` in that order: the script's flags come back in it."""
+    plain = [i for i, (_, unique_key) in enumerate(tasks) if not unique_key]
+    unique = [i for i, (_, unique_key) in enumerate(tasks) if unique_key]
+    args.append(len(plain))
+    args += [tasks[i][0] for i in plain]
+    for i in unique:
+        args += tasks[i]
+    return plain + unique
 
 
-def _done_flags(queue: str, replies: Sequence[Any]) -> list[bool]:
-    """done_lib's flags as booleans (False: NOT FOUND); a bad processed counter is reported."""
-    if any(int(x) == 2 for x in replies):
+def _done_flags(queue: str, replies: Sequence[Any], order: Sequence[int]) -> list[bool]:
+    """done_lib's flags (one per task in ``order``, or one for all) as booleans in the tasks'
+    own order (False: NOT FOUND); a bad processed counter is reported."""
+    flags = [int(x) for x in replies]
+    if len(flags) == 1:
+        flags *= len(order)
+    if 2 in flags:
         _report_bad_counter(queue)
-    return [int(x) >= 1 for x in replies]
+    out = [False] * len(order)
+    for position, flag in zip(order, flags, strict=True):
+        out[position] = flag >= 1
+    return out
 
 
 _counter_reports: dict[str, float] = {}
@@ -317,9 +331,9 @@ class WorkerOps(BrokerBase):
             return []
         now = self._t(now)
         args: list[Any] = [int(now) + STATS_TTL, MAX_INT64, keys.task_key_prefix(queue)]
-        _add_done_pairs(args, tasks)
+        order = _add_done_tasks(args, tasks)
         replies = self.run("done_many", _done_keys(queue, now), args)
-        return _done_flags(queue, replies)
+        return _done_flags(queue, replies, order)
 
     def done_and_dequeue(
         self,
@@ -343,14 +357,14 @@ class WorkerOps(BrokerBase):
             expiry,
             max(0, count),
         ]
-        _add_done_pairs(args, tasks)
+        order = _add_done_tasks(args, tasks)
         flags, flat, error = self.run(
             "done_and_dequeue",
             [*_done_keys(queue, now), keys.pending(queue), keys.paused(queue)],
             args,
         )
         problem = BadDataError(f"queue {queue!r}: {to_str(error)}", queue=queue) if error else None
-        return _done_flags(queue, flags), _leased(queue, flat or (), float(expiry)), problem
+        return _done_flags(queue, flags, order), _leased(queue, flat or (), float(expiry)), problem
 
     def done(
         self, queue: str, task_id: str, unique_key: str = "", now: float | None = None
@@ -502,7 +516,10 @@ class WorkerOps(BrokerBase):
             [keys.lease(queue), keys.active(queue)],
             [int(cutoff), keys.task_key_prefix(queue)],
         )
-        return _leased(queue, flat or (), float(cutoff))
+        return [
+            Leased(queue, to_str(tid), None if msg is None else bytes(msg), cutoff, to_str(kind))
+            for tid, msg, kind in zip(*[iter(flat or ())] * 3, strict=True)
+        ]
 
     def list_lease_expired(self, queue: str, cutoff: float) -> list[bytes]:
         """Encoded messages of tasks whose lease expired at or before ``cutoff`` (§4.18)."""

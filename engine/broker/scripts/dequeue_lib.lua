@@ -13,8 +13,9 @@
 -- wrong type fails the call before anything moved (Go would leave an id in active without a
 -- lease), and a task key that is not a hash is leased without being written, for the worker to
 -- archive. An idle queue costs the same commands as Go's dequeue.
--- out is a flat array, 3 items per task, oldest first: id, msg (false when the hash has none),
--- the type the task key had ("hash", "none" or another type); empty when paused or empty.
+-- out is a flat array, 2 items per task, oldest first: the id, then its msg, or, when there is
+-- no message to run, an array of one item: the type the task key had ("hash" for a hash
+-- without msg, "none" when there was no hash, or another type); empty when paused or empty.
 -- The error text starts with WRONGTYPE (nothing written) when pending, active or lease has the
 -- wrong type.
 local function dequeue_many(pending, paused, active, lease, expiry, prefix, count)
@@ -62,9 +63,12 @@ local function dequeue_many(pending, paused, active, lease, expiry, prefix, coun
     end
     leases[2 * i - 1] = expiry
     leases[2 * i] = id
-    out[#out + 1] = id
-    out[#out + 1] = msg
-    out[#out + 1] = t
+    out[2 * i - 1] = id
+    if msg and t == "hash" then
+      out[2 * i] = msg
+    else
+      out[2 * i] = {t} -- no message to run: what the task key was instead
+    end
   end
   redis.call("ZADD", lease, unpack(leases))
   return out

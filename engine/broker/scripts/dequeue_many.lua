@@ -7,8 +7,9 @@
 -- ARGV[1] lease expiry in Unix seconds (now + 30 s)
 -- ARGV[2] task key prefix      asynq:{q}:t:
 -- ARGV[3] most tasks to take (>= 1)
--- returns a flat array, 3 items per task, oldest first: id, msg (nil when the hash has none),
--- the type the task key had ("hash", "none" or another type); empty when paused or empty.
+-- returns a flat array, 2 items per task, oldest first: the id, then its msg or, when there is
+-- none, an array of one item: the type the task key had ("hash" without msg, "none" or another
+-- type); empty when paused or empty.
 -- error WRONGTYPE (nothing written) when pending, active or lease has the wrong type.
 -- #include dequeue_lib
 local out, err = dequeue_many(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3])

@@ -13,7 +13,8 @@
 -- ARGV[3] task key prefix      asynq:{q}:t:
 -- ARGV[4] lease expiry in Unix seconds (now + 30 s)
 -- ARGV[5] most tasks to take (0: acknowledge only)
--- ARGV[6], ARGV[7], ...        pairs: task id, unique key ("" when the task has none)
+-- ARGV[6] how many tasks without a unique key follow
+-- ARGV[7], ...        their ids, then pairs: task id, unique key (tasks with one)
 -- returns {done flags (as done_many), dequeued (as dequeue_many), error text or ""}: a key of
 -- the wrong type stops only the dequeue (nothing of it written); the acknowledgements stand.
 -- #include done_lib

@@ -3,8 +3,9 @@
 -- its place (pyasynq.broker.scripts.source).
 --
 -- done_many(active, lease, daily, total, stats_expiry, max_int, prefix, args, first) -> flags
--- What done.lua (spec §4.11) does for many tasks of one queue: args[first], args[first + 1],
--- ... are pairs (task id, unique key or ""). Redis ends exactly as after one done.lua call per
+-- What done.lua (spec §4.11) does for many tasks of one queue. From args[first]: how many
+-- tasks without a unique key follow, their ids, then pairs (task id, unique key) for the tasks
+-- with one (the common case sends one argument per task, not two). Redis ends exactly as after one done.lua call per
 -- id, in order: LREM active, ZREM lease, DEL task hash (a task stops at the first step that
 -- finds nothing, keeping the earlier writes, like done.lua's NOT FOUND), then processed
 -- daily/total bumped and the unique lock dropped if it is still this task's. The tasks touch
@@ -12,10 +13,11 @@
 -- tasks does not change the result. The lease check and removal, the hash deletions, the
 -- counters and (for one worker's short active list) the list removal are done once for the
 -- batch with the same result.
--- Returns one flag per task: 1 done, 0 NOT FOUND (task no longer active), 2 done but a
--- processed counter is not an integer (bad data: left as it is, not counted).
+-- Returns one flag per task, in the order of the arguments: 1 done, 0 NOT FOUND (task no
+-- longer active), 2 done but a processed counter is not an integer (bad data: left as it is,
+-- not counted); a single flag when every task has the same one (a smaller reply).
 
--- remove_from_active(active, args, first) -> arg indexes of the ids removed, in request order.
+-- remove_from_active(active, ids) -> indexes (into ids) of the ids removed, in order.
 -- Equal to one LREM active -1 id per request, in order: each request removes the occurrence
 -- of its id nearest the tail, or finds none. When the list is short next to the batch (one
 -- worker's active tasks: at most a few times the ids acknowledged) it is read once and
@@ -23,21 +25,20 @@
 -- costs Redis less than one LREM per id; a long list (a large fleet on one queue) gets the
 -- LREMs, which stop near the tail where the oldest tasks sit.
 local REWRITE_MAX = 4000
-local function remove_from_active(active, args, first)
+local function remove_from_active(active, ids)
   local found = {}
-  local requests = (#args - first + 1) / 2
   local len = redis.call("LLEN", active)
-  if len == 0 or len > 2 * requests + 64 or len > REWRITE_MAX then
-    for i = first, #args, 2 do
-      if redis.call("LREM", active, -1, args[i]) ~= 0 then
-        found[#found + 1] = i
+  if len == 0 or len > 2 * #ids + 64 or len > REWRITE_MAX then
+    for n, id in ipairs(ids) do
+      if redis.call("LREM", active, -1, id) ~= 0 then
+        found[#found + 1] = n
       end
     end
     return found
   end
   local want = {}
-  for i = first, #args, 2 do
-    want[args[i]] = (want[args[i]] or 0) + 1
+  for _, id in ipairs(ids) do
+    want[id] = (want[id] or 0) + 1
   end
   local list = redis.call("LRANGE", active, 0, -1)
   local removed, kept = {}, {}
@@ -68,52 +69,72 @@ local function remove_from_active(active, args, first)
       redis.call("RPUSH", active, unpack(chunk))
     end
   end
-  for i = first, #args, 2 do
-    local r = removed[args[i]]
+  for n, id in ipairs(ids) do
+    local r = removed[id]
     if r and r > 0 then
-      removed[args[i]] = r - 1
-      found[#found + 1] = i
+      removed[id] = r - 1
+      found[#found + 1] = n
     end
   end
   return found
 end
 
+-- the flags as returned: one per task, or one for all when they are all the same
+local function flags_reply(out)
+  for n = 2, #out do
+    if out[n] ~= out[1] then
+      return out
+    end
+  end
+  return {out[1]}
+end
+
 local function done_many(active, lease, daily, total, stats_expiry, max_int, prefix, args, first)
+  local ids, ukeys = {}, {}
+  local plain_count = tonumber(args[first])
+  for i = first + 1, first + plain_count do
+    ids[#ids + 1] = args[i]
+    ukeys[#ukeys + 1] = ""
+  end
+  for i = first + plain_count + 1, #args, 2 do
+    ids[#ids + 1] = args[i]
+    ukeys[#ukeys + 1] = args[i + 1]
+  end
   local out = {}
-  for _ = first, #args, 2 do
-    out[#out + 1] = 0
+  for n = 1, #ids do
+    out[n] = 0
   end
-  local found = remove_from_active(active, args, first)
+  local found = remove_from_active(active, ids)
   if #found == 0 then
-    return out
+    return flags_reply(out)
   end
-  local ids = {}
-  for n, i in ipairs(found) do
-    ids[n] = args[i]
+  local found_ids = {}
+  for k, n in ipairs(found) do
+    found_ids[k] = ids[n]
   end
-  local scores = redis.call("ZMSCORE", lease, unpack(ids))
+  local scores = redis.call("ZMSCORE", lease, unpack(found_ids))
   local leased, leased_ids = {}, {}
-  for n, i in ipairs(found) do
-    if scores[n] then
-      leased[#leased + 1] = i
-      leased_ids[#leased_ids + 1] = args[i]
+  for k, n in ipairs(found) do
+    if scores[k] then
+      leased[#leased + 1] = n
+      leased_ids[#leased_ids + 1] = ids[n]
     end
   end
   if #leased == 0 then
-    return out
+    return flags_reply(out)
   end
   redis.call("ZREM", lease, unpack(leased_ids))
   local done = {}
   -- tasks without a unique key: one DEL for all when EXISTS finds every hash (the usual
   -- case), else one DEL each so each task's NOT FOUND is known
   local plain, plain_keys = {}, {}
-  for _, i in ipairs(leased) do
-    local id, ukey = args[i], args[i + 1]
+  for _, n in ipairs(leased) do
+    local id, ukey = ids[n], ukeys[n]
     if ukey == "" then
-      plain[#plain + 1] = i
+      plain[#plain + 1] = n
       plain_keys[#plain_keys + 1] = prefix .. id
     elseif redis.call("DEL", prefix .. id) ~= 0 then
-      done[#done + 1] = i
+      done[#done + 1] = n
       if redis.pcall("GET", ukey) == id then
         redis.call("DEL", ukey)
       end
@@ -121,18 +142,18 @@ local function done_many(active, lease, daily, total, stats_expiry, max_int, pre
   end
   if #plain > 1 and redis.call("EXISTS", unpack(plain_keys)) == #plain then
     redis.call("DEL", unpack(plain_keys))
-    for _, i in ipairs(plain) do
-      done[#done + 1] = i
+    for _, n in ipairs(plain) do
+      done[#done + 1] = n
     end
   else
-    for n, i in ipairs(plain) do
-      if redis.call("DEL", plain_keys[n]) ~= 0 then
-        done[#done + 1] = i
+    for k, n in ipairs(plain) do
+      if redis.call("DEL", plain_keys[k]) ~= 0 then
+        done[#done + 1] = n
       end
     end
   end
   if #done == 0 then
-    return out
+    return flags_reply(out)
   end
   -- done.lua's bumps, once for the batch: the daily key gets its EXPIREAT when one of the
   -- increments would have returned 1; the total wraps to 1 at max int64 (near it, one by one:
@@ -162,8 +183,8 @@ local function done_many(active, lease, daily, total, stats_expiry, max_int, pre
   elseif type(redis.pcall("INCRBY", total, count)) ~= "number" then
     ok = 2
   end
-  for _, i in ipairs(done) do
-    out[(i - first) / 2 + 1] = ok
+  for _, n in ipairs(done) do
+    out[n] = ok
   end
-  return out
+  return flags_reply(out)
 end

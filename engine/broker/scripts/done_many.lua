@@ -7,8 +7,10 @@
 -- ARGV[1] stats expiry in Unix seconds (now + 90 days)
 -- ARGV[2] max int64
 -- ARGV[3] task key prefix      asynq:{q}:t:
--- ARGV[4], ARGV[5], ...        pairs: task id, unique key ("" when the task has none)
--- returns an array with one entry per task: 1 done, 0 NOT FOUND (task no longer active),
--- 2 done but a processed counter is not an integer (bad data: left as it is, not counted)
+-- ARGV[4] how many tasks without a unique key follow
+-- ARGV[5], ...        their ids, then pairs: task id, unique key (tasks with one)
+-- returns one flag per task in the order of the arguments (or one for all when they are
+-- equal): 1 done, 0 NOT FOUND (task no longer active), 2 done but a processed counter is not
+-- an integer (bad data: left as it is, not counted)
 -- #include done_lib
 return done_many(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV, 4)
