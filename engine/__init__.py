@@ -40,8 +40,8 @@ from pyasynq.errors import (
     TaskNotFoundError,
     TaskStateError,
 )
+from pyasynq.extras.limits import Limit, LimitError, Limits
 from pyasynq.inspector import Inspector
-from pyasynq.limits import Limit, LimitError, Limits
 from pyasynq.mux import ServeMux
 from pyasynq.periodic import PeriodicTaskConfig, PeriodicTaskManager
 from pyasynq.scheduler import Scheduler

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from pyasynq.broker.codec import encode, set_timestamp
 from pyasynq.broker.proto import SchedulerEnqueueEvent
 from pyasynq.errors import AsynqError, TaskNotFoundError, TaskStateError
+from pyasynq.extras.search import DEFAULT_SCAN_LIMIT, SearchPage, TaskFilter, search
 from pyasynq.info import SchedulerEntry
 from pyasynq.option_strings import parse_options
-from pyasynq.search import DEFAULT_SCAN_LIMIT, SearchPage, TaskFilter, search
 from pyasynq.states import EDITABLE_STATES
 from pyasynq.task import Task, TaskInfo
 
@@ -88,7 +88,7 @@ class InspectorActions:
         page_size: int = 20,
         group: str | None = None,
     ) -> SearchPage:
-        """``pyasynq.search.search`` on this Inspector (bounded: at most ``scan_limit`` reads)."""
+        """``pyasynq.extras.search.search`` on this Inspector (bounded: at most ``scan_limit`` reads)."""
         return search(
             self,
             queue,

@@ -331,7 +331,7 @@ class AlertManager:
 def events_from(inspector: Any, count: int = 100) -> list[dict[str, Any]]:
     """Recent recorded events (newest first), as ``Records``: unreadable entries (or a list
     key of the wrong type) are left out and named in ``problems``."""
-    from pyasynq.broker.alerts import ALERT_EVENTS
+    from pyasynq.broker.extras.alerts import ALERT_EVENTS
     from pyasynq.errors import BadDataError
     from pyasynq.info import Records
 

@@ -37,8 +37,7 @@ from typing import TYPE_CHECKING, Any
 from pyasynq.broker.codec import decode_task, encode
 from pyasynq.completion import NO_WORKFLOW, PARENTS_HEADER, WORKFLOW_HEADER, WORKFLOW_QUEUE_HEADER
 from pyasynq.errors import TaskIDConflictError, WaitTimeoutError
-from pyasynq.task import Task, TaskInfo
-from pyasynq.workflow_state import (  # re-exported: one import for users
+from pyasynq.extras.workflow_state import (  # re-exported: one import for users
     MemberInfo,
     WorkflowInfo,
     cancel_workflow,
@@ -47,6 +46,7 @@ from pyasynq.workflow_state import (  # re-exported: one import for users
     list_workflows,
     reconcile,
 )
+from pyasynq.task import Task, TaskInfo
 
 if TYPE_CHECKING:
     from pyasynq.broker.broker import Broker
