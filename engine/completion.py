@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyasynq.broker.completion import workflow_key
+
 WORKFLOW_HEADER = "pyasynq-workflow"
 """Header naming the workflow a member task belongs to."""
 WORKFLOW_QUEUE_HEADER = "pyasynq-workflow-queue"
@@ -29,8 +31,6 @@ NO_WORKFLOW = "-"
 def workflow_key_of(msg: Any) -> str:
     """The workflow hash key of a member task's message; for a plain task a key in the same
     cluster slot that never exists (``pyasynq:{q}:wf:-``), so the script only announces."""
-    from pyasynq.broker.completion import workflow_key
-
     headers = msg.headers
     if WORKFLOW_HEADER not in headers:
         return workflow_key(msg.queue, NO_WORKFLOW)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyasynq.broker.codec import encode, set_timestamp
 from pyasynq.broker.proto import SchedulerEnqueueEvent
+from pyasynq.client import Client
 from pyasynq.errors import AsynqError, TaskNotFoundError, TaskStateError
 from pyasynq.extras.search import DEFAULT_SCAN_LIMIT, SearchPage, TaskFilter, search
 from pyasynq.info import SchedulerEntry
@@ -73,8 +74,6 @@ class InspectorActions:
 
     def enqueue(self, task: Task, **options: Any) -> TaskInfo:
         """``Client.enqueue`` through this Inspector's connection (the console's enqueue form)."""
-        from pyasynq.client import Client
-
         return Client(self.broker).enqueue(task, **options)
 
     def search_tasks(
