@@ -19,7 +19,7 @@ import redis
 from bench.console_bench import measure
 from pyasynq import Client, Task
 from pyasynq.console import ConsoleConfig, create_app
-from pyasynq.embedded_redis import RedisServer
+from pyasynq.extras.embedded_redis import RedisServer
 
 PAGES = {
     "dashboard": "/monitoring/",

@@ -29,7 +29,7 @@ from typing import Any
 import redis
 
 from pyasynq import Client, Task
-from pyasynq.embedded_redis import RedisServer
+from pyasynq.extras.embedded_redis import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -28,9 +28,9 @@ from typing import Any
 
 from flask import Flask, g, has_app_context, request, session
 
-from pyasynq.audit import AuditLog
 from pyasynq.console.auth import current_user
 from pyasynq.console.backend import inspector
+from pyasynq.extras.audit import AuditLog
 
 log = logging.getLogger("console")
 

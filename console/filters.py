@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import abort, current_app, request
 
-from pyasynq.search import SearchPage, TaskFilter, search
+from pyasynq.extras.search import SearchPage, TaskFilter, search
 
 FILTER_PARAMS = ("type", "error", "payload", "jpath", "jval", "since", "until")
 

@@ -1,8 +1,9 @@
 """pyasynq: a Redis job queue that speaks Go Asynq's wire format.
 
 Public names: Task, TaskInfo, TaskState, Client, Inspector, Server, ServeMux, Scheduler and the
-errors. The broker (pyasynq.broker) is the only code that talks to Redis. The web console is
-``pyasynq.console`` (the ``console`` extra).
+errors, and ``Limit``/``Limits`` from ``pyasynq.extras.limits``. The broker (pyasynq.broker)
+is the only code that talks to Redis. Features Go Asynq lacks are in ``pyasynq.extras``. The
+web console is ``pyasynq.console`` (the ``console`` extra).
 
 The repository keeps this package in ``engine/``; it is installed (and imported) only as
 ``pyasynq``. Importing it under any other name would load every module twice, with two copies of
@@ -40,8 +41,8 @@ from pyasynq.errors import (
     TaskNotFoundError,
     TaskStateError,
 )
+from pyasynq.extras.limits import Limit, LimitError, Limits
 from pyasynq.inspector import Inspector
-from pyasynq.limits import Limit, LimitError, Limits
 from pyasynq.mux import ServeMux
 from pyasynq.periodic import PeriodicTaskConfig, PeriodicTaskManager
 from pyasynq.scheduler import Scheduler

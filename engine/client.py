@@ -67,7 +67,7 @@ class Client:
         ``TaskIDConflictError``, ``ValueError`` for bad options and ``BrokerError``.
 
         ``on_success``/``on_failure``: a task enqueued when this one completes / is archived,
-        told its id and result or error (``pyasynq.workflows.parents``); see workflows."""
+        told its id and result or error (``pyasynq.extras.workflows.parents``); see workflows."""
         options = given_options(
             queue=queue,
             max_retry=max_retry,
@@ -81,7 +81,7 @@ class Client:
             group=group,
         )
         if on_success is not None or on_failure is not None:
-            from pyasynq.workflows import enqueue_with_callbacks
+            from pyasynq.extras.workflows import enqueue_with_callbacks
 
             return enqueue_with_callbacks(self, task, options, on_success, on_failure)
         b = self._builder
@@ -90,12 +90,12 @@ class Client:
         return b.info(new, task, opts, self.broker.now())
 
     def _build(self, task: Task, call_options: dict[str, Any], now: float) -> tuple[Any, Any]:
-        """The task's Redis form and resolved options (for pyasynq.workflows)."""
+        """The task's Redis form and resolved options (for pyasynq.extras.workflows)."""
         return self._builder.build(task, call_options, now)
 
     def enqueue_workflow(self, flow: Any, **options: Any) -> Any:
-        """Enqueue a ``chain``/``group``/``chord`` (``pyasynq.workflows``); a WorkflowInfo."""
-        from pyasynq.workflows import enqueue_workflow
+        """Enqueue a ``chain``/``group``/``chord`` (``pyasynq.extras.workflows``); a WorkflowInfo."""
+        from pyasynq.extras.workflows import enqueue_workflow
 
         return enqueue_workflow(self, flow, **options)
 
@@ -109,7 +109,7 @@ class Client:
 
     def wait_workflow(self, workflow_id: str, *, timeout: Duration = 60.0, **kw: Any) -> Any:
         """Block until the workflow finished and its callbacks ran; its WorkflowInfo."""
-        from pyasynq.workflows import wait_workflow
+        from pyasynq.extras.workflows import wait_workflow
 
         return wait_workflow(self.broker, workflow_id, timeout=timeout, **kw)
 

@@ -4,7 +4,7 @@ The processor calls ``complete`` for a success with retention and ``archive`` fo
 failure (the recoverer too, for a lease that expired with no retry left). Both write with a
 script that does exactly Go's ``mark_complete``/``archive`` steps (tests compare them key by
 key), then, for a task that carries workflow metadata (the ``pyasynq-workflow`` headers set by
-``pyasynq.workflows``), records the outcome in its workflow and enqueues what follows, and
+``pyasynq.extras.workflows``), records the outcome in its workflow and enqueues what follows, and
 finally PUBLISHes the state on ``pyasynq:done:<id>`` so ``Client.wait`` returns at once. One
 script call, one round trip, as with Go's script alone (measured: 1.01-1.05x its time; a
 separate PUBLISH round trip cost up to 2.5x).
@@ -14,6 +14,8 @@ Successes without retention (the batched hot path) never come here: nothing can 
 from __future__ import annotations
 
 from typing import Any
+
+from pyasynq.broker.completion import workflow_key
 
 WORKFLOW_HEADER = "pyasynq-workflow"
 """Header naming the workflow a member task belongs to."""
@@ -29,8 +31,6 @@ NO_WORKFLOW = "-"
 def workflow_key_of(msg: Any) -> str:
     """The workflow hash key of a member task's message; for a plain task a key in the same
     cluster slot that never exists (``pyasynq:{q}:wf:-``), so the script only announces."""
-    from pyasynq.broker.workflows import workflow_key
-
     headers = msg.headers
     if WORKFLOW_HEADER not in headers:
         return workflow_key(msg.queue, NO_WORKFLOW)

@@ -15,8 +15,8 @@ from pyasynq.broker import keys
 from pyasynq.broker.broker import Broker
 from pyasynq.broker.codec import CorruptMessageError, decode, decode_task, encode, timestamp_seconds
 from pyasynq.broker.connection import RedisTarget
+from pyasynq.broker.extras.shared_secret import CONSOLE_SECRET_KEY
 from pyasynq.broker.proto import SchedulerEnqueueEvent, SchedulerEntry, ServerInfo, WorkerInfo
-from pyasynq.broker.shared_secret import CONSOLE_SECRET_KEY
 from pyasynq.clock import SYSTEM_CLOCK, Clock, utc_day
 from pyasynq.errors import (
     BadDataError,
@@ -28,10 +28,10 @@ from pyasynq.errors import (
     TaskNotFoundError,
     TaskStateError,
 )
+from pyasynq.extras.inspector_workflows import InspectorWorkflows
 from pyasynq.inspector_actions import InspectorActions
 from pyasynq.inspector_metrics import InspectorMetrics
 from pyasynq.inspector_overview import InspectorOverview
-from pyasynq.inspector_workflows import InspectorWorkflows
 from pyasynq.options import check_queue_name
 from pyasynq.task import TaskInfo, TaskState
 from pyasynq.times import duration, utc_time
@@ -139,12 +139,12 @@ class Inspector(InspectorActions, InspectorMetrics, InspectorWorkflows, Inspecto
         """The session-signing key every console process of this Redis shares (pyasynq only).
 
         Used when no ``CONSOLE_SECRET_KEY`` is set, so several console workers accept each
-        other's forms; see ``pyasynq.broker.shared_secret`` for why this is safe enough.
+        other's forms; see ``pyasynq.broker.extras.shared_secret`` for why this is safe enough.
         """
         return self.broker.shared_secret(CONSOLE_SECRET_KEY, secrets.token_hex(32))
 
     def console_session_generation(self, user: str) -> int:
-        """The generation a console session of ``user`` must carry (pyasynq.broker.console_sessions)."""
+        """The generation a console session of ``user`` must carry (pyasynq.broker.extras.console_sessions)."""
         return self.broker.session_generation(user)
 
     def revoke_console_sessions(self, user: str) -> int:

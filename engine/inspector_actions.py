@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from pyasynq.broker.codec import encode, set_timestamp
 from pyasynq.broker.proto import SchedulerEnqueueEvent
+from pyasynq.client import Client
 from pyasynq.errors import AsynqError, TaskNotFoundError, TaskStateError
+from pyasynq.extras.search import DEFAULT_SCAN_LIMIT, SearchPage, TaskFilter, search
 from pyasynq.info import SchedulerEntry
 from pyasynq.option_strings import parse_options
-from pyasynq.search import DEFAULT_SCAN_LIMIT, SearchPage, TaskFilter, search
 from pyasynq.states import EDITABLE_STATES
 from pyasynq.task import Task, TaskInfo
 
@@ -73,8 +74,6 @@ class InspectorActions:
 
     def enqueue(self, task: Task, **options: Any) -> TaskInfo:
         """``Client.enqueue`` through this Inspector's connection (the console's enqueue form)."""
-        from pyasynq.client import Client
-
         return Client(self.broker).enqueue(task, **options)
 
     def search_tasks(
@@ -88,7 +87,7 @@ class InspectorActions:
         page_size: int = 20,
         group: str | None = None,
     ) -> SearchPage:
-        """``pyasynq.search.search`` on this Inspector (bounded: at most ``scan_limit`` reads)."""
+        """``pyasynq.extras.search.search`` on this Inspector (bounded: at most ``scan_limit`` reads)."""
         return search(
             self,
             queue,

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from pyasynq.errors import NoRetentionError, WaitTimeoutError
+from pyasynq.inspector import Inspector
 from pyasynq.task import TaskInfo, TaskState
 
 FINAL_STATES = (TaskState.COMPLETED, TaskState.ARCHIVED)
@@ -34,8 +35,6 @@ def wait_for_task(
     """The task's TaskInfo once it is completed (``result`` set) or archived (``last_err``
     set). Raises ``WaitTimeoutError`` after ``timeout`` seconds, ``NoRetentionError`` for a
     task without retention, ``TaskNotFoundError`` when it does not exist (any more)."""
-    from pyasynq.inspector import Inspector
-
     seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
     if seconds < 0:
         raise ValueError("timeout cannot be negative")

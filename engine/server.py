@@ -29,7 +29,7 @@ from pyasynq.components.subscriber import Subscriber
 from pyasynq.components.syncer import Syncer
 from pyasynq.components.throughput import ThroughputRecorder
 from pyasynq.errors import ServerClosedError
-from pyasynq.limits import Limits
+from pyasynq.extras.limits import Limits
 from pyasynq.processor import Processor, default_retry_delay
 from pyasynq.queues import QueueOrder
 from pyasynq.server_config import ServerConfig, seconds

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from typing import Any
 
-from pyasynq.limits import Limit
+from pyasynq.extras.limits import Limit
 from pyasynq.task import Task
 
 Duration = float | int | timedelta
@@ -99,7 +99,7 @@ class ServerConfig:
     # SIGKILLed worker's tasks are recovered in seconds rather than a minute.
     lease_duration: int | None = None
     lease_cutoff: Duration = 30
-    # fleet-wide limits (pyasynq.limits): written to Redis at start, shared by every worker
+    # fleet-wide limits (pyasynq.extras.limits): written to Redis at start, shared by every worker
     limits: Iterable[Limit] | None = field(default=None)
     limits_refresh_interval: Duration = 2
 

@@ -103,7 +103,7 @@ class TaskInfo:
     result: bytes | None = None
     unique_key: str = ""
     payload_size: int | None = None
-    """The full payload's size when ``payload`` holds only a preview (pyasynq.previews)."""
+    """The full payload's size when ``payload`` holds only a preview (pyasynq.extras.previews)."""
     result_size: int | None = None
     """The full result's size when ``result`` holds only a preview."""
 

@@ -19,7 +19,7 @@ import json
 import sys
 
 from pyasynq import Client, ServeMux, Server, SkipRetry, Task
-from pyasynq.workflows import chain, chord, group, parent_results, parents
+from pyasynq.extras.workflows import chain, chord, group, parent_results, parents
 
 mux = ServeMux()
 

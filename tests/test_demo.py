@@ -13,7 +13,7 @@ import urllib.request
 import psutil
 import pytest
 
-from pyasynq.embedded_redis import free_port
+from pyasynq.extras.embedded_redis import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,5 @@
-"""No import cycles among pyasynq's modules at module level, and the supervisor imports no CLI.
+"""No import cycles among pyasynq's modules at module level, the supervisor imports no CLI, and
+the core imports pyasynq's extras at module level only where it wires them in.
 
 Read from the source with ``ast`` (nothing is imported). ``from pyasynq import x`` counts as an
 import of the module ``pyasynq.x`` when there is one, else of the package itself.
@@ -83,6 +84,52 @@ def test_the_supervisor_does_not_import_the_cli():
     known = modules()
     used = imports(known["pyasynq.supervisor"], known, module_level=False)
     assert not any(m == "pyasynq.cli" or m.startswith("pyasynq.cli.") for m in used), used
+
+
+EXTRAS = ("pyasynq.extras", "pyasynq.broker.extras")
+FRONT_ENDS = ("pyasynq.console", "pyasynq.cli", "pyasynq.dash")
+# Where the core wires an extra in (docs/architecture.md lists these places and why).
+WIRING = {
+    "pyasynq": {"pyasynq.extras.limits"},
+    "pyasynq.broker.broker": {
+        f"pyasynq.broker.extras.{name}"
+        for name in (
+            "alerts",
+            "audit",
+            "console_sessions",
+            "limits",
+            "previews",
+            "search",
+            "shared_secret",
+            "workflows",
+        )
+    },
+    "pyasynq.server": {"pyasynq.extras.limits"},
+    "pyasynq.server_config": {"pyasynq.extras.limits"},
+    "pyasynq.components.limits_sync": {"pyasynq.extras.limiter"},
+    "pyasynq.components.janitor": {"pyasynq.extras.workflow_state"},
+    "pyasynq.inspector": {
+        "pyasynq.extras.inspector_workflows",
+        "pyasynq.broker.extras.shared_secret",
+    },
+    "pyasynq.inspector_actions": {"pyasynq.extras.search"},
+}
+
+
+def _within(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def test_the_core_imports_extras_only_where_it_wires_them_in():
+    known = modules()
+    found = {}
+    for module, path in known.items():
+        if _within(module, EXTRAS + FRONT_ENDS):
+            continue
+        used = {m for m in imports(path, known, module_level=True) if _within(m, EXTRAS)}
+        if used:
+            found[module] = used
+    assert found == WIRING
 
 
 def test_the_cycle_finder_finds_a_cycle():

@@ -12,9 +12,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, render_template
 
-from pyasynq.alerts import AlertManager, events_from, manager_from_file
 from pyasynq.console.backend import inspector
 from pyasynq.console.serialize import plain
+from pyasynq.extras.alerts import AlertManager, events_from, manager_from_file
 
 log = logging.getLogger("console")
 

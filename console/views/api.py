@@ -32,7 +32,7 @@ from pyasynq.console.guards import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS
 from pyasynq.console.presenters import list_preview_bytes
 from pyasynq.console.queue_table import TableParamError, build_table, parse_params
 from pyasynq.console.views.queues import MAX_BATCH, _list
-from pyasynq.previews import get_task_preview
+from pyasynq.extras.previews import get_task_preview
 from pyasynq.task import Task
 
 log = logging.getLogger("console")

@@ -17,7 +17,7 @@ from pyasynq.console import filters
 from pyasynq.console.actions import LABELS, ROW_ACTIONS, STATES, run_batch
 from pyasynq.console.backend import inspector
 from pyasynq.console.presenters import plural
-from pyasynq.search import TaskFilter
+from pyasynq.extras.search import TaskFilter
 
 bp = Blueprint("bulk", __name__)
 

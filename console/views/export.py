@@ -22,7 +22,7 @@ from pyasynq.console.actions import STATES
 from pyasynq.console.backend import inspector
 from pyasynq.console.security import content_disposition
 from pyasynq.errors import BadDataError
-from pyasynq.search import TaskFilter, iter_matches
+from pyasynq.extras.search import TaskFilter, iter_matches
 
 bp = Blueprint("export", __name__)
 

@@ -14,7 +14,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pyasynq.console.backend import inspector
 from pyasynq.errors import BrokerError
-from pyasynq.limits import Limit, LimitError, Limits, LimitUsage, parse_period
+from pyasynq.extras.limits import Limit, LimitError, Limits, LimitUsage, parse_period
 
 bp = Blueprint("limits", __name__)
 

@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 
 from pyasynq.console.actions import STATES
 from pyasynq.console.backend import backend, inspector
-from pyasynq.exporter import QueueMetricsCollector, exposition
+from pyasynq.extras.exporter import QueueMetricsCollector, exposition
 
 bp = Blueprint("metrics", __name__)
 

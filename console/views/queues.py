@@ -35,7 +35,7 @@ from pyasynq.errors import (
     QueueNotEmptyError,
     QueueNotFoundError,
 )
-from pyasynq.previews import list_task_previews
+from pyasynq.extras.previews import list_task_previews
 
 bp = Blueprint("queues", __name__)
 
@@ -141,7 +141,7 @@ def active_workers(insp: Any) -> dict[str, Any]:
 def _list(insp: Any, queue: str, state: str, group: str | None, size: int, page: int) -> list[Any]:
     """A TaskPage (a list that also names the tasks whose data could not be decoded).
 
-    Payloads and results are previews cut inside Redis (pyasynq.previews), so a page of huge
+    Payloads and results are previews cut inside Redis (pyasynq.extras.previews), so a page of huge
     tasks costs the page's size, not the payloads'. Completed is newest first.
     """
     if state == "aggregating" and not group:

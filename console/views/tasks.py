@@ -14,7 +14,7 @@ from pyasynq.console.presenters import preview_view
 from pyasynq.console.security import content_disposition
 from pyasynq.console.views.queues import active_workers
 from pyasynq.errors import AsynqError, BrokerError, QueueNotFoundError, TaskNotFoundError
-from pyasynq.previews import get_task_preview, task_bytes
+from pyasynq.extras.previews import get_task_preview, task_bytes
 
 bp = Blueprint("tasks", __name__)
 

@@ -30,6 +30,8 @@ from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelManagedSSLConnection
 
+from pyasynq.errors import RedisUnavailableError
+
 RedisLike = redis.Redis | RedisCluster
 
 _SCHEMES = ("redis", "rediss", "unix", "redis-socket", "redis-sentinel", "redis-cluster")
@@ -447,8 +449,6 @@ def _cluster(
             **common,
         )
     except (redis.RedisError, RedisClusterException) as exc:  # it reads the layout at once
-        from pyasynq.errors import RedisUnavailableError
-
         raise RedisUnavailableError(f"cannot reach Redis at {settings.describe()}: {exc}") from exc
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from pyasynq.broker import keys
 from pyasynq.broker.base import BrokerBase
+from pyasynq.broker.inspect import _naming
 
 THROUGHPUT_KEEP_MINUTES = 24 * 60
 """Samples kept per queue: one day of minutes."""
@@ -79,8 +80,6 @@ class MetricsOps(BrokerBase):
     # -- scheduler history ----------------------------------------------------------------------
     def scheduler_history_size(self, entry_id: str) -> int:
         """How many enqueue events an entry's history holds (Go keeps at most 1000)."""
-        from pyasynq.broker.inspect import _naming
-
         with _naming(keys.scheduler_history(entry_id)), self.errors():
             return int(self.redis.zcard(keys.scheduler_history(entry_id)))
 

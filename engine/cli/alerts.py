@@ -33,7 +33,7 @@ def command(
     rules_file: str, webhook: str | None, interval: float | None, once: bool, redis_url: str
 ) -> None:
     """Check alert rules (archived above N, latency, paused too long, no server alive...)."""
-    from pyasynq.alerts import manager_from_file
+    from pyasynq.extras.alerts import manager_from_file
 
     try:
         manager = manager_from_file(redis_url, rules_file, webhook)

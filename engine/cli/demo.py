@@ -25,7 +25,7 @@ import click
 
 from pyasynq.cli._common import require_console, resolve_url
 from pyasynq.cli.console import console_env, gunicorn_argv
-from pyasynq.embedded_redis import RedisServer, die_with_parent
+from pyasynq.extras.embedded_redis import RedisServer, die_with_parent
 
 
 def say(message: str) -> None:

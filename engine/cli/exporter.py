@@ -18,7 +18,7 @@ def command(host: str, port: int, redis_url: str) -> None:
     """Serve Asynq-compatible Prometheus metrics on http://HOST:PORT/metrics."""
     from prometheus_client import CollectorRegistry, start_http_server
 
-    from pyasynq.exporter import QueueMetricsCollector
+    from pyasynq.extras.exporter import QueueMetricsCollector
     from pyasynq.inspector import Inspector
 
     registry = CollectorRegistry()

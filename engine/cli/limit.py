@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 from pyasynq.cli._common import fail, guarded, json_option, print_json, print_table, redis_option
-from pyasynq.limits import Limit, Limits, parse_rate
+from pyasynq.extras.limits import Limit, Limits, parse_rate
 
 
 @click.group("limit")

@@ -93,7 +93,7 @@ def reconcile(every: float | None, redis_url: str) -> None:
     import time
 
     from pyasynq.broker.broker import Broker
-    from pyasynq.workflows import reconcile as reconcile_once
+    from pyasynq.extras.workflows import reconcile as reconcile_once
 
     broker = Broker(redis_url)
     try:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from pyasynq import worker_log
 from pyasynq.broker.codec import decode_task
+from pyasynq.client import Client
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
 from pyasynq.errors import BrokerError
@@ -52,8 +53,6 @@ class Aggregator(Periodic):
             raise ValueError("group grace period cannot be less than 1s")
         if max_delay < 0 or max_size < 0:
             raise ValueError("group max delay and max size cannot be negative")
-        from pyasynq.client import Client  # the client imports the broker; keep import order simple
-
         super().__init__(
             interval if interval is not None else min(MAX_CHECK_INTERVAL, grace_period),
             run_at_start=False,

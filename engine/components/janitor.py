@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
+from pyasynq.extras.workflow_state import reconcile as reconcile_workflows
 from pyasynq.queue_faults import QueueFaults
-from pyasynq.workflow_state import reconcile as reconcile_workflows
 
 if TYPE_CHECKING:
     from pyasynq.broker.broker import Broker

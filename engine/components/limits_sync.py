@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from pyasynq.clock import Clock
 from pyasynq.components.periodic import Periodic
-from pyasynq.limiter import Limiter
+from pyasynq.extras.limiter import Limiter
 
 if TYPE_CHECKING:
     from pyasynq.broker.broker import Broker

@@ -9,7 +9,7 @@ from werkzeug.security import generate_password_hash
 
 from pyasynq import Limit, Limits, Task
 from pyasynq.broker.broker import Broker
-from pyasynq.limiter import Limiter
+from pyasynq.extras.limiter import Limiter
 from tests.console.conftest import ROOT, assert_no_traceback, make_config, token_in
 
 USERS = (

@@ -13,7 +13,7 @@ from prometheus_client.registry import Collector
 
 from pyasynq import Client, Inspector, Task
 from pyasynq.clock import utc_day
-from pyasynq.exporter import QueueMetricsCollector, exposition
+from pyasynq.extras.exporter import QueueMetricsCollector, exposition
 from tests.console.conftest import ROOT, assert_no_traceback
 from tests.support.states import bump_daily, seed_task
 

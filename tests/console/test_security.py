@@ -357,8 +357,8 @@ def test_actions_are_audited_with_who_what_where_and_how_many(make_app, producer
 
 
 def test_audit_log_is_bounded(redis_url):
-    from pyasynq.audit import AuditLog
     from pyasynq.broker.broker import Broker
+    from pyasynq.extras.audit import AuditLog
 
     broker = Broker(redis_url)
     log = AuditLog(broker, max_entries=5)

@@ -13,10 +13,10 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from pyasynq import Task
-from pyasynq.audit import AuditLog
 from pyasynq.console import create_app, sessions
 from pyasynq.console.audit import RateLimit
 from pyasynq.console.auth import ADDRESS_LIMIT, CredentialCache, User
+from pyasynq.extras.audit import AuditLog
 from pyasynq.inspector import Inspector
 from tests.console.conftest import ROOT, assert_no_traceback, make_config
 from tests.console.test_security import USERS, basic, hx_token

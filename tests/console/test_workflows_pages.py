@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pyasynq import ServeMux, SkipRetry, Task
 from pyasynq.console import create_app
-from pyasynq.workflows import chain, group
+from pyasynq.extras.workflows import chain, group
 from tests.console.conftest import ROOT, assert_no_traceback, make_config
 from tests.support.worker_util import fast_server, wait_for
 
@@ -32,7 +32,7 @@ def run_until(redis_url, producer, wid, state):
 
 
 def _state(producer, wid):
-    from pyasynq.workflows import get_workflow
+    from pyasynq.extras.workflows import get_workflow
 
     return get_workflow(producer.broker, wid).state
 

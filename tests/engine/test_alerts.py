@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pyasynq.alerts import (
+from pyasynq.extras.alerts import (
     AlertManager,
     ArchivedAbove,
     FailedRateAbove,

@@ -6,7 +6,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from pyasynq import Client, Inspector, Task
-from pyasynq.exporter import QueueMetricsCollector
+from pyasynq.extras.exporter import QueueMetricsCollector
 from tests.support.redis_server import free_port
 
 

@@ -10,10 +10,10 @@ import pytest
 
 from pyasynq import Client, Limit, LimitError, Limits, Task
 from pyasynq.broker import keys
-from pyasynq.broker import limits as lkeys
 from pyasynq.broker.broker import Broker
 from pyasynq.broker.codec import decode_task
-from pyasynq.limiter import Limiter
+from pyasynq.broker.extras import limits as lkeys
+from pyasynq.extras.limiter import Limiter
 
 Q = "default"
 

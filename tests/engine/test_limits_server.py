@@ -20,8 +20,8 @@ import pytest
 
 from pyasynq import Client, Limits, Task
 from pyasynq.broker import keys
-from pyasynq.broker import limits as lkeys
 from pyasynq.broker.codec import decode_task
+from pyasynq.broker.extras import limits as lkeys
 from tests.support.limits_worker import handler_for
 from tests.support.worker_util import fast_server, wait_for
 

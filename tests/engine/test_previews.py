@@ -8,8 +8,8 @@ import pytest
 
 from pyasynq.broker.codec import CorruptMessageError
 from pyasynq.errors import TaskNotFoundError
+from pyasynq.extras.previews import get_task_preview, list_task_previews, task_bytes
 from pyasynq.inspector import Inspector
-from pyasynq.previews import get_task_preview, list_task_previews, task_bytes
 from tests.support.states import seed_task
 
 BIG = b'{"blob": "' + b"x" * 300_000 + b'"}'

@@ -1,4 +1,4 @@
-"""pyasynq.search against a real Redis: filters, cursors, and the bound on work per call."""
+"""pyasynq.extras.search against a real Redis: filters, cursors, and the bound on work per call."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 
 from pyasynq import Client, Task
 from pyasynq.errors import QueueNotFoundError
+from pyasynq.extras.search import TaskFilter, iter_matches, parse_json_path, search
 from pyasynq.inspector import Inspector
-from pyasynq.search import TaskFilter, iter_matches, parse_json_path, search
 from tests.support.states import seed_task
 
 

@@ -18,7 +18,7 @@ from pyasynq.broker import keys
 from pyasynq.broker.broker import Broker
 from pyasynq.broker.codec import decode_task
 from pyasynq.broker.worker import TaskNotActiveError
-from pyasynq.workflows import chain, parents
+from pyasynq.extras.workflows import chain, parents
 from tests.engine.test_batch_scripts import snapshot
 
 Q = "default"
@@ -92,6 +92,6 @@ def test_parents_header_is_valid_protobuf_with_binary_results(broker, r):
 
 
 def broker_key(wf):
-    from pyasynq.broker.workflows import workflow_key
+    from pyasynq.broker.completion import workflow_key
 
     return workflow_key(wf.queue, wf.id)

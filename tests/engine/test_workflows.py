@@ -17,7 +17,7 @@ from pyasynq.broker import keys
 from pyasynq.broker.broker import Broker
 from pyasynq.broker.codec import decode_task
 from pyasynq.errors import TaskIDConflictError, WorkflowNotFoundError
-from pyasynq.workflows import (
+from pyasynq.extras.workflows import (
     chain,
     chord,
     group,

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from pyasynq import Client, Inspector, ServeMux, Task
 from pyasynq.cli import main
 from pyasynq.errors import NoRetentionError, TaskNotFoundError, WaitTimeoutError
-from pyasynq.workflows import chain
+from pyasynq.extras.workflows import chain
 from tests.support.worker_util import fast_server
 
 

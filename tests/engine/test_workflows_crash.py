@@ -23,7 +23,7 @@ import redis
 from pyasynq import Client, Inspector, Task
 from pyasynq.broker import keys
 from pyasynq.broker.codec import decode_task
-from pyasynq.workflows import chain, chord, group
+from pyasynq.extras.workflows import chain, chord, group
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = 200

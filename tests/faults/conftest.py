@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from pyasynq.embedded_redis import RedisServer
+from pyasynq.extras.embedded_redis import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 FULL = os.environ.get("PYASYNQ_FAULTS", "").lower() == "full"

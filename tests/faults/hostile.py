@@ -313,7 +313,7 @@ def plant(redis_url: str, *, huge_payload: int = 2 << 20) -> Planted:
         _other_keys(r)
         client = Client(redis_url)
         huge = client.enqueue(Task("huge", b"x" * huge_payload), queue="good").id
-        from pyasynq.workflows import chain
+        from pyasynq.extras.workflows import chain
 
         workflow = client.enqueue_workflow(
             chain(Task("good:flow"), Task("good:flow")), queue="good"

@@ -133,7 +133,7 @@ def test_scheduler_enqueues_into_cluster(cluster_url):
 def test_workflow_on_cluster_stays_in_its_home_queue_slot(cluster_url):
     """A chord runs on a cluster (workflow hash in its queue's slot); members spread over
     queues on other slots are refused up front, not failed at the first continuation."""
-    from pyasynq.workflows import chain, chord, group, parent_results
+    from pyasynq.extras.workflows import chain, chord, group, parent_results
 
     client = Client(cluster_url)
     mux = ServeMux()

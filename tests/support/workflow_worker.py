@@ -15,7 +15,7 @@ import time
 import redis
 
 from pyasynq import ServeMux, Server
-from pyasynq.workflows import parent_results, parents, workflow_id_of
+from pyasynq.extras.workflows import parent_results, parents, workflow_id_of
 
 mux = ServeMux()
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pyasynq import Limit, Limits, Task
-from pyasynq.broker import limits as lkeys
+from pyasynq.broker.extras import limits as lkeys
 from pyasynq.components.limits_sync import LimitsSync
-from pyasynq.limiter import Limiter
+from pyasynq.extras.limiter import Limiter
 
 HOLD = 9.0
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyasynq import workflow_state as workflows
-from pyasynq.workflow_state import WorkflowInfo
+from pyasynq.extras import workflow_state as workflows
+from pyasynq.extras.workflow_state import WorkflowInfo
 
 if TYPE_CHECKING:
     from pyasynq.broker.broker import Broker

@@ -1,144 +1,32 @@
-"""Workflow and result-notification operations (pyasynq only, under ``pyasynq:`` keys).
+"""Workflow operations (pyasynq only, under ``pyasynq:`` keys).
 
 A workflow is one hash per workflow, ``pyasynq:{<home queue>}:wf:<id>`` (layout in
 scripts/workflow_lib.lua and docs/workflows.md), plus two global indexes written outside the
 scripts: ``pyasynq:workflows`` (every workflow by creation time, for listing) and
 ``pyasynq:workflows:open`` (workflows that may still need the reconciler). Members are ordinary
 Asynq tasks. The hash tag keeps a workflow in its home queue's cluster slot; on a cluster all
-members must therefore be in that queue (checked by ``pyasynq.workflows``).
+members must therefore be in that queue (checked by ``pyasynq.extras.workflows``). A member's
+completion, which continues its workflow, is written by ``pyasynq.broker.completion`` (the
+processor's path for every finished task).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 from collections.abc import Sequence
 from typing import Any, cast
 
 from pyasynq.broker import keys
-from pyasynq.broker.base import (
-    ARCHIVE_MAX_AGE,
-    ARCHIVE_MAX_SIZE,
-    MAX_INT64,
-    STATS_TTL,
-    BrokerBase,
-    to_str,
-)
-from pyasynq.broker.worker import TaskNotActiveError, _copy, _failure_keys
-from pyasynq.clock import utc_day
-from pyasynq.errors import BrokerError
+from pyasynq.broker.base import BrokerBase, to_str
+from pyasynq.broker.completion import workflow_key
 
 WORKFLOWS = "pyasynq:workflows"
 OPEN_WORKFLOWS = "pyasynq:workflows:open"
 WORKFLOW_HOMES = "pyasynq:workflows:home"
-DONE_CHANNEL_PREFIX = "pyasynq:done:"
-
-
-def workflow_key(home_queue: str, workflow_id: str) -> str:
-    """``pyasynq:{q}:wf:<id>``: in the home queue's cluster slot, outside Go's ``asynq:``."""
-    return f"pyasynq:{{{home_queue}}}:wf:{workflow_id}"
-
-
-def done_channel(task_id: str) -> str:
-    """Where a pyasynq worker announces that a task reached completed or archived."""
-    return DONE_CHANNEL_PREFIX + task_id
-
-
-class DoneSubscription:
-    """A pub/sub connection on one task's completion channel (hides redis-py from callers)."""
-
-    def __init__(self, ops: BrokerBase, task_id: str) -> None:
-        self._ops = ops
-        self._pubsub = ops.redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-        with ops.errors():
-            self._pubsub.subscribe(done_channel(task_id))
-
-    def wait(self, timeout: float) -> str | None:
-        """The state announced within ``timeout`` seconds, or ``None``."""
-        with self._ops.errors():
-            msg = self._pubsub.get_message(timeout=max(0.0, timeout))
-        if msg and msg.get("type") == "message":
-            return to_str(msg.get("data"))
-        return None
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):  # closing must never hide the caller's outcome
-            self._pubsub.close()
 
 
 class WorkflowOps(BrokerBase):
-    # -- completion notices -----------------------------------------------------------------
-    def subscribe_done(self, task_id: str) -> DoneSubscription:
-        return DoneSubscription(self, task_id)
-
-    # -- acknowledgements of workflow members (the processor's hook) ------------------------
-    def _ack_wf(self, name: str, script_keys: Sequence[str], args: Sequence[Any]) -> None:
-        try:
-            self.run(name, script_keys, args)
-        except BrokerError as exc:
-            if "NOT FOUND" in str(exc):
-                raise TaskNotActiveError(str(exc)) from exc
-            raise
-
-    def complete_member(self, msg: Any, wf_key: str, now: float | None = None) -> None:
-        """``mark_complete`` and the workflow continuation, in one script call."""
-        now = self.now() if now is None else now
-        msg = _copy(msg)
-        q = msg.queue
-        msg.completed_at = int(now)
-        script_keys = [
-            keys.active(q),
-            keys.lease(q),
-            keys.completed(q),
-            keys.task_key(q, msg.id),
-            keys.processed_daily(q, utc_day(now)),
-            keys.processed_total(q),
-            wf_key,
-        ]
-        if msg.unique_key:
-            script_keys.append(msg.unique_key)
-        self._ack_wf(
-            "workflow_complete",
-            script_keys,
-            [
-                msg.id,
-                int(now) + STATS_TTL,
-                int(now) + msg.retention,
-                msg.SerializeToString(),
-                MAX_INT64,
-                repr(float(now)),
-                int(now * 1e9),
-                done_channel(msg.id),
-            ],
-        )
-
-    def archive_member(self, msg: Any, error: str, wf_key: str, now: float | None = None) -> None:
-        """``archive`` and the workflow's failure continuation, in one script call."""
-        now = self.now() if now is None else now
-        msg = _copy(msg)
-        q = msg.queue
-        msg.error_msg = error
-        msg.last_failed_at = int(now)
-        self._ack_wf(
-            "workflow_archive",
-            [*_failure_keys(q, msg.id, keys.archived(q), utc_day(now)), wf_key],
-            [
-                msg.id,
-                msg.SerializeToString(),
-                int(now),
-                int(now) - ARCHIVE_MAX_AGE,
-                ARCHIVE_MAX_SIZE,
-                int(now) + STATS_TTL,
-                MAX_INT64,
-                keys.task_key_prefix(q),
-                error,
-                int(now * 1e9),
-                done_channel(msg.id),
-                repr(float(now)),
-            ],
-        )
-
     # -- workflows ----------------------------------------------------------------------------
     def create_workflow(
         self,

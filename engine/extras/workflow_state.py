@@ -1,6 +1,6 @@
 """Workflow state as the Inspector, console and reconciler see it: reading a workflow's
 record, listing, cancelling, and settling members that finished outside pyasynq's scripts.
-(Building and enqueueing flows is pyasynq.workflows.)"""
+(Building and enqueueing flows is pyasynq.extras.workflows.)"""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ task: ``header:<name>`` or ``json:<dotted.path>`` of a JSON payload) and bounds 
 
 Limits live in Redis (``pyasynq:{limits}:config``), so the CLI, the console and code share them
 and every pyasynq worker reloads them every few seconds. Go workers never read them: see
-docs/limits.md. The worker side is ``pyasynq.limiter``.
+docs/limits.md. The worker side is ``pyasynq.extras.limiter``.
 """
 
 from __future__ import annotations

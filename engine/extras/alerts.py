@@ -20,7 +20,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pyasynq.errors import QueueNotFoundError
+from pyasynq.broker.extras.alerts import ALERT_EVENTS
+from pyasynq.errors import BadDataError, QueueNotFoundError
+from pyasynq.info import Records
+from pyasynq.inspector import Inspector
 
 log = logging.getLogger("pyasynq.alerts")
 
@@ -235,8 +238,6 @@ class AlertManager:
     states: dict[str, RuleState] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from pyasynq.inspector import Inspector
-
         self._owns = not isinstance(self.source, Inspector)
         self.inspector = (
             self.source if isinstance(self.source, Inspector) else Inspector(self.source)
@@ -331,10 +332,6 @@ class AlertManager:
 def events_from(inspector: Any, count: int = 100) -> list[dict[str, Any]]:
     """Recent recorded events (newest first), as ``Records``: unreadable entries (or a list
     key of the wrong type) are left out and named in ``problems``."""
-    from pyasynq.broker.alerts import ALERT_EVENTS
-    from pyasynq.errors import BadDataError
-    from pyasynq.info import Records
-
     out, problems = [], []
     try:
         found = inspector.broker.alert_events(count)

@@ -2,7 +2,7 @@
 
 A list (LPUSH + LTRIM in one MULTI) keeps the newest entries first, pages with LRANGE, and
 never grows past its bound however busy the console is. Entries are opaque JSON text here; the
-``pyasynq.audit`` module gives them their shape. Our own key: Go Asynq has no audit log.
+``pyasynq.extras.audit`` module gives them their shape. Our own key: Go Asynq has no audit log.
 """
 
 from __future__ import annotations

@@ -12,8 +12,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pyasynq.broker.audit import AUDIT_KEY, AUDIT_MAX_ENTRIES, REFUSED_KEY, REFUSED_MAX_ENTRIES
 from pyasynq.broker.broker import Broker
+from pyasynq.broker.extras.audit import (
+    AUDIT_KEY,
+    AUDIT_MAX_ENTRIES,
+    REFUSED_KEY,
+    REFUSED_MAX_ENTRIES,
+)
 
 MAX_IDS = 100
 """Task IDs kept per entry; ``count`` still says how many the action touched."""

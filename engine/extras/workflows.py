@@ -35,10 +35,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from pyasynq.broker.codec import decode_task, encode
+from pyasynq.client import new_task_id
 from pyasynq.completion import NO_WORKFLOW, PARENTS_HEADER, WORKFLOW_HEADER, WORKFLOW_QUEUE_HEADER
 from pyasynq.errors import TaskIDConflictError, WaitTimeoutError
-from pyasynq.task import Task, TaskInfo
-from pyasynq.workflow_state import (  # re-exported: one import for users
+from pyasynq.extras.workflow_state import (  # re-exported: one import for users
     MemberInfo,
     WorkflowInfo,
     cancel_workflow,
@@ -47,6 +47,8 @@ from pyasynq.workflow_state import (  # re-exported: one import for users
     list_workflows,
     reconcile,
 )
+from pyasynq.inspector import Inspector
+from pyasynq.task import Task, TaskInfo
 
 if TYPE_CHECKING:
     from pyasynq.broker.broker import Broker
@@ -241,8 +243,6 @@ def enqueue_workflow(
     (on Redis Cluster every member must be in it). ``ttl`` is how long the workflow's record
     lives after its last member outcome. ``member_ids`` (position in stage order -> task id)
     fixes task ids, for the single-task callback form."""
-    from pyasynq.client import new_task_id
-
     stages = stages_of(flow)
     ttl_s = int(ttl.total_seconds() if isinstance(ttl, timedelta) else ttl)
     if ttl_s < 1:
@@ -331,8 +331,6 @@ def enqueue_with_callbacks(
 ) -> TaskInfo:
     """``Client.enqueue(task, on_success=..., on_failure=...)``: a one-step workflow whose
     callbacks receive the task's id and result or error (``parents(task)`` in the callback)."""
-    from pyasynq.client import new_task_id
-
     options = dict(call_options)
     task_id = options.pop("task_id", None) or new_task_id()
     queue = options.pop("queue", None)
@@ -345,8 +343,6 @@ def enqueue_with_callbacks(
         queue=queue,
         member_ids={0: task_id},
     )
-    from pyasynq.inspector import Inspector
-
     return Inspector(client.broker).get_task_info(info.stages[0][0].queue, task_id)
 
 

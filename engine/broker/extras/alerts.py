@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from pyasynq.broker import keys
 from pyasynq.broker.base import BrokerBase
 
 ALERT_EVENTS = "pyasynq:alerts:events"
@@ -25,8 +26,6 @@ class AlertOps(BrokerBase):
 
     def paused_since(self, queue: str) -> float | None:
         """When ``queue`` was paused (the Unix seconds Go and we store in its paused key)."""
-        from pyasynq.broker import keys
-
         with self.errors():
             raw = self.redis.get(keys.paused(queue))
         if raw is None:

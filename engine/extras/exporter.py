@@ -19,7 +19,7 @@ from prometheus_client.utils import floatToGoString
 from prometheus_client.validation import _is_valid_legacy_labelname, _is_valid_legacy_metric_name
 
 from pyasynq.errors import AsynqError, BadDataError
-from pyasynq.limits_metrics import limit_metric_families
+from pyasynq.extras.limits_metrics import limit_metric_families
 from pyasynq.states import STATES, model
 
 log = logging.getLogger("pyasynq.exporter")

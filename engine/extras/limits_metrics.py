@@ -1,5 +1,5 @@
 """Prometheus families for fleet-wide limits (``pyasynq_limit_*``), added to every scrape of
-the exporter and the console's ``/metrics`` by ``pyasynq.exporter``. No limit: no series."""
+the exporter and the console's ``/metrics`` by ``pyasynq.extras.exporter``. No limit: no series."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from pyasynq.limits import Limits
+from pyasynq.extras.limits import Limits
 
 
 def limit_metric_families(inspector: Any) -> Iterator[Any]:

@@ -30,11 +30,11 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pyasynq.broker import limits as lkeys
+from pyasynq.broker.extras import limits as lkeys
 from pyasynq.broker.worker import Leased
 from pyasynq.clock import Clock
 from pyasynq.errors import BrokerError
-from pyasynq.limits import Limit, load_definitions
+from pyasynq.extras.limits import Limit, load_definitions
 
 if TYPE_CHECKING:
     from pyasynq.broker.broker import Broker
