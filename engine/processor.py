@@ -159,7 +159,7 @@ class Job:
 
 class Processor:
     limits: Any = None
-    """A ``pyasynq.limiter.Limiter`` (set by the Server): fleet-wide limits on fetch and settle."""
+    """A ``pyasynq.extras.limiter.Limiter`` (set by the Server): fleet-wide limits on fetch and settle."""
 
     def __init__(
         self,
