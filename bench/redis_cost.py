@@ -351,29 +351,27 @@ def table(results: list[Cost]) -> str:
 
 def breakdown_table(results: list[Cost], before: list[dict[str, Any]] | None = None) -> str:
     """Where each microsecond of a processed task went (c32 rows), after and, when given, before."""
-    rows = [c for c in results if "c32" in c.what]
     old = {b["what"]: b for b in before or []}
-    cols = [(c.what, c.usec_per_task, old.get(c.what, {}).get("usec_per_task")) for c in rows]
+    cols: list[tuple[str, dict[str, float], float]] = []
+    for c in results:
+        if "c32" not in c.what:
+            continue
+        was = old.get(c.what)
+        if was is not None:
+            cols.append((f"{c.what}: before", was["usec_per_task"], was["cpu_us_per_task"]))
+        cols.append((c.what if was is None else "after", c.usec_per_task, c.cpu_us_per_task))
     names: list[str] = []
-    for _, now, was in cols:
-        for k in [*now, *(was or {})]:
-            if k not in names:
-                names.append(k)
-    head = "| us per task | " + " | ".join(
-        (f"{w}: before | after" if was is not None else w) for w, _, was in cols
-    )
+    for _, used, _ in cols:
+        names += [k for k in used if k not in names]
     lines = [
-        head + " |",
-        "|---|" + "|".join("---:" * 1 for _ in range(len(head.split("|")) - 3)) + "|",
+        "| us per task | " + " | ".join(title for title, _, _ in cols) + " |",
+        "|---|" + "---:|" * len(cols),
     ]
     for k in names:
-        cells = []
-        for _, now, was in cols:
-            if was is not None:
-                cells.append(f"{was.get(k, 0.0):.2f}")
-            cells.append(f"{now.get(k, 0.0):.2f}")
-        if max(float(x) for x in cells) >= 0.01:
-            lines.append(f"| {k} | " + " | ".join(cells) + " |")
+        cells = [used.get(k, 0.0) for _, used, _ in cols]
+        if max(cells) >= 0.01:
+            lines.append(f"| {k} | " + " | ".join(f"{x:.2f}" for x in cells) + " |")
+    lines.append("| **Redis CPU** | " + " | ".join(f"**{t:.2f}**" for _, _, t in cols) + " |")
     return "\n".join(lines)
 
 
@@ -408,3 +406,96 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _cost(row: dict[str, Any]) -> Cost:
+    fields = {k: v for k, v in row.items() if k != "rate"}
+    return Cost(**fields)
+
+
+def render(res: dict[str, Any], tg: list[tuple[str, str, bool]]) -> list[str]:
+    """The RESULTS.md section (bench/report.py calls this) and its targets, appended to ``tg``.
+
+    ``redis_cost_before`` in results.json, when present, holds the same measurement of the
+    code before this work (its commit named there), taken on the same machine and day."""
+    x = res.get("redis_cost")
+    if not x:
+        return []
+    now = [_cost(c) for c in x["single"]]
+    before_block = res.get("redis_cost_before") or {}
+    before = {c["what"]: c for c in before_block.get("single", [])}
+    lines = [
+        "## Redis CPU per task",
+        "",
+        "What one task costs the shared Redis (`python -m bench.redis_cost`): a private "
+        "redis-server, `INFO cpu` (user + system: the whole server, network I/O included) and "
+        "`INFO commandstats` deltas over single `Client.enqueue` calls, `enqueue_many` batches "
+        "of 1,000, and the processing of a preloaded queue of no-op tasks by pyasynq worker "
+        "processes; the median of 3 runs each (1 with `--quick`). Commands run inside Lua "
+        "scripts are counted under their own names.",
+        "",
+    ]
+    if before:
+        lines += [
+            f"Before: {before_block.get('label', 'the code before this work')}, measured on the "
+            "same machine the same day with this same script.",
+            "",
+        ]
+    lines += [
+        "| what | tasks/s | Redis CPU us/task | of it user | command us/task | calls per task |"
+        + (" before: tasks/s / CPU us/task |" if before else ""),
+        "|---|---:|---:|---:|---:|---|" + ("---|" if before else ""),
+    ]
+    for c in now:
+        calls = ", ".join(f"{k} {v:.2f}" for k, v in c.calls_per_task.items() if v >= 0.02)
+        row = (
+            f"| {c.what} | {c.rate:,.0f} | {c.cpu_us_per_task:.2f} | {c.user_us_per_task:.2f} "
+            f"| {c.command_us_per_task:.2f} | {calls} |"
+        )
+        was = before.get(c.what)
+        if before:
+            row += f" {was['rate']:,.0f} / {was['cpu_us_per_task']:.2f} |" if was else " n/a |"
+        lines.append(row)
+    olds = list(before.values()) if before else None
+    lines += [
+        "",
+        "Where each microsecond of a processed task went (concurrency 32): Redis's own time per "
+        "command (commands inside scripts under their names), `script (Lua)` for the rest of "
+        "the scripts' time (the interpreter, arguments and replies), and `outside commands` for "
+        "CPU no command accounts for (reading requests, writing replies, the event loop: one "
+        "cost per round trip).",
+        "",
+        breakdown_table(now, olds),
+        "",
+    ]
+    if "cluster" in x:
+        lines += [
+            "On a real 3-master Redis Cluster (12 queues over the masters' slots, 2 worker "
+            "processes x concurrency 32; CPU per master from each one's `INFO cpu`):",
+            "",
+            cluster_table(_cluster(x)),
+            "",
+        ]
+    for c in now:
+        if c.what == "process no-op, 1p x c32":
+            tg.append(
+                (
+                    "<= 6 us Redis CPU per processed no-op task (1 process, concurrency 32)",
+                    f"{c.cpu_us_per_task:.2f} us",
+                    c.cpu_us_per_task <= 6,
+                )
+            )
+        if c.what.startswith("enqueue_many"):
+            tg.append(
+                (
+                    "<= 4 us Redis CPU per task in enqueue_many",
+                    f"{c.cpu_us_per_task:.2f} us",
+                    c.cpu_us_per_task <= 4,
+                )
+            )
+    return lines
+
+
+def _cluster(x: dict[str, Any]) -> ClusterCost:
+    c = x["cluster"]
+    return ClusterCost(c["tasks"], c["seconds"], c["cpu_us_per_task"], c["nodes"])

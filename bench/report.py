@@ -292,6 +292,9 @@ def render(res: dict) -> str:
     from bench.many_queues import render as render_many_queues  # 1,000 queues
 
     out += render_many_queues(res)
+    from bench.redis_cost import render as render_redis_cost  # Redis CPU per task
+
+    out += render_redis_cost(res, tg)
     out += [
         "## Notes and open items",
         "",

@@ -55,7 +55,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--only",
         default="",
-        help="comma list: enqueue,process,latency,console,profile,limits,async,many_queues",
+        help="comma list: enqueue,process,latency,console,profile,limits,async,many_queues,redis_cost",
     )
     parser.add_argument("--systems", default="pyasynq,rq,arq,celery,dramatiq")
     parser.add_argument("--no-write", action="store_true", help="print, do not write RESULTS.md")
