@@ -23,7 +23,7 @@ from pyasynq.broker.base import (
     BrokerBase,
     to_str,
 )
-from pyasynq.broker.worker import TaskNotActiveError, _copy, _failure_keys
+from pyasynq.broker.worker import TaskNotActiveError, _copy, _failure_keys, complete_call
 from pyasynq.clock import utc_day
 from pyasynq.errors import BrokerError
 
@@ -79,33 +79,11 @@ class CompletionOps(BrokerBase):
     def complete_member(self, msg: Any, wf_key: str, now: float | None = None) -> None:
         """``mark_complete`` and the workflow continuation, in one script call."""
         now = self.now() if now is None else now
-        msg = _copy(msg)
-        q = msg.queue
-        msg.completed_at = int(now)
-        script_keys = [
-            keys.active(q),
-            keys.lease(q),
-            keys.completed(q),
-            keys.task_key(q, msg.id),
-            keys.processed_daily(q, utc_day(now)),
-            keys.processed_total(q),
-            wf_key,
-        ]
-        if msg.unique_key:
-            script_keys.append(msg.unique_key)
+        script_keys, args = complete_call(msg, now, wf_key)
         self._ack_wf(
             "workflow_complete",
             script_keys,
-            [
-                msg.id,
-                int(now) + STATS_TTL,
-                int(now) + msg.retention,
-                msg.SerializeToString(),
-                MAX_INT64,
-                repr(float(now)),
-                int(now * 1e9),
-                done_channel(msg.id),
-            ],
+            [*args, repr(float(now)), int(now * 1e9), done_channel(msg.id)],
         )
 
     def archive_member(self, msg: Any, error: str, wf_key: str, now: float | None = None) -> None:

@@ -49,6 +49,37 @@ def _failure_keys(q: str, task_id: str, destination: str, day: str) -> list[str]
     ]
 
 
+def complete_call(
+    msg: Any, now: float, workflow_key: str | None = None
+) -> tuple[list[str], list[Any]]:
+    """KEYS and ARGV of mark_complete.lua (§4.12) for ``msg`` completed at ``now``. With
+    ``workflow_key`` (workflow_complete.lua) that hash comes after the six keys, before the
+    optional unique lock."""
+    msg = _copy(msg)
+    q = msg.queue
+    msg.completed_at = int(now)
+    script_keys = [
+        keys.active(q),
+        keys.lease(q),
+        keys.completed(q),
+        keys.task_key(q, msg.id),
+        keys.processed_daily(q, utc_day(now)),
+        keys.processed_total(q),
+    ]
+    if workflow_key is not None:
+        script_keys.append(workflow_key)
+    if msg.unique_key:
+        script_keys.append(msg.unique_key)
+    args = [
+        msg.id,
+        int(now) + STATS_TTL,
+        int(now) + msg.retention,
+        msg.SerializeToString(),
+        MAX_INT64,
+    ]
+    return script_keys, args
+
+
 def _copy(msg: Any) -> Any:
     """Writes change a copy, so a write retried by the syncer never increments twice."""
     out = type(msg)()
@@ -384,31 +415,7 @@ class WorkerOps(BrokerBase):
 
     def mark_complete(self, msg: Any, now: float | None = None) -> None:
         """Success with retention (§4.12): keep as completed until now + retention."""
-        now = self._t(now)
-        msg = _copy(msg)
-        q = msg.queue
-        msg.completed_at = int(now)
-        script_keys = [
-            keys.active(q),
-            keys.lease(q),
-            keys.completed(q),
-            keys.task_key(q, msg.id),
-            keys.processed_daily(q, utc_day(now)),
-            keys.processed_total(q),
-        ]
-        if msg.unique_key:
-            script_keys.append(msg.unique_key)
-        self._ack(
-            "mark_complete",
-            script_keys,
-            [
-                msg.id,
-                int(now) + STATS_TTL,
-                int(now) + msg.retention,
-                msg.SerializeToString(),
-                MAX_INT64,
-            ],
-        )
+        self._ack("mark_complete", *complete_call(msg, self._t(now)))
 
     def requeue(self, queue: str, task_id: str) -> None:
         """Graceful-shutdown push-back (§4.13): to the tail of pending, dequeued next."""
