@@ -90,69 +90,76 @@ local function flags_reply(out)
 end
 
 local function done_many(active, lease, daily, total, stats_expiry, max_int, prefix, args, first)
-  local ids, ukeys = {}, {}
-  local plain_count = tonumber(args[first])
-  for i = first + 1, first + plain_count do
-    ids[#ids + 1] = args[i]
-    ukeys[#ukeys + 1] = ""
-  end
-  for i = first + plain_count + 1, #args, 2 do
-    ids[#ids + 1] = args[i]
-    ukeys[#ukeys + 1] = args[i + 1]
-  end
-  local out = {}
-  for n = 1, #ids do
+  local ids, ukeys, out = {}, {}, {}
+  local plain_end = first + tonumber(args[first])
+  local i, n = first + 1, 0
+  while i <= #args do
+    n = n + 1
+    ids[n] = args[i]
     out[n] = 0
+    if i > plain_end then -- (id, unique key) pairs follow the plain ids
+      ukeys[n] = args[i + 1]
+      i = i + 2
+    else
+      i = i + 1
+    end
   end
   local found = remove_from_active(active, ids)
   if #found == 0 then
     return flags_reply(out)
   end
   local found_ids = {}
-  for k, n in ipairs(found) do
-    found_ids[k] = ids[n]
+  for k = 1, #found do
+    found_ids[k] = ids[found[k]]
   end
   local scores = redis.call("ZMSCORE", lease, unpack(found_ids))
-  local leased, leased_ids = {}, {}
-  for k, n in ipairs(found) do
+  -- leased tasks: their ids for one ZREM; the plain ones' keys for one EXISTS and DEL; the
+  -- ones with a unique key after the ZREM, one by one (done.lua's order for each task)
+  local leased_ids, plain, plain_keys, unique = {}, {}, {}, {}
+  for k = 1, #found do
     if scores[k] then
-      leased[#leased + 1] = n
-      leased_ids[#leased_ids + 1] = ids[n]
+      local m = found[k]
+      leased_ids[#leased_ids + 1] = ids[m]
+      if ukeys[m] then
+        unique[#unique + 1] = m
+      else
+        plain[#plain + 1] = m
+        plain_keys[#plain_keys + 1] = prefix .. ids[m]
+      end
     end
   end
-  if #leased == 0 then
+  if #leased_ids == 0 then
     return flags_reply(out)
   end
   redis.call("ZREM", lease, unpack(leased_ids))
-  local done = {}
-  -- tasks without a unique key: one DEL for all when EXISTS finds every hash (the usual
-  -- case), else one DEL each so each task's NOT FOUND is known
-  local plain, plain_keys = {}, {}
-  for _, n in ipairs(leased) do
-    local id, ukey = ids[n], ukeys[n]
-    if ukey == "" then
-      plain[#plain + 1] = n
-      plain_keys[#plain_keys + 1] = prefix .. id
-    elseif redis.call("DEL", prefix .. id) ~= 0 then
-      done[#done + 1] = n
+  local count = 0
+  for _, m in ipairs(unique) do
+    local id, ukey = ids[m], ukeys[m]
+    if redis.call("DEL", prefix .. id) ~= 0 then
+      out[m] = 1
+      count = count + 1
       if redis.pcall("GET", ukey) == id then
         redis.call("DEL", ukey)
       end
     end
   end
+  -- tasks without a unique key: one DEL for all when EXISTS finds every hash (the usual
+  -- case), else one DEL each so each task's NOT FOUND is known
   if #plain > 1 and redis.call("EXISTS", unpack(plain_keys)) == #plain then
     redis.call("DEL", unpack(plain_keys))
-    for _, n in ipairs(plain) do
-      done[#done + 1] = n
+    for _, m in ipairs(plain) do
+      out[m] = 1
     end
+    count = count + #plain
   else
-    for k, n in ipairs(plain) do
+    for k, m in ipairs(plain) do
       if redis.call("DEL", plain_keys[k]) ~= 0 then
-        done[#done + 1] = n
+        out[m] = 1
+        count = count + 1
       end
     end
   end
-  if #done == 0 then
+  if count == 0 then
     return flags_reply(out)
   end
   -- done.lua's bumps, once for the batch: the daily key gets its EXPIREAT when one of the
@@ -161,7 +168,6 @@ local function done_many(active, lease, daily, total, stats_expiry, max_int, pre
   -- an integer (bad data) must not undo the acknowledgement: the tasks are done either way,
   -- only the statistic is lost (reported as 2).
   local ok = 1
-  local count = #done
   local bumped = redis.pcall("INCRBY", daily, count)
   if type(bumped) ~= "number" then
     ok = 2
@@ -183,8 +189,12 @@ local function done_many(active, lease, daily, total, stats_expiry, max_int, pre
   elseif type(redis.pcall("INCRBY", total, count)) ~= "number" then
     ok = 2
   end
-  for _, n in ipairs(done) do
-    out[n] = ok
+  if ok == 2 then
+    for m = 1, #out do
+      if out[m] == 1 then
+        out[m] = 2
+      end
+    end
   end
   return flags_reply(out)
 end
