@@ -148,12 +148,22 @@ def measure_enqueue(url: str, r: redis.Redis, n: int, batch: int | None) -> Cost
     return cost(what, r, before, after, n, seconds)
 
 
-def measure_processing(url: str, r: redis.Redis, n: int, concurrency: int, processes: int) -> Cost:
+def measure_processing(
+    url: str, r: redis.Redis, n: int, concurrency: int, processes: int, queues: int = 1
+) -> Cost:
+    """Workers drain ``n`` preloaded no-op tasks; with ``queues`` > 1 they are spread over
+    that many queues of equal weight (the single-node twin of the cluster measurement)."""
     r.flushall()
+    names = ["default"] if queues == 1 else [f"q{i}" for i in range(queues)]
+    per_queue = n // len(names)
     with Client(url) as client:
-        for start in range(0, n, 1000):
-            client.enqueue_many([Task("noop", b"x") for _ in range(min(1000, n - start))])
-    env = dict(os.environ, BENCH_REDIS_URL=url, PYTHONPATH=str(ROOT))
+        for q in names:
+            for start in range(0, per_queue, 1000):
+                client.enqueue_many(
+                    [Task("noop", b"x", queue=q) for _ in range(min(1000, per_queue - start))]
+                )
+    total = per_queue * len(names)
+    env = dict(os.environ, BENCH_REDIS_URL=url, BENCH_QUEUES=",".join(names), PYTHONPATH=str(ROOT))
     before = Snapshot.take(r)
     workers = [
         subprocess.Popen(
@@ -169,13 +179,17 @@ def measure_processing(url: str, r: redis.Redis, n: int, concurrency: int, proce
     try:
         deadline = time.monotonic() + 300
         while True:
-            left = r.llen("asynq:{default}:pending") + r.llen("asynq:{default}:active")
-            if t0 is None and left < n:
+            with r.pipeline(transaction=False) as pipe:
+                for q in names:
+                    pipe.llen(f"asynq:{{{q}}}:pending")
+                    pipe.llen(f"asynq:{{{q}}}:active")
+                left = sum(pipe.execute())
+            if t0 is None and left < total:
                 t0 = time.perf_counter()
             if left == 0:
                 break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"no progress: {left} of {n} left")
+                raise RuntimeError(f"no progress: {left} of {total} left")
             time.sleep(0.02)  # the bench's own LLENs stay a small share of the commands
         seconds, after = time.perf_counter() - (t0 or time.perf_counter()), Snapshot.take(r)
     finally:
@@ -183,7 +197,10 @@ def measure_processing(url: str, r: redis.Redis, n: int, concurrency: int, proce
             w.terminate()
         for w in workers:
             w.wait(30)
-    return cost(f"process no-op, {processes}p x c{concurrency}", r, before, after, n, seconds)
+    what = f"process no-op, {processes}p x c{concurrency}"
+    if queues > 1:
+        what += f", {queues} queues"
+    return cost(what, r, before, after, total, seconds)
 
 
 @dataclass
@@ -232,6 +249,12 @@ def measure_processing_cluster(
             BENCH_QUEUES=",".join(names),
             PYTHONPATH=str(ROOT),
         )
+        # a cluster node spends CPU on its own (the cluster bus's gossip, cron): measured
+        # idle first and taken out, so the figure is the tasks' cost alone
+        idle_from = {port: Snapshot.take(r) for port, r in nodes.items()}
+        time.sleep(3.0)
+        idle_to = {port: Snapshot.take(r) for port, r in nodes.items()}
+        idle_rate = {port: (idle_to[port].cpu - idle_from[port].cpu) / 3.0 for port in nodes}
         before = {port: Snapshot.take(r) for port, r in nodes.items()}
         workers = [
             subprocess.Popen(
@@ -266,7 +289,10 @@ def measure_processing_cluster(
                 w.terminate()
             for w in workers:
                 w.wait(30)
-        cpu = {port: after[port].cpu - before[port].cpu for port in nodes}
+        cpu = {
+            port: max(0.0, after[port].cpu - before[port].cpu - idle_rate[port] * seconds)
+            for port in nodes
+        }
         all_cpu = sum(cpu.values())
         rows = [
             {
@@ -318,13 +344,14 @@ def run(quick: bool = False) -> list[Cost]:
             median_run(lambda: measure_enqueue(server.url, r, n_enqueue, None), runs),
             median_run(lambda: measure_enqueue(server.url, r, n_enqueue * 5, 1000), runs),
         ]
-        for concurrency, processes in [(10, 1), (32, 1), (10, 2), (32, 2)]:
-            if quick and (concurrency, processes) == (10, 2):
+        settings = [(10, 1, 1), (32, 1, 1), (10, 2, 1), (32, 2, 1), (32, 2, 12)]
+        for concurrency, processes, queues in settings:
+            if quick and (concurrency, processes, queues) in ((10, 2, 1), (32, 2, 12)):
                 continue
             results.append(
                 median_run(
-                    lambda c=concurrency, p=processes: measure_processing(
-                        server.url, r, n_process, c, p
+                    lambda c=concurrency, p=processes, q=queues: measure_processing(
+                        server.url, r, n_process, c, p, q
                     ),
                     runs,
                 )
@@ -354,7 +381,7 @@ def breakdown_table(results: list[Cost], before: list[dict[str, Any]] | None = N
     old = {b["what"]: b for b in before or []}
     cols: list[tuple[str, dict[str, float], float]] = []
     for c in results:
-        if "c32" not in c.what:
+        if "c32" not in c.what or "queues" in c.what:
             continue
         was = old.get(c.what)
         if was is not None:
@@ -471,7 +498,10 @@ def render(res: dict[str, Any], tg: list[tuple[str, str, bool]]) -> list[str]:
     if "cluster" in x:
         lines += [
             "On a real 3-master Redis Cluster (12 queues over the masters' slots, 2 worker "
-            "processes x concurrency 32; CPU per master from each one's `INFO cpu`):",
+            "processes x concurrency 32; CPU per master from each one's `INFO cpu`, less what "
+            "it spends idle, measured for 3 s before, such as the cluster bus's gossip); compare "
+            "with the single node's `2p x c32, 12 queues` row above, the same load on one "
+            "Redis:",
             "",
             cluster_table(_cluster(x)),
             "",

@@ -230,6 +230,8 @@ def render(res: dict) -> str:
         ]
         tg.append(("latency p50 < 10 ms", _f(x["p50_ms"], " ms", 2), x["p50_ms"] < 10))
         tg.append(("latency p99 < 50 ms", _f(x["p99_ms"], " ms", 2), x["p99_ms"] < 50))
+        tg.append(("idle latency p50 <= 0.8 ms", _f(x["p50_ms"], " ms", 2), x["p50_ms"] <= 0.8))
+        tg.append(("idle latency p99 <= 2 ms", _f(x["p99_ms"], " ms", 2), x["p99_ms"] <= 2))
         tg.append(
             (
                 "idle worker <= 20 Redis cmds/s",
