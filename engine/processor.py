@@ -669,8 +669,6 @@ class Processor:
                     )
                     if problem is not None:
                         self.queue_faults.failed(queue, problem)
-                    if self.limits is not None and leased:
-                        leased = self.limits.admit(leased)
                 else:
                     oks = self.broker.done_many(queue, pairs, now=items[-1][1])
             except BrokerError as exc:
@@ -697,6 +695,12 @@ class Processor:
                         "task %s: done write skipped, task is no longer active", job.msg.id
                     )
                 self._finish(job)
+            if self.limits is not None and leased:
+                try:  # the acknowledgements are written whatever the limits decide
+                    leased = self.limits.admit(leased)
+                except BrokerError as exc:  # admit gave the batch back to pending
+                    worker_log.connection_health(self.broker).failed(exc, "acker", self.log)
+                    leased = []
             self._release(tickets - len(leased))
             self._begin_all(leased)
 
