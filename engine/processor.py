@@ -30,7 +30,10 @@ Design (why it looks like this):
   PUBLISH, via the subscriber) ends that sleep at once, and while the fetcher sleeps it
   dequeues right there in the subscriber's thread: a task enqueued into an idle worker
   reaches its handler one thread hop sooner. A busy worker only sets the event (no extra
-  dequeue per wake-up message).
+  dequeue per wake-up message). Better still, an idle worker offers itself to our Clients'
+  single enqueues (``pyasynq:{q}:idle``): the enqueue script leases the task to it and
+  publishes it on the worker's own channel (``accept_handoff``), saving the dequeue round
+  trip; one task per offer, renewed while idle (docs/protocol.md).
 * **Async handlers** run as tasks on one long-lived event loop per process
   (``pyasynq.aio_runtime``), up to ``async_concurrency`` at once beside the ``concurrency``
   handler threads; the fetcher's slots are a ``SlotGate`` split by handler kind. Cancelling the
@@ -48,6 +51,7 @@ Design (why it looks like this):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import queue as queue_mod
@@ -86,6 +90,12 @@ DEFAULT_TIMEOUT = 1800.0
 MAX_BATCH = 100
 # Longest the acker waits for more acknowledgements while other jobs still run (seconds).
 ACK_GATHER = 0.001
+# An idle worker's offer to take enqueues directly (hand-off) lasts this long (seconds) and is
+# renewed this often while it stays idle; only workers of at most HANDOFF_MAX_QUEUES queues
+# offer (the offer is one write per queue).
+HANDOFF_TTL = 10.0
+HANDOFF_RENEW = 5.0
+HANDOFF_MAX_QUEUES = 32
 
 
 def default_retry_delay(n: int, err: BaseException | None, task: Task | None) -> float:
@@ -158,6 +168,9 @@ class Job:
 
 
 class Processor:
+    handoff_id: str = ""
+    """Set by the Server (its server id): while idle, offer this worker to our Clients' single
+    enqueues, which then hand it the task already leased (``accept_handoff``)."""
     limits: Any = None
     """A ``pyasynq.extras.limiter.Limiter`` (set by the Server): fleet-wide limits on fetch and settle."""
 
@@ -203,6 +216,8 @@ class Processor:
         self._closing = threading.Event()  # set at the end of shutdown: helper threads exit
         self._wakeup = threading.Event()  # ends the fetcher's idle sleep
         self._idle = False  # the fetcher sleeps: a wake-up fetches in the caller's thread
+        self._offered_at = float("-inf")  # monotonic time of the last hand-off offer
+        self._offers = 0
         self._wake_fetch = threading.Lock()  # one such fetch at a time
         self._monitor_event = threading.Event()
         self._fetcher: threading.Thread | None = None
@@ -237,6 +252,11 @@ class Processor:
         """Stop fetching new tasks; in-flight tasks go on (Go's processor.stop)."""
         self._stopping.set()
         self._wakeup.set()
+        if self.handoff_id and self._offers:
+            # no more hand-offs (one arriving now is handed back by accept_handoff); if Redis
+            # is away the offer runs out by itself within HANDOFF_TTL
+            with contextlib.suppress(BrokerError):
+                self.broker.unregister_idle(self.queue_order.names, self.handoff_id)
         if self._fetcher is not None and self._fetcher is not threading.current_thread():
             self._fetcher.join()
 
@@ -300,10 +320,53 @@ class Processor:
         wait = half + random.random() * self.task_check_interval
         if self.limits is not None:
             wait = self.limits.idle_wait(wait)
+        self._offer_idle()
         self._idle = True
         self._wakeup.wait(wait)
         self._idle = False
         self._wakeup.clear()
+
+    def _offer_idle(self) -> None:
+        """Offer this idle worker to our Clients' enqueues (hand-off: the enqueue leases the
+        task to it and publishes it on this worker's channel, saving the dequeue round trip).
+        Not while fleet limits have rules (they must admit every task), nor for many queues."""
+        if not self.handoff_id or self._stopping.is_set():
+            return
+        if self.limits is not None and self.limits.rules:
+            return
+        names = self.queue_order.names
+        now = time.monotonic()
+        if len(names) > HANDOFF_MAX_QUEUES or now - self._offered_at < HANDOFF_RENEW:
+            return
+        try:
+            self.broker.register_idle(
+                names,
+                self.handoff_id,
+                self.clock.now() + HANDOFF_TTL,
+                prune=self._offers % 12 == 0,  # drop offers of workers gone, once a minute
+            )
+        except BrokerError:
+            return  # the fetch loop reports connection trouble
+        self._offered_at = now
+        self._offers += 1
+
+    def accept_handoff(self, leased: Leased) -> None:
+        """A task an enqueue handed to this worker, already leased to it (subscriber thread).
+        It runs like a dequeued one; with no free slot (the worker got busy since its offer)
+        or while stopping it goes back to pending (Go's requeue)."""
+        self._offered_at = float("-inf")  # the offer is used: renew it at the next idle wait
+        if not leased.task_id:
+            self.log.error("a handed-off task could not be decoded; its lease will expire")
+            return
+        if self._stopping.is_set() or not self._slots.acquire(blocking=False):
+            try:
+                self.broker.requeue(leased.queue, leased.task_id)
+            except BrokerError as exc:  # its lease expires and the recoverer retries it
+                self.log.warning("task %s: handing it back failed: %s", leased.task_id, exc)
+            if not self._stopping.is_set():
+                self._wakeup.set()
+            return
+        self._begin_all([leased])  # the offer is renewed when a task finishes (_finish)
 
     def _fetch_loop(self) -> None:
         failures = 0  # consecutive connection errors: Redis is down, back off instead of spinning
@@ -372,7 +435,10 @@ class Processor:
                 return True
             self._release(taken - len(got))
             self._begin_all(got)
-            return not 0 < len(got) < taken
+            if 0 < len(got) < taken:  # drained: the fetcher sleeps on, the offer is renewed
+                self._offer_idle()
+                return False
+            return True
         finally:
             self._wake_fetch.release()
 
@@ -571,6 +637,8 @@ class Processor:
         if self.limits is not None:
             self.limits.release(job.msg.id)
         self._release_slot(job)
+        if self._idle and self._offered_at == float("-inf"):
+            self._offer_idle()  # a hand-off used the offer and the worker is idle again
 
     # -- outcomes ---------------------------------------------------------------------------
     def _settle(self, job: Job, reason: str) -> None:

@@ -194,7 +194,10 @@ class Server:
             retry_interval=seconds(cfg.subscriber_retry_interval),
             logger=self.log,
             on_wake=self.processor.notify,
+            on_handoff=self.processor.accept_handoff,
+            handoff_id=self.server_id,
         )
+        self.processor.handoff_id = self.server_id
         if cfg.health_check_func is not None:
             self.healthchecker = HealthChecker(
                 self.broker,

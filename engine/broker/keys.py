@@ -16,6 +16,16 @@ CANCEL_CHANNEL = "asynq:cancel"
 # pyasynq only: our Client publishes the queue name here after creating pending tasks, so an
 # idle pyasynq worker dequeues at once; Go never uses it, and our workers still poll for Go.
 WAKE_CHANNEL = "pyasynq:wake"
+# pyasynq only: an idle pyasynq worker registers in idle(q) and listens on HANDOFF_PREFIX +
+# its server id; our Client's single enqueue then hands it the task, already leased to it
+# (enqueue_notify.lua). Go never reads either.
+HANDOFF_PREFIX = "pyasynq:handoff:"
+
+
+def idle(qname: str) -> str:
+    """``pyasynq:{q}:idle``: idle pyasynq workers of queue q (member: "<lease seconds> <server
+    id>", score: until when, Unix ms); the hash tag puts it in the queue's cluster slot."""
+    return f"pyasynq:{{{qname}}}:idle"
 
 
 def queue_prefix(qname: str) -> str:

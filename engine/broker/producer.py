@@ -67,8 +67,22 @@ def single_call(task: NewTask, now: float) -> tuple[str, list[str], list[Any]]:
         q = task.queue
         return (
             "enqueue_notify",
-            [keys.task_key(q, task.task_id), keys.pending(q)],
-            [task.message, task.task_id, int(now * 1e9), keys.WAKE_CHANNEL, q],
+            [
+                keys.task_key(q, task.task_id),
+                keys.pending(q),
+                keys.paused(q),
+                keys.active(q),
+                keys.lease(q),
+                keys.idle(q),
+            ],
+            [
+                task.message,
+                task.task_id,
+                int(now * 1e9),
+                keys.WAKE_CHANNEL,
+                q,
+                keys.HANDOFF_PREFIX,
+            ],
         )
     return create_call(task, now)
 

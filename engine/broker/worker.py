@@ -205,6 +205,19 @@ class TaskNotActiveError(BrokerError):
     """A post-processing write found the task gone from active/lease: nothing left to do."""
 
 
+def handed_off(payload: bytes) -> Leased:
+    """The task an enqueue handed to this worker (enqueue_notify.lua): "<lease expiry> <msg>".
+    Queue and id come from the message itself (a message that cannot be decoded is still
+    returned, as a ``Leased`` without them, for the worker to log: the recoverer archives it
+    when its lease ends)."""
+    expiry, _, data = payload.partition(b" ")
+    try:
+        msg = decode_task(data)
+    except CorruptMessageError:
+        return Leased("", "", data, float(expiry or 0))
+    return Leased(msg.queue, msg.id, data, float(expiry))
+
+
 class CancelSubscription:
     """A pub/sub connection on ``asynq:cancel``; ``get`` returns one task id or ``None``.
 
@@ -214,28 +227,38 @@ class CancelSubscription:
     reading come out as ``BrokerError`` so the subscriber can reconnect.
     """
 
-    def __init__(self, ops: WorkerOps, on_wake: Callable[[str], Any] | None = None) -> None:
+    def __init__(
+        self,
+        ops: WorkerOps,
+        on_wake: Callable[[str], Any] | None = None,
+        *,
+        on_handoff: Callable[[Leased], Any] | None = None,
+        handoff_id: str = "",
+    ) -> None:
         self._ops = ops
         self._on_wake = on_wake
+        self._on_handoff = on_handoff if handoff_id else None
+        self._handoff_channel = keys.HANDOFF_PREFIX + handoff_id
         self._pubsub = ops.redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         channels = [keys.CANCEL_CHANNEL] + ([keys.WAKE_CHANNEL] if on_wake else [])
+        if self._on_handoff is not None:
+            channels.append(self._handoff_channel)
         with ops.errors():
             self._pubsub.subscribe(*channels)
 
     def get(self, timeout: float) -> str | None:
         with self._ops.errors():
             msg = self._pubsub.get_message(timeout=timeout)
-        while (
-            msg
-            and msg.get("type") == "message"
-            and self._on_wake is not None
-            and to_str(msg.get("channel")) == keys.WAKE_CHANNEL
-        ):
-            self._on_wake(to_str(msg.get("data")))
+        while msg and msg.get("type") == "message":
+            channel = to_str(msg.get("channel"))
+            if channel == keys.WAKE_CHANNEL and self._on_wake is not None:
+                self._on_wake(to_str(msg.get("data")))
+            elif channel == self._handoff_channel and self._on_handoff is not None:
+                self._on_handoff(handed_off(bytes(msg.get("data") or b"")))
+            else:
+                return to_str(msg.get("data"))  # asynq:cancel: the task id
             with self._ops.errors():  # drain a burst of wake-ups without waiting
                 msg = self._pubsub.get_message(timeout=0)
-        if msg and msg.get("type") == "message":
-            return to_str(msg.get("data"))
         return None
 
     def close(self) -> None:
@@ -596,5 +619,40 @@ class WorkerOps(BrokerBase):
         with self.errors():
             return int(self.redis.publish(keys.CANCEL_CHANNEL, task_id))
 
-    def subscribe_cancel(self, on_wake: Callable[[str], Any] | None = None) -> CancelSubscription:
-        return CancelSubscription(self, on_wake)
+    def subscribe_cancel(
+        self,
+        on_wake: Callable[[str], Any] | None = None,
+        *,
+        on_handoff: Callable[[Leased], Any] | None = None,
+        handoff_id: str = "",
+    ) -> CancelSubscription:
+        return CancelSubscription(self, on_wake, on_handoff=on_handoff, handoff_id=handoff_id)
+
+    def register_idle(
+        self, queues: Sequence[str], handoff_id: str, until: float, *, prune: bool = False
+    ) -> None:
+        """Offer this idle worker to the enqueues of ``queues`` until ``until`` (Unix s): one
+        task each registration, handed over already leased (enqueue_notify.lua). With
+        ``prune``, registrations that ran out (workers gone) are dropped too."""
+        member = f"{self.lease_duration} {handoff_id}"
+        with self.errors():
+            if self.is_cluster:
+                for q in queues:
+                    self._register_idle(self.redis, q, member, until, prune)
+                return
+            with self.redis.pipeline(transaction=False) as pipe:
+                for q in queues:
+                    self._register_idle(pipe, q, member, until, prune)
+                pipe.execute()
+
+    def _register_idle(self, client: Any, q: str, member: str, until: float, prune: bool) -> None:
+        if prune:
+            client.zremrangebyscore(keys.idle(q), "-inf", int(self.now() * 1000))
+        client.zadd(keys.idle(q), {member: int(until * 1000)})
+
+    def unregister_idle(self, queues: Sequence[str], handoff_id: str) -> None:
+        """Withdraw the offer (the worker stops)."""
+        member = f"{self.lease_duration} {handoff_id}"
+        with self.errors():
+            for q in queues:
+                self.redis.zrem(keys.idle(q), member)

@@ -1,7 +1,9 @@
 """Subscriber: listens on ``asynq:cancel`` and cancels the named task if it runs here (§4.25).
 
 With ``on_wake`` it also hears ``pyasynq:wake`` (our Client publishes a queue name when it
-creates pending tasks) so an idle processor dequeues at once instead of at its next poll.
+creates pending tasks) so an idle processor dequeues at once instead of at its next poll, and
+with ``on_handoff`` its own ``pyasynq:handoff:<server id>`` channel, where an enqueue hands an
+idle processor a task already leased to it.
 
 It reconnects every 5 s while Redis is unreachable. ``ready`` is set once subscribed, so tests
 (and a cautious caller) know a PUBLISH will be heard.
@@ -18,6 +20,7 @@ from pyasynq import worker_log
 
 if TYPE_CHECKING:
     from pyasynq.broker.broker import Broker
+    from pyasynq.broker.worker import Leased
 
 
 class Subscriber:
@@ -32,8 +35,11 @@ class Subscriber:
         poll: float = 0.2,
         logger: logging.Logger | None = None,
         on_wake: Callable[[str], Any] | None = None,
+        on_handoff: Callable[[Leased], Any] | None = None,
+        handoff_id: str = "",
     ) -> None:
         self.broker, self.on_cancel, self.on_wake = broker, on_cancel, on_wake
+        self.on_handoff, self.handoff_id = on_handoff, handoff_id
         self.retry_interval, self.poll = retry_interval, poll
         self.log = logger or logging.getLogger("pyasynq.subscriber")
         self.ready = threading.Event()
@@ -43,10 +49,8 @@ class Subscriber:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                sub = (
-                    self.broker.subscribe_cancel(self.on_wake)
-                    if self.on_wake
-                    else self.broker.subscribe_cancel()
+                sub = self.broker.subscribe_cancel(
+                    self.on_wake, on_handoff=self.on_handoff, handoff_id=self.handoff_id
                 )
             except Exception as exc:
                 worker_log.connection_health(self.broker).failed(exc, self.name, self.log)

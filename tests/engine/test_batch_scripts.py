@@ -459,6 +459,80 @@ def test_enqueue_notify_equals_enqueue(broker, r, clock):
     assert state[keys.ALL_QUEUES.encode()][1] == [Q.encode()]
 
 
+# -- hand-off to an idle worker (enqueue_notify.lua) ------------------------------------------
+def offer(r, clock, worker: str = "W", *, lease: int = 30, ttl: float = 10.0) -> None:
+    """An idle worker's registration, as ``WorkerOps.register_idle`` writes it."""
+    r.zadd(keys.idle(Q), {f"{lease} {worker}": int((clock.now() + ttl) * 1000)})
+
+
+@pytest.fixture
+def listener(r):
+    """A connection subscribed to worker W's hand-off channel (PUBLISH reaches someone)."""
+    sub = r.pubsub(ignore_subscribe_messages=True)
+    sub.subscribe(keys.HANDOFF_PREFIX + "W")
+    yield sub
+    sub.close()
+
+
+def test_a_handed_off_task_equals_go_s_enqueue_then_dequeue(broker, r, clock, listener):
+    """Handed to an idle worker, a task is written exactly as Go's enqueue.lua then
+    dequeue.lua would leave it (leased for the worker's lease seconds), the offer is used up,
+    and the worker gets "<lease expiry> <msg>"."""
+    now_ns = int(clock.now() * 1e9)
+
+    def build():
+        offer(r, clock)
+
+    def go():
+        code = go_enqueue(broker, Q, "a", b"m-a", now_ns)
+        assert broker.dequeue([Q]) is not None
+        r.delete(keys.idle(Q))  # the hand-off used the offer; Go's path leaves it
+        return code
+
+    state, s, b = both(r, build, go, lambda: broker.create_task(NewTask(Q, "a", b"m-a")))
+    assert (s, b) == (1, 2)
+    assert state[keys.task_key(Q, "a").encode()][1] == [(b"msg", b"m-a"), (b"state", b"active")]
+    assert state[keys.active(Q).encode()][1] == [b"a"]
+    expiry = int(clock.now()) + 30
+    assert state[keys.lease(Q).encode()][1] == [(b"a", float(expiry))]
+    assert keys.pending(Q).encode() not in state
+    got = None
+    for _ in range(50):
+        got = listener.get_message(timeout=0.1)
+        if got:
+            break
+    assert got is not None and got["data"] == f"{expiry} ".encode() + b"m-a"
+
+
+@pytest.mark.parametrize("why", ["paused", "older pending", "expired offer", "nobody listens"])
+def test_no_hand_off_leaves_go_s_enqueue(broker, r, clock, listener, why):
+    """Paused, an older task waiting, a stale offer, or no worker on the channel: the task is
+    enqueued exactly as Go's enqueue.lua does (a dead worker's offer is dropped on the way)."""
+    now_ns = int(clock.now() * 1e9)
+
+    def build():
+        if why == "paused":
+            r.set(keys.paused(Q), "1")
+        if why == "older pending":
+            put_pending(r, Q, ["old"])
+        offer(
+            r,
+            clock,
+            "gone" if why == "nobody listens" else "W",
+            ttl=-1 if why == "expired offer" else 10,
+        )
+
+    def go():
+        code = go_enqueue(broker, Q, "a", b"m-a", now_ns)
+        if why == "nobody listens":
+            r.delete(keys.idle(Q))
+        return code
+
+    state, s, b = both(r, build, go, lambda: broker.create_task(NewTask(Q, "a", b"m-a")))
+    assert s == b == 1
+    assert state[keys.task_key(Q, "a").encode()][1][-1] == (b"state", b"pending")
+
+
 def test_enqueue_batch_equals_one_enqueue_per_task(broker, r, clock):
     """Taken ids (already in Redis, or twice in the batch) answer 0 and write nothing, in
     order; several queues and chunks go through one ``create_tasks`` call."""

@@ -14,6 +14,8 @@ from pyasynq import Client, RevokeTask, SkipRetry, Task
 from pyasynq.broker import keys
 from pyasynq.broker.broker import Broker
 from pyasynq.broker.codec import decode_task
+from pyasynq.broker.worker import handed_off
+from pyasynq.components.subscriber import Subscriber
 from pyasynq.processor import Processor
 from pyasynq.queues import QueueOrder
 from tests.support.worker_util import wait_for
@@ -317,6 +319,66 @@ def test_a_wake_up_while_idle_dequeues_in_the_notifying_thread(client, start, r,
     assert takers == [threading.current_thread().name]
     assert not p._wakeup.is_set()  # drained: the fetcher sleeps on
     wait_for(lambda: seen == [b"now"] and settled(p, r))
+
+
+def test_an_idle_worker_gets_a_single_enqueue_handed_over(broker, client, start, r):
+    """Idle, the worker offers itself (pyasynq:{q}:idle); our Client's enqueue then hands it
+    the task already leased, on its own channel, and it runs without a dequeue. Once idle
+    again the worker renews its offer; stopping withdraws it."""
+    seen, handed = [], []
+    p = start(lambda ctx, task: seen.append(task.payload))
+
+    def spy(leased):  # the real accept_handoff, noting what came this way
+        handed.append(leased.task_id)
+        p.accept_handoff(leased)
+
+    sub = Subscriber(broker, p.cancel, on_wake=p.notify, on_handoff=spy, handoff_id="W")
+    sub.start()
+    try:
+        assert sub.ready.wait(10)
+        p.handoff_id = "W"  # listening first: an offer is only made by a worker that hears
+        wait_for(lambda: r.zcard(keys.idle(Q)) == 1)
+        info = client.enqueue(Task("t", b"direct"))
+        wait_for(lambda: seen == [b"direct"] and settled(p, r))
+        assert handed == [info.id]
+        wait_for(lambda: r.zcard(keys.idle(Q)) == 1)
+        p.stop()
+        assert r.zcard(keys.idle(Q)) == 0
+    finally:
+        sub.stop()
+
+
+def test_a_hand_off_without_a_free_slot_goes_back_to_pending(broker, clock, client, start, r):
+    """The worker got busy after its offer: the task it was handed goes back to pending (Go's
+    requeue) and runs when a slot frees."""
+    gate = threading.Event()
+    seen = []
+
+    def handler(ctx, task):
+        gate.wait(10)
+        seen.append(task.payload)
+
+    p = start(handler, concurrency=1)
+    client.enqueue(Task("t", b"busy"))
+    wait_for(lambda: len(p.active_jobs()) == 1)
+    listener = r.pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(keys.HANDOFF_PREFIX + "W")
+    r.zadd(keys.idle(Q), {"30 W": int((clock.now() + 10) * 1000)})  # its offer from before
+    info = client.enqueue(Task("t", b"late"))
+    assert r.lrange(keys.active(Q), 0, 0) == [info.id.encode()]  # handed over, leased
+    payload = None
+    for _ in range(20):
+        got = listener.get_message(timeout=0.5)
+        if got:
+            payload = got["data"]
+            break
+    listener.close()
+    assert payload is not None
+    p.accept_handoff(handed_off(payload))
+    assert r.lrange(keys.pending(Q), 0, -1) == [info.id.encode()]
+    assert r.hget(keys.task_key(Q, info.id), "state") == b"pending"
+    gate.set()
+    wait_for(lambda: sorted(seen) == [b"busy", b"late"] and settled(p, r))
 
 
 def test_only_configured_queues_are_served(client, start, r):
