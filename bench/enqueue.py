@@ -48,7 +48,7 @@ def pyasynq(mode: str, n: int) -> float:
 
 def bare(mode: str, n: int) -> float:
     """redis-py alone doing the Redis work of one pyasynq ``enqueue``: EVALSHA of
-    enqueue_notify.lua (Go's §4.2 script plus the wake-up PUBLISH; the queue's SADD is sent
+    enqueue_notify.lua (Go's §4.2 script plus the hand-off check and the wake-up PUBLISH; the queue's SADD is sent
     once, as Go does) with a pre-encoded message and a fresh uuid4 id per task."""
     import redis
 
@@ -64,14 +64,19 @@ def bare(mode: str, n: int) -> float:
             tid = str(uuid.uuid4())
             r.evalsha(
                 sha,
-                2,
+                6,
                 f"asynq:{{default}}:t:{tid}",
                 "asynq:{default}:pending",
+                "asynq:{default}:paused",
+                "asynq:{default}:active",
+                "asynq:{default}:lease",
+                "pyasynq:{default}:idle",
                 msg,
                 tid,
                 time.time_ns(),
                 "pyasynq:wake",
                 "default",
+                "pyasynq:handoff:",
             )
 
     return _timed(go, n)
