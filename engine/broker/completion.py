@@ -14,17 +14,11 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any
 
-from pyasynq.broker import keys
 from pyasynq.broker.base import (
-    ARCHIVE_MAX_AGE,
-    ARCHIVE_MAX_SIZE,
-    MAX_INT64,
-    STATS_TTL,
     BrokerBase,
     to_str,
 )
-from pyasynq.broker.worker import TaskNotActiveError, _copy, _failure_keys, complete_call
-from pyasynq.clock import utc_day
+from pyasynq.broker.worker import TaskNotActiveError, archive_call, complete_call
 from pyasynq.errors import BrokerError
 
 DONE_CHANNEL_PREFIX = "pyasynq:done:"
@@ -89,25 +83,9 @@ class CompletionOps(BrokerBase):
     def archive_member(self, msg: Any, error: str, wf_key: str, now: float | None = None) -> None:
         """``archive`` and the workflow's failure continuation, in one script call."""
         now = self.now() if now is None else now
-        msg = _copy(msg)
-        q = msg.queue
-        msg.error_msg = error
-        msg.last_failed_at = int(now)
+        script_keys, args = archive_call(msg, error, now, wf_key)
         self._ack_wf(
             "workflow_archive",
-            [*_failure_keys(q, msg.id, keys.archived(q), utc_day(now)), wf_key],
-            [
-                msg.id,
-                msg.SerializeToString(),
-                int(now),
-                int(now) - ARCHIVE_MAX_AGE,
-                ARCHIVE_MAX_SIZE,
-                int(now) + STATS_TTL,
-                MAX_INT64,
-                keys.task_key_prefix(q),
-                error,
-                int(now * 1e9),
-                done_channel(msg.id),
-                repr(float(now)),
-            ],
+            script_keys,
+            [*args, error, int(now * 1e9), done_channel(msg.id), repr(float(now))],
         )

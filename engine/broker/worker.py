@@ -80,6 +80,31 @@ def complete_call(
     return script_keys, args
 
 
+def archive_call(
+    msg: Any, error: str, now: float, workflow_key: str | None = None
+) -> tuple[list[str], list[Any]]:
+    """KEYS and ARGV of archive.lua (§4.15) for ``msg`` failing with ``error`` at ``now``. With
+    ``workflow_key`` (workflow_archive.lua) that hash comes after archive.lua's keys."""
+    msg = _copy(msg)
+    q = msg.queue
+    msg.error_msg = error
+    msg.last_failed_at = int(now)
+    script_keys = _failure_keys(q, msg.id, keys.archived(q), utc_day(now))
+    if workflow_key is not None:
+        script_keys.append(workflow_key)
+    args = [
+        msg.id,
+        msg.SerializeToString(),
+        int(now),
+        int(now) - ARCHIVE_MAX_AGE,
+        ARCHIVE_MAX_SIZE,
+        int(now) + STATS_TTL,
+        MAX_INT64,
+        keys.task_key_prefix(q),
+    ]
+    return script_keys, args
+
+
 def _copy(msg: Any) -> Any:
     """Writes change a copy, so a write retried by the syncer never increments twice."""
     out = type(msg)()
@@ -485,25 +510,7 @@ class WorkerOps(BrokerBase):
 
     def archive(self, msg: Any, error: str, now: float | None = None) -> None:
         """Retries exhausted, SkipRetry or recoverer (§4.15); trims the archive, always counts."""
-        now = self._t(now)
-        msg = _copy(msg)
-        q = msg.queue
-        msg.error_msg = error
-        msg.last_failed_at = int(now)
-        self._ack(
-            "archive",
-            _failure_keys(q, msg.id, keys.archived(q), utc_day(now)),
-            [
-                msg.id,
-                msg.SerializeToString(),
-                int(now),
-                int(now) - ARCHIVE_MAX_AGE,
-                ARCHIVE_MAX_SIZE,
-                int(now) + STATS_TTL,
-                MAX_INT64,
-                keys.task_key_prefix(q),
-            ],
-        )
+        self._ack("archive", *archive_call(msg, error, self._t(now)))
 
     # -- maintenance ------------------------------------------------------------------------
     def forward_if_ready(self, queue: str, now: float | None = None) -> int:
@@ -636,23 +643,18 @@ class WorkerOps(BrokerBase):
         ``prune``, registrations that ran out (workers gone) are dropped too."""
         member = f"{self.lease_duration} {handoff_id}"
         with self.errors():
-            if self.is_cluster:
-                for q in queues:
-                    self._register_idle(self.redis, q, member, until, prune)
-                return
-            with self.redis.pipeline(transaction=False) as pipe:
-                for q in queues:
-                    self._register_idle(pipe, q, member, until, prune)
-                pipe.execute()
-
-    def _register_idle(self, client: Any, q: str, member: str, until: float, prune: bool) -> None:
-        if prune:
-            client.zremrangebyscore(keys.idle(q), "-inf", int(self.now() * 1000))
-        client.zadd(keys.idle(q), {member: int(until * 1000)})
+            pipe = self.pipeline()
+            for q in queues:
+                if prune:
+                    pipe.zremrangebyscore(keys.idle(q), "-inf", int(self.now() * 1000))
+                pipe.zadd(keys.idle(q), {member: int(until * 1000)})
+            pipe.execute()
 
     def unregister_idle(self, queues: Sequence[str], handoff_id: str) -> None:
         """Withdraw the offer (the worker stops)."""
         member = f"{self.lease_duration} {handoff_id}"
         with self.errors():
+            pipe = self.pipeline()
             for q in queues:
-                self.redis.zrem(keys.idle(q), member)
+                pipe.zrem(keys.idle(q), member)
+            pipe.execute()
