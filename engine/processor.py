@@ -315,16 +315,18 @@ class Processor:
             self._wakeup.set()
 
     # -- fetch loop -------------------------------------------------------------------------
-    def _idle_wait(self) -> None:
+    def _idle_wait(self) -> bool:
+        """Sleep up to about ``task_check_interval``; True when a wake-up ended it early."""
         half = self.task_check_interval / 2
         wait = half + random.random() * self.task_check_interval
         if self.limits is not None:
             wait = self.limits.idle_wait(wait)
         self._offer_idle()
         self._idle = True
-        self._wakeup.wait(wait)
+        woken = self._wakeup.wait(wait)
         self._idle = False
         self._wakeup.clear()
+        return woken
 
     def _offer_idle(self) -> None:
         """Offer this idle worker to our Clients' enqueues (hand-off: the enqueue leases the
@@ -370,6 +372,7 @@ class Processor:
 
     def _fetch_loop(self) -> None:
         failures = 0  # consecutive connection errors: Redis is down, back off instead of spinning
+        polling = False  # the last idle wait ran out: look (LLEN) before dequeuing
         while not self._stopping.is_set():
             if not self._slots.acquire(timeout=0.1):
                 continue
@@ -380,7 +383,7 @@ class Processor:
                 self._release(taken)
                 break
             try:
-                got = self._dequeue(taken)
+                got = self._dequeue(taken, polling=polling)
             except BrokerError as exc:
                 failures += 1
                 worker_log.connection_health(self.broker).failed(exc, "fetcher", self.log)
@@ -392,17 +395,23 @@ class Processor:
                 failures = 0
             self._release(taken - len(got))
             self._begin_all(got)
+            polling = False
             if not got:
                 self.queue_faults.forget_recovered()
-                self._idle_wait()
+                polling = not self._idle_wait()
 
-    def _dequeue(self, taken: int) -> list[Leased]:
+    def _dequeue(self, taken: int, *, polling: bool = False) -> list[Leased]:
         """Up to ``taken`` tasks from the open, usable queues in this fetch's order, admitted
         by the fleet limits. A queue holding bad data is benched on its own (queue_faults);
-        connection errors raise ``BrokerError``."""
+        connection errors raise ``BrokerError``. ``polling``: the idle worker's periodic look
+        (no wake-up came: the queues are most likely still empty), so the queues' pending
+        lengths are read first and only the non-empty ones dequeued from; an idle worker costs
+        Redis one command per queue and second instead of a dequeue script's three."""
         queues = self.queue_faults.usable(self.queue_order.order())
         if self.limits is not None:
             queues = self.limits.open_queues(queues)
+        if queues and polling:
+            queues = self.broker.queues_with_pending(queues)
         if not queues:
             return []
         bad: dict[str, BadDataError] = {}

@@ -321,6 +321,34 @@ def test_a_wake_up_while_idle_dequeues_in_the_notifying_thread(client, start, r,
     wait_for(lambda: seen == [b"now"] and settled(p, r))
 
 
+def test_an_idle_workers_periodic_look_reads_lengths_before_dequeuing(client, start, r, broker):
+    """No wake-up came (a Go producer publishes none): each time the idle wait runs out, the
+    fetcher reads the pending lengths (one LLEN per queue) and runs the dequeue script only
+    for a queue that has something; a task enqueued without a wake-up is still found."""
+    seen = []
+    dequeues = []
+    real = broker.dequeue_batch
+
+    def recorded(queues, *args, **kwargs):  # the real dequeue, noting the queues it tried
+        dequeues.append(list(queues))
+        return real(queues, *args, **kwargs)
+
+    broker.dequeue_batch = recorded
+    p = start(lambda ctx, task: seen.append(task.payload))
+    p.task_check_interval = 0.02
+
+    def looks():
+        return int(r.info("commandstats").get("cmdstat_llen", {}).get("calls", 0))
+
+    before = looks()
+    wait_for(lambda: looks() >= before + 5)
+    first_looks = len(dequeues)
+    assert first_looks <= 1  # at most the fetch before the first idle wait ran the script
+    client.enqueue(Task("t", b"found by looking"))  # nobody hears its wake-up here
+    wait_for(lambda: seen == [b"found by looking"] and settled(p, r))
+    assert dequeues[first_looks:][:1] == [[Q]]
+
+
 def test_an_idle_worker_gets_a_single_enqueue_handed_over(broker, client, start, r):
     """Idle, the worker offers itself (pyasynq:{q}:idle); our Client's enqueue then hands it
     the task already leased, on its own channel, and it runs without a dequeue. Once idle

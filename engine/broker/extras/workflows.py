@@ -92,6 +92,8 @@ class WorkflowOps(BrokerBase):
             start = 0
             if rotate:
                 total = int(self.redis.zcard(OPEN_WORKFLOWS))
+                if total == 0:  # the usual idle case: one command, not two
+                    return []
                 if total > count:
                     start = random.randrange(total - count + 1)
             ids = cast(list[bytes], self.redis.zrange(OPEN_WORKFLOWS, start, start + count - 1))
