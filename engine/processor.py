@@ -216,6 +216,7 @@ class Processor:
         self._closing = threading.Event()  # set at the end of shutdown: helper threads exit
         self._wakeup = threading.Event()  # ends the fetcher's idle sleep
         self._idle = False  # the fetcher sleeps: a wake-up fetches in the caller's thread
+        self._here = threading.local()  # .job, .hand_over: a hand-off run in its reader's thread
         self._offered_at = float("-inf")  # monotonic time of the last hand-off offer
         self._offers = 0
         self._wake_fetch = threading.Lock()  # one such fetch at a time
@@ -352,10 +353,14 @@ class Processor:
         self._offered_at = now
         self._offers += 1
 
-    def accept_handoff(self, leased: Leased) -> None:
+    def accept_handoff(self, leased: Leased, hand_over: Callable[[], bool] | None = None) -> None:
         """A task an enqueue handed to this worker, already leased to it (subscriber thread).
         It runs like a dequeued one; with no free slot (the worker got busy since its offer)
-        or while stopping it goes back to pending (Go's requeue)."""
+        or while stopping it goes back to pending (Go's requeue).
+
+        ``hand_over``: the subscriber can let another of its threads listen; when it does, a
+        sync handler runs right here, in the thread that read the hand-off (no wait for a pool
+        thread to wake: idle latency), else on the pool as usual."""
         self._offered_at = float("-inf")  # the offer is used: renew it at the next idle wait
         if not leased.task_id:
             self.log.error("a handed-off task could not be decoded; its lease will expire")
@@ -368,7 +373,13 @@ class Processor:
             if not self._stopping.is_set():
                 self._wakeup.set()
             return
-        self._begin_all([leased])  # the offer is renewed when a task finishes (_finish)
+        self._here.job, self._here.hand_over = None, hand_over
+        try:
+            self._begin_all([leased])  # the offer is renewed when a task finishes (_finish)
+        finally:
+            job, self._here.job, self._here.hand_over = self._here.job, None, None
+        if job is not None:
+            self._run_here(job)
 
     def _fetch_loop(self) -> None:
         failures = 0  # consecutive connection errors: Redis is down, back off instead of spinning
@@ -516,6 +527,10 @@ class Processor:
         if job.kind == ASYNC:
             self._runtime.submit(job)  # batched: one loop wake-up per fetch
             return
+        hand_over = getattr(self._here, "hand_over", None)
+        if hand_over is not None and hand_over():
+            self._here.job = job  # accept_handoff runs it in this thread
+            return
         with self._lock:
             if self._idle_threads:
                 self._idle_threads -= 1
@@ -533,16 +548,19 @@ class Processor:
             self._start(nxt)
 
     # -- handler threads --------------------------------------------------------------------
+    def _run_here(self, job: Job) -> None:
+        try:
+            self._run_job(job)
+        except Exception:
+            self.log.exception("task %s: bookkeeping failed", job.msg.id)
+            self._finish(job)
+
     def _worker_loop(self) -> None:
         while True:
             job = self._work.get()
             if job is None:
                 break
-            try:
-                self._run_job(job)
-            except Exception:
-                self.log.exception("task %s: bookkeeping failed", job.msg.id)
-                self._finish(job)
+            self._run_here(job)
             with self._lock:
                 if self._closing.is_set():
                     self._threads -= 1

@@ -279,7 +279,8 @@ class CancelSubscription:
             if channel == keys.WAKE_CHANNEL and self._on_wake is not None:
                 self._on_wake(to_str(msg.get("data")))
             elif channel == self._handoff_channel and self._on_handoff is not None:
-                self._on_handoff(handed_off(bytes(msg.get("data") or b"")))
+                if self._on_handoff(handed_off(bytes(msg.get("data") or b""))):
+                    return None  # the caller gave this connection to another thread
             else:
                 return to_str(msg.get("data"))  # asynq:cancel: the task id
             with self._ops.errors():  # drain a burst of wake-ups without waiting

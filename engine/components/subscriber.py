@@ -20,10 +20,19 @@ from pyasynq import worker_log
 
 if TYPE_CHECKING:
     from pyasynq.broker.broker import Broker
-    from pyasynq.broker.worker import Leased
+    from pyasynq.broker.worker import CancelSubscription, Leased
 
 
 class Subscriber:
+    """Listens for cancels, wake-ups and hand-offs; see the module docstring.
+
+    With ``on_handoff`` it keeps two threads, one listening and one standing by: a task handed
+    off to this idle worker may run right in the thread that read it (the handler starts
+    without waiting for a pool thread to wake, the last thread hop of idle latency). Before it
+    runs, the standby takes over the connection, so cancels and further messages are still
+    heard; afterwards the first thread stands by in turn. With no thread standing by (the other
+    one is still running a task) the task goes to the pool as usual."""
+
     name = "subscriber"
 
     def __init__(
@@ -35,7 +44,7 @@ class Subscriber:
         poll: float = 0.2,
         logger: logging.Logger | None = None,
         on_wake: Callable[[str], Any] | None = None,
-        on_handoff: Callable[[Leased], Any] | None = None,
+        on_handoff: Callable[[Leased, Callable[[], bool]], Any] | None = None,
         handoff_id: str = "",
     ) -> None:
         self.broker, self.on_cancel, self.on_wake = broker, on_cancel, on_wake
@@ -44,37 +53,100 @@ class Subscriber:
         self.log = logger or logging.getLogger("pyasynq.subscriber")
         self.ready = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._listening = threading.Lock()  # held by the thread reading the connection
+        self._standing_by = 0  # threads waiting to listen (guarded by _state)
+        self._state = threading.Lock()
+        self._local = threading.local()  # .passed: this thread gave listening away
+        self._sub: CancelSubscription | None = None
+
+    @property
+    def _thread(self) -> threading.Thread | None:
+        """The first thread (tests look at it)."""
+        return self._threads[0] if self._threads else None
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            try:
-                sub = self.broker.subscribe_cancel(
-                    self.on_wake, on_handoff=self.on_handoff, handoff_id=self.handoff_id
-                )
-            except Exception as exc:
-                worker_log.connection_health(self.broker).failed(exc, self.name, self.log)
-                self._stop.wait(self.retry_interval)
+            with self._state:
+                self._standing_by += 1
+            got = self._listening.acquire(timeout=self.poll)
+            with self._state:
+                self._standing_by -= 1
+            if not got:
                 continue
-            self.ready.set()
-            worker_log.connection_health(self.broker).ok(self.name, self.log)
+            self._local.passed = False
             try:
-                while not self._stop.is_set():
-                    task_id = sub.get(self.poll)
-                    if task_id:
-                        self.on_cancel(task_id)
+                self._listen()
+            finally:
+                if not self._local.passed:
+                    self._listening.release()
+
+    def _listen(self) -> None:
+        """Read messages until stopped or until this thread gave listening away."""
+        while not self._stop.is_set():
+            sub = self._sub
+            if sub is None:
+                try:
+                    sub = self._sub = self.broker.subscribe_cancel(
+                        self.on_wake,
+                        on_handoff=self._handoff if self.on_handoff else None,
+                        handoff_id=self.handoff_id,
+                    )
+                except Exception as exc:
+                    worker_log.connection_health(self.broker).failed(exc, self.name, self.log)
+                    self._stop.wait(self.retry_interval)
+                    continue
+                self.ready.set()
+                worker_log.connection_health(self.broker).ok(self.name, self.log)
+            try:
+                task_id = sub.get(self.poll)
             except Exception as exc:
                 worker_log.connection_health(self.broker).failed(exc, self.name, self.log)
                 self.ready.clear()
+                self._close()
                 self._stop.wait(self.retry_interval)
-            finally:
-                sub.close()
+                continue
+            if self._local.passed:
+                return
+            if task_id:
+                self.on_cancel(task_id)
+
+    def _handoff(self, leased: Leased) -> bool:
+        """A hand-off read by this thread; True when this thread gave listening away to run
+        it (the subscription must stop reading in this thread)."""
+        assert self.on_handoff is not None
+        try:
+            self.on_handoff(leased, self._hand_over)
+        except Exception:  # the processor's bug, not the connection's: keep listening
+            self.log.exception("task %s: the hand-off could not be taken", leased.task_id)
+        return bool(self._local.passed)
+
+    def _hand_over(self) -> bool:
+        """Give the connection to the thread standing by, so that the caller can run a task
+        here; False (keep listening) when no thread stands by or the subscriber stops."""
+        with self._state:
+            if self._standing_by == 0 or self._stop.is_set() or self._local.passed:
+                return False
+            self._local.passed = True
+        self._listening.release()
+        return True
+
+    def _close(self) -> None:
+        sub, self._sub = self._sub, None
+        if sub is not None:
+            sub.close()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="pyasynq-subscriber", daemon=True)
-        self._thread.start()
+        for n in range(2 if self.on_handoff else 1):
+            thread = threading.Thread(
+                target=self._loop, name=f"pyasynq-subscriber-{n}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        with self._state:
+            self._close()

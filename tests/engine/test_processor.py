@@ -353,12 +353,17 @@ def test_an_idle_worker_gets_a_single_enqueue_handed_over(broker, client, start,
     """Idle, the worker offers itself (pyasynq:{q}:idle); our Client's enqueue then hands it
     the task already leased, on its own channel, and it runs without a dequeue. Once idle
     again the worker renews its offer; stopping withdraws it."""
-    seen, handed = [], []
-    p = start(lambda ctx, task: seen.append(task.payload))
+    seen, handed, threads = [], [], []
 
-    def spy(leased):  # the real accept_handoff, noting what came this way
+    def handler(ctx, task):
+        seen.append(task.payload)
+        threads.append(threading.current_thread().name)
+
+    p = start(handler)
+
+    def spy(leased, hand_over):  # the real accept_handoff, noting what came this way
         handed.append(leased.task_id)
-        p.accept_handoff(leased)
+        p.accept_handoff(leased, hand_over)
 
     sub = Subscriber(broker, p.cancel, on_wake=p.notify, on_handoff=spy, handoff_id="W")
     sub.start()
@@ -369,11 +374,53 @@ def test_an_idle_worker_gets_a_single_enqueue_handed_over(broker, client, start,
         info = client.enqueue(Task("t", b"direct"))
         wait_for(lambda: seen == [b"direct"] and settled(p, r))
         assert handed == [info.id]
+        assert threads[0].startswith("pyasynq-subscriber")  # run by the thread that read it
         wait_for(lambda: r.zcard(keys.idle(Q)) == 1)
         p.stop()
         assert r.zcard(keys.idle(Q)) == 0
     finally:
         sub.stop()
+
+
+def test_while_a_handed_off_task_runs_in_the_reader_the_other_thread_listens(
+    broker, client, start, r
+):
+    """The handed-off task runs in the subscriber thread that read it; the standby thread
+    listens meanwhile: a cancel for that very task is heard and honoured, and a wake-up for a
+    new task still starts it at once (on the pool, the standby being the listener now)."""
+    started, threads, cancelled = threading.Event(), {}, threading.Event()
+
+    def handler(ctx, task):
+        threads[task.payload] = threading.current_thread().name
+        if task.payload == b"long":
+            started.set()
+            if ctx.wait(10):
+                cancelled.set()
+                raise RuntimeError("cancelled")
+
+    p = start(handler)
+    sub = Subscriber(
+        broker, p.cancel, on_wake=p.notify, on_handoff=p.accept_handoff, handoff_id="W", poll=0.05
+    )
+    sub.start()
+    try:
+        assert sub.ready.wait(10)
+        p.handoff_id = "W"
+        p.task_check_interval = 60.0  # only the subscriber's messages start tasks quickly
+        p._wakeup.set()
+        wait_for(lambda: r.zcard(keys.idle(Q)) == 1)
+        info = client.enqueue(Task("t", b"long"))
+        assert started.wait(10)
+        assert threads[b"long"].startswith("pyasynq-subscriber")
+        client.enqueue(Task("t", b"short"))
+        wait_for(lambda: b"short" in threads)
+        assert not threads[b"short"].startswith("pyasynq-subscriber")
+        r.publish(keys.CANCEL_CHANNEL, info.id)  # what Inspector.cancel_processing sends
+        assert cancelled.wait(10)
+        wait_for(lambda: settled(p, r))
+    finally:
+        sub.stop()
+    assert not any(t.is_alive() for t in sub._threads)
 
 
 def test_a_hand_off_without_a_free_slot_goes_back_to_pending(broker, clock, client, start, r):
