@@ -28,10 +28,11 @@
 if redis.call("EXISTS", KEYS[1]) == 1 then
   return 0
 end
-if redis.call("EXISTS", KEYS[3]) == 0 and redis.pcall("LLEN", KEYS[2]) == 0 then
-  local now_ms = math.floor(tonumber(ARGV[3]) / 1000000)
-  local idle = redis.pcall("ZRANGEBYSCORE", KEYS[6], now_ms, "+inf", "LIMIT", 0, 3)
-  if type(idle) == "table" and idle.err == nil then
+-- offers first: with none (every worker busy, or none of ours) one read decides, not three
+local now_ms = math.floor(tonumber(ARGV[3]) / 1000000)
+local idle = redis.pcall("ZRANGEBYSCORE", KEYS[6], now_ms, "+inf", "LIMIT", 0, 3)
+if type(idle) == "table" and idle.err == nil and #idle > 0 then
+  if redis.call("EXISTS", KEYS[3]) == 0 and redis.pcall("LLEN", KEYS[2]) == 0 then
     local now_s = math.floor(tonumber(ARGV[3]) / 1000000000)
     for _, member in ipairs(idle) do
       redis.call("ZREM", KEYS[6], member)
