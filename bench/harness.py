@@ -80,6 +80,8 @@ class System:
         n = self.name
         if n == "pyasynq":
             return [[PY, "-m", "bench.peers.pyasynq_worker", str(concurrency)]] * processes
+        if n == "floor":  # latency only: a bare BRPOP loop, the bound for any Redis queue
+            return [[PY, "-m", "bench.peers.bare_brpop"]]
         if n == "rq":
             return [
                 [
@@ -146,6 +148,7 @@ SYSTEMS = {
     "celery": System("celery", ["celery", "unacked"]),
     "dramatiq": System("dramatiq", ["dramatiq:default.msgs"]),
 }
+FLOOR = System("floor", ["bench:floor"])  # the latency phase's bare LPUSH -> BRPOP
 
 
 @dataclass

@@ -34,6 +34,36 @@ from pyasynq.extras.embedded_redis import RedisServer
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@dataclass(frozen=True)
+class Code:
+    """The pyasynq that workers and producers run: a checkout and a Python that imports it."""
+
+    python: str
+    root: Path
+
+
+THIS = Code(sys.executable, ROOT)
+
+# The enqueue loop in a process of its own (``--before`` runs it for both codes alike): it
+# connects and loads the scripts, says "ready", enqueues on a line from stdin, says "done".
+ENQUEUE_PROBE = """
+import sys
+from pyasynq import Client, Task
+url, n, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with Client(url) as client:
+    client.enqueue(Task("warm"), queue="warm")
+    print("ready", flush=True)
+    sys.stdin.readline()
+    if batch:
+        for start in range(0, n, batch):
+            client.enqueue_many([Task("noop", b"x") for _ in range(min(batch, n - start))])
+    else:
+        for _ in range(n):
+            client.enqueue(Task("noop", b"x"))
+    print("done", flush=True)
+"""
+
+
 @dataclass
 class Snapshot:
     cpu: float
@@ -132,8 +162,34 @@ def _inner_commands(r: redis.Redis) -> set[str]:
     return _INNER
 
 
-def measure_enqueue(url: str, r: redis.Redis, n: int, batch: int | None) -> Cost:
+def measure_enqueue(
+    url: str, r: redis.Redis, n: int, batch: int | None, code: Code | None = None
+) -> Cost:
+    """In this process, or with ``code`` in a process of its own (ENQUEUE_PROBE)."""
     r.flushall()
+    what = f"enqueue_many ({batch}/call)" if batch else "enqueue (one per call)"
+    if code is not None:
+        probe = subprocess.Popen(
+            [code.python, "-c", ENQUEUE_PROBE, url, str(n), str(batch or 0)],
+            cwd=code.root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert probe.stdin is not None and probe.stdout is not None
+        try:
+            if probe.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"the enqueue probe of {code.root} did not start")
+            before, t0 = Snapshot.take(r), time.perf_counter()
+            probe.stdin.write("go\n")
+            probe.stdin.flush()
+            if probe.stdout.readline().strip() != "done":
+                raise RuntimeError(f"the enqueue probe of {code.root} failed")
+            seconds, after = time.perf_counter() - t0, Snapshot.take(r)
+        finally:
+            probe.kill()
+            probe.wait()
+        return cost(what, r, before, after, n, seconds)
     with Client(url) as client:
         client.enqueue(Task("warm"), queue="warm")  # scripts loaded, connection open
         before, t0 = Snapshot.take(r), time.perf_counter()
@@ -144,15 +200,21 @@ def measure_enqueue(url: str, r: redis.Redis, n: int, batch: int | None) -> Cost
             for _ in range(n):
                 client.enqueue(Task("noop", b"x"))
         seconds, after = time.perf_counter() - t0, Snapshot.take(r)
-    what = f"enqueue_many ({batch}/call)" if batch else "enqueue (one per call)"
     return cost(what, r, before, after, n, seconds)
 
 
 def measure_processing(
-    url: str, r: redis.Redis, n: int, concurrency: int, processes: int, queues: int = 1
+    url: str,
+    r: redis.Redis,
+    n: int,
+    concurrency: int,
+    processes: int,
+    queues: int = 1,
+    code: Code = THIS,
 ) -> Cost:
     """Workers drain ``n`` preloaded no-op tasks; with ``queues`` > 1 they are spread over
-    that many queues of equal weight (the single-node twin of the cluster measurement)."""
+    that many queues of equal weight (the single-node twin of the cluster measurement).
+    ``code``: whose worker runs (its ``bench/peers/pyasynq_worker.py``)."""
     r.flushall()
     names = ["default"] if queues == 1 else [f"q{i}" for i in range(queues)]
     per_queue = n // len(names)
@@ -163,13 +225,15 @@ def measure_processing(
                     [Task("noop", b"x", queue=q) for _ in range(min(1000, per_queue - start))]
                 )
     total = per_queue * len(names)
-    env = dict(os.environ, BENCH_REDIS_URL=url, BENCH_QUEUES=",".join(names), PYTHONPATH=str(ROOT))
+    env = dict(
+        os.environ, BENCH_REDIS_URL=url, BENCH_QUEUES=",".join(names), PYTHONPATH=str(code.root)
+    )
     before = Snapshot.take(r)
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "bench.peers.pyasynq_worker", str(concurrency)],
+            [code.python, "-m", "bench.peers.pyasynq_worker", str(concurrency)],
             env=env,
-            cwd=ROOT,
+            cwd=code.root,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -362,6 +426,68 @@ def run(quick: bool = False) -> list[Cost]:
         server.cleanup()
 
 
+def compare(before: Code, quick: bool = False) -> tuple[list[Cost], list[Cost]]:
+    """This code and ``before`` on one Redis, their runs alternating (before, this, before,
+    ...) so that a machine whose speed drifts (a shared VM) weighs on both alike; the median of
+    3 runs each (1 with ``quick``). Producers run in processes of their own for both. Returns
+    (this code's costs, before's), one per single-queue setting."""
+    server = RedisServer().start()
+    r = redis.Redis.from_url(server.url)
+    try:
+        n_enqueue = 3000 if quick else 10000
+        n_process = 20000 if quick else 60000
+        runs = 1 if quick else 3
+        measures: list[Callable[[Code], Cost]] = [
+            lambda code: measure_enqueue(server.url, r, n_enqueue, None, code),
+            lambda code: measure_enqueue(server.url, r, n_enqueue * 5, 1000, code),
+        ]
+        for concurrency, processes in [(10, 1), (32, 1), (10, 2), (32, 2)]:
+            measures.append(
+                lambda code, c=concurrency, p=processes: measure_processing(
+                    server.url, r, n_process, c, p, 1, code
+                )
+            )
+        mine: list[Cost] = []
+        theirs: list[Cost] = []
+        for measure in measures:
+            pairs = [(measure(before), measure(THIS)) for _ in range(runs)]
+            for side, out in ((1, mine), (0, theirs)):
+                done = sorted((pair[side] for pair in pairs), key=lambda c: c.cpu_us_per_task)
+                out.append(done[len(done) // 2])
+            print(
+                f"  {out[-1].what:36s} before {theirs[-1].cpu_us_per_task:6.2f} us/task, "
+                f"now {mine[-1].cpu_us_per_task:6.2f}",
+                flush=True,
+            )
+        return mine, theirs
+    finally:
+        r.close()
+        server.cleanup()
+
+
+def record_comparison(
+    results_path: Path, mine: list[Cost], theirs: list[Cost], label: str
+) -> dict[str, Any]:
+    """Store a ``compare`` in results.json: this code's rows replace the same rows of the
+    ``redis_cost`` phase (the others, such as the 12-queue twin of the cluster run, stay), and
+    ``redis_cost_before`` gets before's, marked as measured alternately in one run."""
+    results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    block = results.setdefault("redis_cost", {})
+    fresh = {c.what: asdict(c) | {"rate": c.rate} for c in mine}
+    rows = [fresh.pop(row["what"], row) for row in block.get("single", [])]
+    block["single"] = rows + list(fresh.values())
+    results["redis_cost_before"] = {
+        "label": label,
+        "single": [asdict(c) | {"rate": c.rate} for c in theirs],
+        "measured_at": stamp,
+        "alternating": True,
+    }
+    results.setdefault("measured_at", {})["redis_cost"] = stamp
+    results_path.write_text(json.dumps(results, indent=1, default=str))
+    return results
+
+
 def table(results: list[Cost]) -> str:
     lines = [
         "| what | tasks/s | Redis CPU us/task | of it user | command us/task | Redis calls per task |",
@@ -419,7 +545,23 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--cluster", action="store_true", help="also measure on a 3-master cluster")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout of older code with its own .venv: measure it and this code alternately,"
+        " record both in bench/results.json and re-render bench/RESULTS.md",
+    )
+    parser.add_argument("--before-label", default="", help="what --before is (its commit)")
     args = parser.parse_args()
+    if args.before:
+        old = Code(str(args.before.resolve() / ".venv" / "bin" / "python"), args.before.resolve())
+        mine, theirs = compare(old, args.quick)
+        label = args.before_label or f"the checkout at {args.before}"
+        results = record_comparison(ROOT / "bench" / "results.json", mine, theirs, label)
+        from bench import report
+
+        (ROOT / "bench" / "RESULTS.md").write_text(report.render(results))
+        return
     results = run(args.quick)
     print(table(results))
     out: dict = {"single": [asdict(c) | {"rate": c.rate} for c in results]}
@@ -462,7 +604,15 @@ def render(res: dict[str, Any], tg: list[tuple[str, str, bool]]) -> list[str]:
         "scripts are counted under their own names.",
         "",
     ]
-    if before:
+    if before and before_block.get("alternating"):
+        lines += [
+            f"Before: {before_block.get('label', 'the code before this work')}, measured by this "
+            "same script in the same run, its runs alternating with this code's on the same Redis "
+            "(`python -m bench.redis_cost --before <checkout>`; producers in processes of their "
+            "own for both), so that the machine's drifting speed weighs on both alike.",
+            "",
+        ]
+    elif before:
         lines += [
             f"Before: {before_block.get('label', 'the code before this work')}, measured on the "
             "same machine the same day with this same script.",
@@ -506,12 +656,20 @@ def render(res: dict[str, Any], tg: list[tuple[str, str, bool]]) -> list[str]:
             cluster_table(_cluster(x)),
             "",
         ]
+
+    def against_before(c: Cost) -> str:
+        old = before.get(c.what)
+        if not old:
+            return ""
+        was = float(old["cpu_us_per_task"])
+        return f" (before {was:.2f}: {c.cpu_us_per_task / was:.2f}x)"
+
     for c in now:
         if c.what == "process no-op, 1p x c32":
             tg.append(
                 (
                     "<= 6 us Redis CPU per processed no-op task (1 process, concurrency 32)",
-                    f"{c.cpu_us_per_task:.2f} us",
+                    f"{c.cpu_us_per_task:.2f} us{against_before(c)}",
                     c.cpu_us_per_task <= 6,
                 )
             )
@@ -519,7 +677,7 @@ def render(res: dict[str, Any], tg: list[tuple[str, str, bool]]) -> list[str]:
             tg.append(
                 (
                     "<= 4 us Redis CPU per task in enqueue_many",
-                    f"{c.cpu_us_per_task:.2f} us",
+                    f"{c.cpu_us_per_task:.2f} us{against_before(c)}",
                     c.cpu_us_per_task <= 4,
                 )
             )

@@ -28,6 +28,8 @@ class Producer:
             from pyasynq import Client, Task
 
             self._c, self._T = Client(url), Task
+        elif system == "floor":
+            self._r = redis.Redis.from_url(url)
         elif system == "rq":
             from rq import Queue
 
@@ -53,6 +55,8 @@ class Producer:
         s, t = self.system, time.time()
         if s == "pyasynq":
             self._c.enqueue(self._T("lat", repr(t).encode()))
+        elif s == "floor":
+            self._r.lpush("bench:floor", repr(t))
         elif s == "rq":
             self._q.enqueue(self._lat, t)
         elif s == "arq":
@@ -161,9 +165,9 @@ def phase_process(ctx: dict) -> dict:
 def phase_latency(ctx: dict) -> dict:
     url, r = ctx["url"], ctx["r"]
     out: dict = {}
-    for system in ctx["systems"]:
+    for system in [*ctx["systems"], "floor"]:
         r.flushall()
-        w = h.Workers(h.SYSTEMS[system], url, 10, 1).start()
+        w = h.Workers(h.SYSTEMS.get(system, h.FLOOR), url, 10, 1).start()
         prod = Producer(system, url)
         try:
             prod.send()  # readiness probe: the worker is up once it ran one task
