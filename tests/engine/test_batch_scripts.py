@@ -563,10 +563,11 @@ def test_enqueue_batch_equals_one_enqueue_per_task(broker, r, clock):
 def test_enqueue_batch_script_directly(broker, r, clock):
     """The script itself, one call, against enqueue.lua per pair (no client code between)."""
     now_ns = int(clock.now() * 1e9)
-    pairs = [("a", b"1"), ("b", b"2"), ("a", b"3"), ("taken", b"4"), ("c", b"")]
+    pairs = [("a", b"1"), ("b", b"2"), ("a", b"3"), ("taken", b"4"), ("c", b""), ("str", b"5")]
 
     def build():
         r.hset(keys.task_key(Q, "taken"), "msg", b"x")
+        r.set(keys.task_key(Q, "str"), b"not a hash")  # taken too, whatever its type
 
     def single():
         return [
@@ -581,7 +582,13 @@ def test_enqueue_batch_script_directly(broker, r, clock):
         return [int(x) for x in broker.run("enqueue_batch", [keys.pending(Q)], args)]
 
     _, s, b = both(r, build, single, batch)
-    assert s == b == [1, 1, 0, 0, 1]
+    assert s == b == [1, 1, 0, 0, 1, 0]
+    _, s, b = both(r, lambda: None, single, batch)  # nothing taken but "a" twice
+    assert s == b == [1, 1, 0, 1, 1, 1]
+    unique = [("x", b"1"), ("y", b"2")]  # the usual batch: all new and distinct
+    pairs[:] = unique
+    _, s, b = both(r, lambda: None, single, batch)
+    assert s == b == [1, 1]
 
 
 def test_enqueue_batch_publishes_one_wake_up_only_when_something_was_added(broker, r, clock):
