@@ -44,6 +44,11 @@ class QueueInfo:
         """Failed / processed today (0 when nothing was processed)."""
         return self.failed / self.processed if self.processed else 0.0
 
+    def count(self, state: str) -> int:
+        """The number of tasks in ``state`` (a name of ``pyasynq.states``): templates that
+        loop over the states read it this way, not by subscript (a dataclass is not one)."""
+        return int(getattr(self, state))
+
 
 @dataclass
 class DailyStats:

@@ -148,6 +148,46 @@ class BrokerBase:
             with self.errors():
                 raise exc from None
 
+    def run_per_queue(
+        self,
+        script: str,
+        calls: Sequence[tuple[list[Any], list[Any]]],
+        per_call: int,
+        *,
+        args: Sequence[Any] = (),
+    ) -> list[list[Any] | BaseException]:
+        """Run a per-queue script whose call takes the keys and args of N queues one after the
+        other and answers one array per queue (``queue_info.lua``, ``queue_counts.lua``).
+
+        Outside a cluster ``per_call`` queues go in one call: a thousand queues are a few
+        replies to parse, not a thousand. On a cluster a script's keys must share a slot, so
+        each queue is its own call, grouped by node (``run_many``). A call that fails as a
+        whole (it should not: the scripts name bad keys instead of failing) is run again one
+        queue per call, so one queue's error never hides the others. ``args`` go first in every
+        call's ARGV, before the queues' own."""
+        size = 1 if self.is_cluster else per_call
+        chunks = [calls[i : i + size] for i in range(0, len(calls), size)]
+
+        def merged(
+            chunk: Sequence[tuple[list[Any], list[Any]]],
+        ) -> tuple[str, list[Any], list[Any]]:
+            return (
+                script,
+                [k for c in chunk for k in c[0]],
+                [*args, *(a for c in chunk for a in c[1])],
+            )
+
+        out: list[list[Any] | BaseException] = []
+        for chunk, reply in zip(chunks, self.run_many([merged(c) for c in chunks]), strict=True):
+            if not isinstance(reply, BaseException):
+                out.extend(list(r) for r in reply)
+            elif len(chunk) == 1:
+                out.append(reply)
+            else:
+                again = self.run_many([merged([c]) for c in chunk])
+                out.extend(r if isinstance(r, BaseException) else list(r[0]) for r in again)
+        return out
+
     def run_many(self, calls: Sequence[tuple[str, Sequence[Key], Sequence[Arg]]]) -> list[Any]:
         """Run many scripts in pipelined round trips; one reply (or exception) per call, in order.
         A call's exception is the engine's (``BadDataError`` for a key of the wrong type).

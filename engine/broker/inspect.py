@@ -191,55 +191,17 @@ class InspectOps(BrokerBase):
         queues. One entry per queue, in order, or the exception Redis answered for that queue.
         """
         day = utc_day(now)
-        calls = [
-            (
-                [
-                    keys.pending(queue),
-                    keys.active(queue),
-                    keys.scheduled(queue),
-                    keys.retry(queue),
-                    keys.archived(queue),
-                    keys.completed(queue),
-                    keys.processed_daily(queue, day),
-                    keys.failed_daily(queue, day),
-                    keys.paused(queue),
-                    keys.all_groups(queue),
-                ],
-                [keys.group_key_prefix(queue)],
-            )
-            for queue in queues
+        # the keys of keys.py (pending, active, ..., all_groups, group_key_prefix) built from
+        # one prefix per queue: with thousands of queues the key functions' calls showed
+        suffixes = [
+            *("pending", "active", "scheduled", "retry", "archived", "completed"),
+            *("processed:" + day, "failed:" + day, "paused", "groups"),
         ]
+        calls = []
+        for queue in queues:
+            prefix = keys.queue_prefix(queue)
+            calls.append(([prefix + suffix for suffix in suffixes], [prefix + "g:"]))
         return self.run_per_queue("queue_counts", calls, COUNTS_PER_CALL)
-
-    def run_per_queue(
-        self, script: str, calls: Sequence[tuple[list[Any], list[Any]]], per_call: int
-    ) -> list[list[Any] | BaseException]:
-        """Run a per-queue script whose call takes the keys and args of N queues one after the
-        other and answers one array per queue (``queue_info.lua``, ``queue_counts.lua``).
-
-        Outside a cluster ``per_call`` queues go in one call: a thousand queues are a few
-        replies to parse, not a thousand. On a cluster a script's keys must share a slot, so
-        each queue is its own call, grouped by node (``run_many``). A call that fails as a
-        whole (it should not: the scripts name bad keys instead of failing) is run again one
-        queue per call, so one queue's error never hides the others."""
-        size = 1 if self.is_cluster else per_call
-        chunks = [calls[i : i + size] for i in range(0, len(calls), size)]
-
-        def merged(
-            chunk: Sequence[tuple[list[Any], list[Any]]],
-        ) -> tuple[str, list[Any], list[Any]]:
-            return (script, [k for c in chunk for k in c[0]], [a for c in chunk for a in c[1]])
-
-        out: list[list[Any] | BaseException] = []
-        for chunk, reply in zip(chunks, self.run_many([merged(c) for c in chunks]), strict=True):
-            if not isinstance(reply, BaseException):
-                out.extend(list(r) for r in reply)
-            elif len(chunk) == 1:
-                out.append(reply)
-            else:
-                again = self.run_many([merged([c]) for c in chunk])
-                out.extend(r if isinstance(r, BaseException) else list(r[0]) for r in again)
-        return out
 
     def daily_totals(
         self, queues: Sequence[str], days: Sequence[str]

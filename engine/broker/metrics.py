@@ -21,6 +21,8 @@ THROUGHPUT_TTL = 2 * 24 * 3600
 """A series not written for this long (its queue was removed) expires by itself."""
 
 
+SAMPLES_PER_CALL = 500  # queues per throughput_samples.lua call outside a cluster
+
 log = logging.getLogger("pyasynq.broker")
 
 
@@ -52,18 +54,23 @@ class MetricsOps(BrokerBase):
     def throughput_samples_many(
         self, queues: Sequence[str], since: float
     ) -> list[list[tuple[int, int, int]]]:
-        """``throughput_samples`` of many queues in one pipelined round trip (the dashboard's
-        throughput card reads every queue on each render)."""
-        pipe = self.pipeline()
-        for q in queues:
-            pipe.zrangebyscore(keys.throughput(q), int(since), "+inf")
-        with self.errors():
-            replies = pipe.execute(raise_on_error=False) if queues else []
+        """``throughput_samples`` of many queues (the dashboard's throughput card reads every
+        queue on each render): ``throughput_samples.lua``, a few hundred queues per call
+        outside a cluster (one reply to parse, not one per queue), one per queue on a cluster
+        (a script's keys share a slot), grouped by node."""
+        if not queues:
+            return []
+        calls: list[tuple[list[Any], list[Any]]] = [([keys.throughput(q)], []) for q in queues]
+        replies = self.run_per_queue(
+            "throughput_samples", calls, SAMPLES_PER_CALL, args=[int(since)]
+        )
         out = []
-        for q, members in zip(queues, replies, strict=True):
-            if isinstance(members, Exception):  # our own series key holds something else
-                log.warning("throughput of queue %r cannot be read: %s", q, members)
-                members = []
+        for q, reply in zip(queues, replies, strict=True):
+            members: list[Any] = []
+            if isinstance(reply, BaseException) or reply[0]:  # our own series key is bad
+                log.warning("throughput of queue %r cannot be read: %s", q, _text(reply))
+            else:
+                members = list(reply[1:])
             out.append(_samples(members))
         return out
 
@@ -107,6 +114,13 @@ class MetricsOps(BrokerBase):
             finally:
                 client.connection_pool.release(conn)
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
+def _text(reply: Any) -> str:
+    if isinstance(reply, BaseException):
+        return str(reply)
+    first = reply[0]
+    return first.decode("utf-8", "replace") if isinstance(first, bytes) else str(first)
 
 
 def _samples(members: Sequence[Any]) -> list[tuple[int, int, int]]:

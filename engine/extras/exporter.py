@@ -15,6 +15,7 @@ from typing import Any
 from prometheus_client import generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 from prometheus_client.validation import _is_valid_legacy_labelname, _is_valid_legacy_metric_name
 
@@ -113,20 +114,24 @@ class QueueMetricsCollector(Collector):
         today_failed = GaugeMetricFamily(
             "asynq_tasks_failed_today", "Tasks failed today (UTC)", labels=["queue"]
         )
+        # what add_metric does, with one label dict per queue shared by its samples: a
+        # thousand queues make some 16,000 samples, and exposition() formats each label set
+        # once (it recognises the shared dict)
         for info in infos:
             q = info.queue
+            labels = {"queue": q}
             for state in GO_STATES:
-                by_state.add_metric([q, state], getattr(info, state))
-            size.add_metric([q], info.size)
-            latency.add_metric([q], info.latency.total_seconds())
-            memory.add_metric([q], info.memory_usage)
-            processed.add_metric([q], info.processed_total)
-            failed.add_metric([q], info.failed_total)
-            paused.add_metric([q], 1 if info.paused else 0)
-            aggregating.add_metric([q], info.aggregating)
-            groups.add_metric([q], info.groups)
-            today_processed.add_metric([q], info.processed)
-            today_failed.add_metric([q], info.failed)
+                _add(by_state, {"queue": q, "state": state}, getattr(info, state))
+            _add(size, labels, info.size)
+            _add(latency, labels, info.latency.total_seconds())
+            _add(memory, labels, info.memory_usage)
+            _add(processed, labels, info.processed_total, "_total")
+            _add(failed, labels, info.failed_total, "_total")
+            _add(paused, labels, 1 if info.paused else 0)
+            _add(aggregating, labels, info.aggregating)
+            _add(groups, labels, info.groups)
+            _add(today_processed, labels, info.processed)
+            _add(today_failed, labels, info.failed)
         yield from (by_state, size, latency, memory, processed, failed, paused)
         yield from (aggregating, groups, today_processed, today_failed)
 
@@ -154,6 +159,12 @@ class QueueMetricsCollector(Collector):
             log.warning("limit metrics unavailable: %s", exc)
 
 
+def _add(family: Any, labels: dict[str, str], value: float, suffix: str = "") -> None:
+    """``family.add_metric`` for a label dict built by the caller (shared by a queue's
+    samples). ``suffix``: "_total" for a counter, as CounterMetricFamily.add_metric names it."""
+    family.samples.append(Sample(family.name + suffix, labels, value, None))
+
+
 _PROM_TYPES = {"counter": "counter", "gauge": "gauge", "untyped": "untyped", "unknown": "untyped"}
 
 
@@ -166,16 +177,23 @@ def exposition(registry: Any) -> bytes:
 
     ``generate_latest`` validates and escapes every label name of every sample (about 25 us a
     sample); with a thousand queues the exporter has some 16,000 samples, and that alone took
-    most of a scrape. Here names are checked once per label set, and each distinct label set
-    and value is formatted once. Metric families of another kind than counter, gauge or
+    most of a scrape. Here names are checked once per label set, and each label dict (shared by
+    a queue's samples) and each distinct value is formatted once. Metric families of another kind than counter, gauge or
     untyped (histograms, summaries, info), or names outside Prometheus's legacy character set,
     go through ``generate_latest`` for the whole output, so the result is always the same.
     """
     families = list(registry.collect())
     out: list[str] = []
     checked: dict[Any, bool] = {}  # metric names and label-name tuples: legacy charset?
-    label_sets: dict[tuple[Any, ...], str] = {}
+    label_sets: dict[int, tuple[dict[str, str], str]] = {}  # id(labels): (labels, text)
     values: dict[float, str] = {}  # 0.0 and 1.0 are most of the samples
+    escaped: dict[str, str] = {}  # label values: a queue's name recurs in 8 label sets
+
+    def escape(value: str) -> str:
+        text = escaped.get(value)
+        if text is None:
+            text = escaped[value] = _label_value(value)
+        return text
 
     def legacy(key: Any) -> bool:
         ok = checked.get(key)
@@ -203,14 +221,16 @@ def exposition(registry: Any) -> bytes:
             if value is None:
                 value = values[sample.value] = floatToGoString(sample.value)  # type: ignore[no-untyped-call]  # prometheus-client's own formatter, unannotated
             if labels:
-                key = (*labels.items(),)
-                pairs = label_sets.get(key)
-                if pairs is None:  # a queue's label set recurs in a dozen metrics
+                # a queue's label dict is shared by its dozen samples (_add): formatted once
+                known = label_sets.get(id(labels))
+                if known is not None and known[0] is labels:
+                    pairs = known[1]
+                else:
                     names = tuple(sorted(labels))
                     if not legacy(names):
                         return generate_latest(_Fixed(families))
-                    pairs = ",".join(f'{n}="{_label_value(labels[n])}"' for n in names)
-                    label_sets[key] = pairs
+                    pairs = ",".join(f'{n}="{escape(labels[n])}"' for n in names)
+                    label_sets[id(labels)] = (labels, pairs)
                 out.append(f"{name}{{{pairs}}} {value}\n")
             else:
                 out.append(f"{name} {value}\n")

@@ -34,19 +34,18 @@ local function one(k, a)
   local problems = {}
   local names = {"pending", "active", "scheduled", "retry", "archived", "completed",
     "processed today", "failed today", "processed", "failed", "paused", "groups", "lease"}
-  local function typed(i, want)
-    local t = redis.call("TYPE", KEYS[i]).ok
-    if t == "none" or t == want then
-      return t
+  -- the healthy path is one command per key: a wrong type shows up as that command's error,
+  -- and only then is TYPE asked, to name what the key holds (no TYPE per key and queue)
+  local function read(i, cmd, want)
+    local reply = redis.pcall(cmd, KEYS[i])
+    if type(reply) == "table" and reply.err then
+      problems[#problems + 1] = names[i] .. ": holds a " .. redis.call("TYPE", KEYS[i]).ok .. ", not a " .. want
+      return nil
     end
-    problems[#problems + 1] = names[i] .. ": holds a " .. t .. ", not a " .. want
-    return nil
+    return reply
   end
   local function counter(i)
-    if not typed(i, "string") then
-      return 0
-    end
-    local raw = redis.call("GET", KEYS[i])
+    local raw = read(i, "GET", "string")
     if not raw then
       return 0
     end
@@ -58,34 +57,27 @@ local function one(k, a)
     end
     return n
   end
-  typed(13, "zset") -- a lease of the wrong type would stop every worker's acks for this queue
+  read(13, "ZCARD", "zset") -- a lease of the wrong type would stop every worker's acks for this queue
   local res = {}
-  local is_list = {[1] = true, [2] = true}
   for i = 1, 6 do
-    local t = typed(i, is_list[i] and "list" or "zset")
-    if t == "none" or not t then
-      res[i] = 0
-    elseif is_list[i] then
-      res[i] = redis.call("LLEN", KEYS[i])
+    if i <= 2 then
+      res[i] = read(i, "LLEN", "list") or 0
     else
-      res[i] = redis.call("ZCARD", KEYS[i])
+      res[i] = read(i, "ZCARD", "zset") or 0
     end
   end
   for i = 7, 10 do
     res[i] = counter(i)
   end
   res[11] = redis.call("EXISTS", KEYS[11])
-  local groups = {}
-  if typed(12, "set") then
-    groups = redis.call("SMEMBERS", KEYS[12])
-  end
+  local groups = read(12, "SMEMBERS", "set") or {}
   res[12] = #groups
   local since = ""
   if res[1] > 0 then
     local tail = redis.call("LRANGE", KEYS[1], -1, -1)
-    local tkey = ARGV[1] .. tail[1]
-    if redis.call("TYPE", tkey).ok == "hash" then
-      since = redis.call("HGET", tkey, "pending_since") or ""
+    local got = redis.pcall("HGET", ARGV[1] .. tail[1], "pending_since")
+    if type(got) == "string" then -- not a hash (an error) or no field: unknown
+      since = got
     end
   end
 
@@ -127,13 +119,14 @@ local function one(k, a)
     local agg_sum, samples = 0, 0
     for i, g in ipairs(groups) do
       local gkey = ARGV[2] .. g
-      local gt = redis.call("TYPE", gkey).ok
-      if gt ~= "zset" and gt ~= "none" then
-        problems[#problems + 1] = "group " .. string.sub(g, 1, 40) .. ": holds a " .. gt .. ", not a zset"
+      local size = redis.pcall("ZCARD", gkey)
+      if type(size) == "table" and size.err then
+        size = 0
+        problems[#problems + 1] = "group " .. string.sub(g, 1, 40) .. ": holds a " .. redis.call("TYPE", gkey).ok .. ", not a zset"
       else
-        aggregating = aggregating + redis.call("ZCARD", gkey)
+        aggregating = aggregating + size
       end
-      if gt == "zset" and i <= tonumber(ARGV[4]) then
+      if size > 0 and i <= tonumber(ARGV[4]) then -- a zset (Redis keeps no empty one)
         for _, id in ipairs(redis.call("ZRANGE", gkey, 0, sample_size - 1)) do
           local bytes = redis.call("MEMORY", "USAGE", ARGV[1] .. id)
           if bytes then
