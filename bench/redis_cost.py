@@ -401,8 +401,8 @@ def run(quick: bool = False) -> list[Cost]:
     server = RedisServer().start()
     r = redis.Redis.from_url(server.url)
     try:
-        n_enqueue = 3000 if quick else 10000
-        n_process = 20000 if quick else 60000
+        n_enqueue = 2000 if quick else 10000
+        n_process = 12000 if quick else 60000
         runs = 1 if quick else 3
         results = [
             median_run(lambda: measure_enqueue(server.url, r, n_enqueue, None), runs),

@@ -173,7 +173,7 @@ def phase_latency(ctx: dict) -> dict:
             prod.send()  # readiness probe: the worker is up once it ran one task
             if not r.blpop("bench:lat", 60):
                 raise RuntimeError(f"{system}: worker never ran the probe")
-            time.sleep(2.0)
+            time.sleep(ctx["settle"])  # start-up work (first heartbeats, script loads) ends
             rss_idle = w.rss()
             c0, t0 = h.commands(r), time.monotonic()
             time.sleep(ctx["idle_window"])
@@ -262,8 +262,9 @@ def main(args) -> None:
         "process_n": 8000 if quick else 15000,
         "window": 2.0 if quick else 3.0,
         "concurrencies": [10] if quick else [1, 10, 50],
-        "idle_window": 5.0 if quick else 10.0,
-        "lat_samples": 40 if quick else 100,
+        "idle_window": 3.0 if quick else 10.0,
+        "settle": 1.0 if quick else 2.0,
+        "lat_samples": 30 if quick else 100,
         "redis_version": r.info("server")["redis_version"],
     }
     results_path = HERE / "results.json"
