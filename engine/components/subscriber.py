@@ -58,6 +58,7 @@ class Subscriber:
         self._standing_by = 0  # threads waiting to listen (guarded by _state)
         self._state = threading.Lock()
         self._local = threading.local()  # .passed: this thread gave listening away
+        self._running: set[threading.Thread] = set()  # threads running a handed-off task
         self._sub: CancelSubscription | None = None
 
     @property
@@ -119,6 +120,9 @@ class Subscriber:
             self.on_handoff(leased, self._hand_over)
         except Exception:  # the processor's bug, not the connection's: keep listening
             self.log.exception("task %s: the hand-off could not be taken", leased.task_id)
+        finally:
+            with self._state:
+                self._running.discard(threading.current_thread())
         return bool(self._local.passed)
 
     def _hand_over(self) -> bool:
@@ -128,6 +132,7 @@ class Subscriber:
             if self._standing_by == 0 or self._stop.is_set() or self._local.passed:
                 return False
             self._local.passed = True
+            self._running.add(threading.current_thread())
         self._listening.release()
         return True
 
@@ -145,8 +150,13 @@ class Subscriber:
             thread.start()
 
     def stop(self) -> None:
+        """Stop listening. A thread still running a handed-off task is not waited for: the
+        processor's shutdown owns that task (and gives up on a handler that never returns)."""
         self._stop.set()
         for thread in self._threads:
-            thread.join(timeout=10)
+            with self._state:
+                running = thread in self._running
+            if not running:
+                thread.join(timeout=10)
         with self._state:
             self._close()
