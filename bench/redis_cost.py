@@ -44,8 +44,8 @@ class Code:
 
 THIS = Code(sys.executable, ROOT)
 
-# The enqueue loop in a process of its own (``--before`` runs it for both codes alike): it
-# connects and loads the scripts, says "ready", enqueues on a line from stdin, says "done".
+# The enqueue loop, run in a process of its own with the code measured: it connects and loads
+# the scripts, says "ready", enqueues on a line from stdin, says "done".
 ENQUEUE_PROBE = """
 import sys
 from pyasynq import Client, Task
@@ -162,44 +162,31 @@ def _inner_commands(r: redis.Redis) -> set[str]:
     return _INNER
 
 
-def measure_enqueue(
-    url: str, r: redis.Redis, n: int, batch: int | None, code: Code | None = None
-) -> Cost:
-    """In this process, or with ``code`` in a process of its own (ENQUEUE_PROBE)."""
+def measure_enqueue(url: str, r: redis.Redis, n: int, batch: int | None, code: Code = THIS) -> Cost:
+    """The enqueue loop (ENQUEUE_PROBE) in a process of its own, ``code``'s Client, timed and
+    measured from its first enqueue to its last (connection and script loading left out)."""
     r.flushall()
     what = f"enqueue_many ({batch}/call)" if batch else "enqueue (one per call)"
-    if code is not None:
-        probe = subprocess.Popen(
-            [code.python, "-c", ENQUEUE_PROBE, url, str(n), str(batch or 0)],
-            cwd=code.root,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert probe.stdin is not None and probe.stdout is not None
-        try:
-            if probe.stdout.readline().strip() != "ready":
-                raise RuntimeError(f"the enqueue probe of {code.root} did not start")
-            before, t0 = Snapshot.take(r), time.perf_counter()
-            probe.stdin.write("go\n")
-            probe.stdin.flush()
-            if probe.stdout.readline().strip() != "done":
-                raise RuntimeError(f"the enqueue probe of {code.root} failed")
-            seconds, after = time.perf_counter() - t0, Snapshot.take(r)
-        finally:
-            probe.kill()
-            probe.wait()
-        return cost(what, r, before, after, n, seconds)
-    with Client(url) as client:
-        client.enqueue(Task("warm"), queue="warm")  # scripts loaded, connection open
+    probe = subprocess.Popen(
+        [code.python, "-c", ENQUEUE_PROBE, url, str(n), str(batch or 0)],
+        cwd=code.root,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert probe.stdin is not None and probe.stdout is not None
+    try:
+        if probe.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the enqueue probe of {code.root} did not start")
         before, t0 = Snapshot.take(r), time.perf_counter()
-        if batch:
-            for start in range(0, n, batch):
-                client.enqueue_many([Task("noop", b"x") for _ in range(min(batch, n - start))])
-        else:
-            for _ in range(n):
-                client.enqueue(Task("noop", b"x"))
+        probe.stdin.write("go\n")
+        probe.stdin.flush()
+        if probe.stdout.readline().strip() != "done":
+            raise RuntimeError(f"the enqueue probe of {code.root} failed")
         seconds, after = time.perf_counter() - t0, Snapshot.take(r)
+    finally:
+        probe.kill()
+        probe.wait()
     return cost(what, r, before, after, n, seconds)
 
 
@@ -397,30 +384,41 @@ def median_run(measure: Callable[[], Cost], runs: int) -> Cost:
     return done[len(done) // 2]
 
 
+SETTINGS = [(10, 1, 1), (32, 1, 1), (10, 2, 1), (32, 2, 1), (32, 2, 12)]
+"""(concurrency, processes, queues) of the processing rows; ``--quick`` skips two."""
+QUICK_SKIPS = {(10, 2, 1), (32, 2, 12)}
+
+
+def _plan(
+    url: str, r: redis.Redis, quick: bool, settings: list[tuple[int, int, int]]
+) -> list[Callable[[Code], Cost]]:
+    """One measurement per row, for a given code: the two enqueue rows, then one processing
+    row per setting."""
+    n_enqueue = 2000 if quick else 10000
+    n_process = 12000 if quick else 60000
+    plan: list[Callable[[Code], Cost]] = [
+        lambda code: measure_enqueue(url, r, n_enqueue, None, code),
+        lambda code: measure_enqueue(url, r, n_enqueue * 5, 1000, code),
+    ]
+    for concurrency, processes, queues in settings:
+        plan.append(
+            lambda code, c=concurrency, p=processes, q=queues: measure_processing(
+                url, r, n_process, c, p, q, code
+            )
+        )
+    return plan
+
+
 def run(quick: bool = False) -> list[Cost]:
     server = RedisServer().start()
     r = redis.Redis.from_url(server.url)
     try:
-        n_enqueue = 2000 if quick else 10000
-        n_process = 12000 if quick else 60000
+        settings = [s for s in SETTINGS if not (quick and s in QUICK_SKIPS)]
         runs = 1 if quick else 3
-        results = [
-            median_run(lambda: measure_enqueue(server.url, r, n_enqueue, None), runs),
-            median_run(lambda: measure_enqueue(server.url, r, n_enqueue * 5, 1000), runs),
+        return [
+            median_run(lambda m=measure: m(THIS), runs)
+            for measure in _plan(server.url, r, quick, settings)
         ]
-        settings = [(10, 1, 1), (32, 1, 1), (10, 2, 1), (32, 2, 1), (32, 2, 12)]
-        for concurrency, processes, queues in settings:
-            if quick and (concurrency, processes, queues) in ((10, 2, 1), (32, 2, 12)):
-                continue
-            results.append(
-                median_run(
-                    lambda c=concurrency, p=processes, q=queues: measure_processing(
-                        server.url, r, n_process, c, p, q
-                    ),
-                    runs,
-                )
-            )
-        return results
     finally:
         r.close()
         server.cleanup()
@@ -429,33 +427,22 @@ def run(quick: bool = False) -> list[Cost]:
 def compare(before: Code, quick: bool = False) -> tuple[list[Cost], list[Cost]]:
     """This code and ``before`` on one Redis, their runs alternating (before, this, before,
     ...) so that a machine whose speed drifts (a shared VM) weighs on both alike; the median of
-    3 runs each (1 with ``quick``). Producers run in processes of their own for both. Returns
-    (this code's costs, before's), one per single-queue setting."""
+    3 runs each (1 with ``quick``). Returns (this code's costs, before's), one per row of the
+    single-queue settings (an older checkout's worker serves one queue only)."""
     server = RedisServer().start()
     r = redis.Redis.from_url(server.url)
     try:
-        n_enqueue = 3000 if quick else 10000
-        n_process = 20000 if quick else 60000
         runs = 1 if quick else 3
-        measures: list[Callable[[Code], Cost]] = [
-            lambda code: measure_enqueue(server.url, r, n_enqueue, None, code),
-            lambda code: measure_enqueue(server.url, r, n_enqueue * 5, 1000, code),
-        ]
-        for concurrency, processes in [(10, 1), (32, 1), (10, 2), (32, 2)]:
-            measures.append(
-                lambda code, c=concurrency, p=processes: measure_processing(
-                    server.url, r, n_process, c, p, 1, code
-                )
-            )
+        single_queue = [s for s in SETTINGS if s[2] == 1]
         mine: list[Cost] = []
         theirs: list[Cost] = []
-        for measure in measures:
+        for measure in _plan(server.url, r, quick, single_queue):
             pairs = [(measure(before), measure(THIS)) for _ in range(runs)]
             for side, out in ((1, mine), (0, theirs)):
                 done = sorted((pair[side] for pair in pairs), key=lambda c: c.cpu_us_per_task)
                 out.append(done[len(done) // 2])
             print(
-                f"  {out[-1].what:36s} before {theirs[-1].cpu_us_per_task:6.2f} us/task, "
+                f"  {mine[-1].what:36s} before {theirs[-1].cpu_us_per_task:6.2f} us/task, "
                 f"now {mine[-1].cpu_us_per_task:6.2f}",
                 flush=True,
             )
@@ -608,8 +595,8 @@ def render(res: dict[str, Any], tg: list[tuple[str, str, bool]]) -> list[str]:
         lines += [
             f"Before: {before_block.get('label', 'the code before this work')}, measured by this "
             "same script in the same run, its runs alternating with this code's on the same Redis "
-            "(`python -m bench.redis_cost --before <checkout>`; producers in processes of their "
-            "own for both), so that the machine's drifting speed weighs on both alike.",
+            "(`python -m bench.redis_cost --before <checkout>`), so that the machine's drifting "
+            "speed weighs on both alike.",
             "",
         ]
     elif before:
