@@ -119,6 +119,46 @@ def test_queue_info_counts_every_state(insp, client, r, clock):
     assert info.memory_usage > 0
 
 
+@pytest.mark.parametrize("reader", ["get_queue_infos", "queue_counts"])
+def test_counters_and_paused_agree_in_both_readers(insp, client, r, clock, reader):
+    """queue_info.lua and queue_counts.lua read today's counters and the paused key alike:
+    missing counters are 0 without a problem, a counter of another type or not an integer is
+    0 and named, in key order, and a paused key of any type means paused, as Go's EXISTS
+    does."""
+    from pyasynq.broker import keys
+    from pyasynq.clock import utc_day
+
+    day = utc_day(clock.now())
+    client.enqueue(Task("t"), queue="q")
+    client.enqueue(Task("t"), queue="plain")
+
+    def read(queue):
+        return getattr(insp, reader)([queue])[0]
+
+    healthy = read("plain")  # every counter and the paused key missing
+    assert (healthy.processed, healthy.failed, healthy.paused, healthy.problems) == (
+        0,
+        0,
+        False,
+        [],
+    )
+    r.rpush(keys.processed_daily("q", day), "x")  # another type
+    r.set(keys.failed_daily("q", day), "12abc")  # not an integer
+    r.hset(keys.paused("q"), "by", "someone")  # paused, whatever the key holds
+    info = read("q")
+    assert (info.processed, info.failed, info.paused) == (0, 0, True)
+    assert info.problems == [
+        "processed today: holds a list, not a string",
+        "failed today: 12abc is not an integer counter",
+    ]
+    r.delete(keys.processed_daily("q", day), keys.failed_daily("q", day), keys.paused("q"))
+    r.set(keys.processed_daily("q", day), 7)  # all present and good
+    r.set(keys.failed_daily("q", day), 2)
+    r.set(keys.paused("q"), clock.now())
+    info = read("q")
+    assert (info.processed, info.failed, info.paused, info.problems) == (7, 2, True, [])
+
+
 def test_latency_is_zero_without_pending_since(insp, client, r):
     info = client.enqueue(Task("t"))
     r.hdel(f"asynq:{{default}}:t:{info.id}", "pending_since")  # as after Requeue or RunTask
