@@ -248,6 +248,9 @@ class CancelSubscription:
 
     With ``on_wake`` it also listens on ``pyasynq:wake`` (our Client's "a task is pending in
     queue X") and calls ``on_wake(queue)`` for those messages, so one connection serves both.
+    With ``on_handoff`` and ``handoff_id`` it hears this worker's hand-off channel and calls
+    ``on_handoff(leased)``; a true answer means the caller gave this connection to another of
+    its threads, and ``get`` returns at once without reading further.
     It hides redis-py from the engine (only engine/broker imports ``redis``). Errors while
     reading come out as ``BrokerError`` so the subscriber can reconnect.
     """
