@@ -262,7 +262,7 @@ def main(args) -> None:
         "process_n": 8000 if quick else 15000,
         "window": 2.0 if quick else 3.0,
         "concurrencies": [10] if quick else [1, 10, 50],
-        "idle_window": 3.0 if quick else 10.0,
+        "idle_window": 3.0 if quick else 6.0,
         "settle": 1.0 if quick else 2.0,
         "lat_samples": 30 if quick else 100,
         "redis_version": r.info("server")["redis_version"],
