@@ -308,12 +308,21 @@ class Processor:
         """Have the monitor re-check clock-driven conditions now (tests, heartbeat)."""
         self._monitor_event.set()
 
-    def notify(self, queue: str | None = None) -> None:
-        """A task became pending (``pyasynq:wake``): end the idle sleep if we serve ``queue``."""
+    def notify(self, queue: str | None = None, hand_over: Callable[[], bool] | None = None) -> None:
+        """A task became pending (``pyasynq:wake``): end the idle sleep if we serve ``queue``.
+
+        While the fetcher sleeps idle, the tasks are dequeued right here; with ``hand_over``
+        (the subscriber can let another of its threads listen, see ``accept_handoff``) the
+        first of them runs here too, the others on the pool."""
         if queue is None or queue in self.queue_order.priorities:
-            if self._idle and not self._stopping.is_set() and not self._fetch_on_wake():
+            if not self._idle or self._stopping.is_set():
+                self._wakeup.set()
                 return
-            self._wakeup.set()
+            must_wake, job = self._fetch_on_wake(hand_over)
+            if must_wake:
+                self._wakeup.set()
+            if job is not None:
+                self._run_here(job)
 
     # -- fetch loop -------------------------------------------------------------------------
     def _idle_wait(self) -> bool:
@@ -373,11 +382,7 @@ class Processor:
             if not self._stopping.is_set():
                 self._wakeup.set()
             return
-        self._here.job, self._here.hand_over = None, hand_over
-        try:
-            self._begin_all([leased])  # the offer is renewed when a task finishes (_finish)
-        finally:
-            job, self._here.job, self._here.hand_over = self._here.job, None, None
+        job = self._begin_here([leased], hand_over)  # the offer is renewed in _finish
         if job is not None:
             self._run_here(job)
 
@@ -433,34 +438,46 @@ class Processor:
             got = self.limits.admit(got)
         return got
 
-    def _fetch_on_wake(self) -> bool:
+    def _fetch_on_wake(self, hand_over: Callable[[], bool] | None) -> tuple[bool, Job | None]:
         """Dequeue now, in the thread that heard the wake-up, while the fetcher sleeps idle:
         a new task reaches its handler one thread hop sooner (idle latency). Only one such
-        fetch runs at a time. True when the fetcher must wake as well: the queues may hold
-        more than was taken, nothing was taken, or the connection failed (the fetcher does the
-        backing off). When it took fewer tasks than it asked for, the queues are drained and
-        the fetcher sleeps on, leaving the CPU to the handler that just got its task."""
+        fetch runs at a time. Returns (must the fetcher wake as well, a job for the caller to
+        run itself). The fetcher must wake when the queues may hold more than was taken,
+        nothing was taken, or the connection failed (the fetcher does the backing off). When
+        it took fewer tasks than it asked for, the queues are drained and the fetcher sleeps
+        on, leaving the CPU to the handler that just got its task. The job: the first task
+        when ``hand_over`` let this thread run it (else every task went to the pool)."""
         if not self._wake_fetch.acquire(blocking=False):
-            return True
+            return True, None
         try:
             taken = 0
             while taken < MAX_BATCH and self._slots.acquire(blocking=False):
                 taken += 1
             if not taken:
-                return True
+                return True, None
             try:
                 got = self._dequeue(taken)
             except BrokerError:
                 self._release(taken)
-                return True
+                return True, None
             self._release(taken - len(got))
-            self._begin_all(got)
+            job = self._begin_here(got, hand_over)
             if 0 < len(got) < taken:  # drained: the fetcher sleeps on, the offer is renewed
                 self._offer_idle()
-                return False
-            return True
+                return False, job
+            return True, job
         finally:
             self._wake_fetch.release()
+
+    def _begin_here(self, got: list[Leased], hand_over: Callable[[], bool] | None) -> Job | None:
+        """``_begin_all``, where ``hand_over`` may let the calling thread run the first sync
+        job itself: that job is returned, not started (the caller runs it, ``_run_here``)."""
+        self._here.job, self._here.hand_over = None, hand_over
+        try:
+            self._begin_all(got)
+        finally:
+            job, self._here.job, self._here.hand_over = self._here.job, None, None
+        return job  # type: ignore[no-any-return]
 
     def _begin_all(self, got: list[Leased]) -> None:
         """Start each dequeued task; each holds one fetch ticket until it becomes a job."""
@@ -528,8 +545,8 @@ class Processor:
             self._runtime.submit(job)  # batched: one loop wake-up per fetch
             return
         hand_over = getattr(self._here, "hand_over", None)
-        if hand_over is not None and hand_over():
-            self._here.job = job  # accept_handoff runs it in this thread
+        if hand_over is not None and self._here.job is None and hand_over():
+            self._here.job = job  # _begin_here's caller runs it in this thread
             return
         with self._lock:
             if self._idle_threads:

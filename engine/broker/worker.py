@@ -249,8 +249,8 @@ class CancelSubscription:
     With ``on_wake`` it also listens on ``pyasynq:wake`` (our Client's "a task is pending in
     queue X") and calls ``on_wake(queue)`` for those messages, so one connection serves both.
     With ``on_handoff`` and ``handoff_id`` it hears this worker's hand-off channel and calls
-    ``on_handoff(leased)``; a true answer means the caller gave this connection to another of
-    its threads, and ``get`` returns at once without reading further.
+    ``on_handoff(leased)``. A true answer from either callback means the caller gave this
+    connection to another of its threads, and ``get`` returns at once without reading further.
     It hides redis-py from the engine (only engine/broker imports ``redis``). Errors while
     reading come out as ``BrokerError`` so the subscriber can reconnect.
     """
@@ -280,7 +280,8 @@ class CancelSubscription:
         while msg and msg.get("type") == "message":
             channel = to_str(msg.get("channel"))
             if channel == keys.WAKE_CHANNEL and self._on_wake is not None:
-                self._on_wake(to_str(msg.get("data")))
+                if self._on_wake(to_str(msg.get("data"))):
+                    return None  # the caller gave this connection to another thread
             elif channel == self._handoff_channel and self._on_handoff is not None:
                 if self._on_handoff(handed_off(bytes(msg.get("data") or b""))):
                     return None  # the caller gave this connection to another thread

@@ -27,11 +27,13 @@ class Subscriber:
     """Listens for cancels, wake-ups and hand-offs; see the module docstring.
 
     With ``on_handoff`` it keeps two threads, one listening and one standing by: a task handed
-    off to this idle worker may run right in the thread that read it (the handler starts
-    without waiting for a pool thread to wake, the last thread hop of idle latency). Before it
-    runs, the standby takes over the connection, so cancels and further messages are still
-    heard; afterwards the first thread stands by in turn. With no thread standing by (the other
-    one is still running a task) the task goes to the pool as usual."""
+    off to this idle worker, or the first one dequeued on a wake-up, may run right in the
+    thread that read the message (the handler starts without waiting for a pool thread to
+    wake, the last thread hop of idle latency). Before it runs, the standby takes over the
+    connection, so cancels and further messages are still heard; afterwards the first thread
+    stands by in turn. With no thread standing by (the other one is still running a task) the
+    task goes to the pool as usual. Both callbacks get that choice as a second argument,
+    ``hand_over()``: True when the caller may now run a task in this thread."""
 
     name = "subscriber"
 
@@ -43,7 +45,7 @@ class Subscriber:
         retry_interval: float = 5.0,
         poll: float = 0.2,
         logger: logging.Logger | None = None,
-        on_wake: Callable[[str], Any] | None = None,
+        on_wake: Callable[[str, Callable[[], bool]], Any] | None = None,
         on_handoff: Callable[[Leased, Callable[[], bool]], Any] | None = None,
         handoff_id: str = "",
     ) -> None:
@@ -89,7 +91,7 @@ class Subscriber:
             if sub is None:
                 try:
                     sub = self._sub = self.broker.subscribe_cancel(
-                        self.on_wake,
+                        self._wake if self.on_wake else None,
                         on_handoff=self._handoff if self.on_handoff else None,
                         handoff_id=self.handoff_id,
                     )
@@ -116,10 +118,21 @@ class Subscriber:
         """A hand-off read by this thread; True when this thread gave listening away to run
         it (the subscription must stop reading in this thread)."""
         assert self.on_handoff is not None
+        return self._call(self.on_handoff, leased, f"task {leased.task_id}: the hand-off")
+
+    def _wake(self, queue: str) -> bool:
+        """A wake-up read by this thread: the processor may dequeue and run a task here, as
+        for a hand-off (True: this thread gave listening away)."""
+        assert self.on_wake is not None
+        return self._call(self.on_wake, queue, f"queue {queue!r}: the wake-up")
+
+    def _call(
+        self, callback: Callable[[Any, Callable[[], bool]], Any], arg: Any, what: str
+    ) -> bool:
         try:
-            self.on_handoff(leased, self._hand_over)
+            callback(arg, self._hand_over)
         except Exception:  # the processor's bug, not the connection's: keep listening
-            self.log.exception("task %s: the hand-off could not be taken", leased.task_id)
+            self.log.exception("%s could not be taken", what)
         finally:
             with self._state:
                 self._running.discard(threading.current_thread())

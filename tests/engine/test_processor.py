@@ -423,6 +423,39 @@ def test_while_a_handed_off_task_runs_in_the_reader_the_other_thread_listens(
     assert not any(t.is_alive() for t in sub._threads)
 
 
+def test_a_wake_up_runs_the_first_task_in_the_reader_when_there_is_no_offer(
+    broker, client, start, r
+):
+    """With no hand-off offer (here: the worker makes none), a wake-up dequeues in the
+    subscriber's thread and the first task runs there too, the standby thread listening
+    meanwhile; the second task of the same wake-up goes to the pool."""
+    gate, threads = threading.Event(), {}
+
+    def handler(ctx, task):
+        threads[task.payload] = threading.current_thread().name
+        gate.wait(10)
+
+    p = start(handler)
+    sub = Subscriber(
+        broker, p.cancel, on_wake=p.notify, on_handoff=p.accept_handoff, handoff_id="W", poll=0.05
+    )
+    sub.start()
+    try:
+        assert sub.ready.wait(10)
+        p.task_check_interval = 60.0  # only the wake-up starts tasks quickly
+        p._wakeup.set()
+        wait_for(lambda: p._idle and not p._wakeup.is_set())
+        client.enqueue_many([Task("t", b"one"), Task("t", b"two")])  # one wake-up for both
+        wait_for(lambda: len(threads) == 2)
+        assert threads[b"one"].startswith("pyasynq-subscriber")
+        assert not threads[b"two"].startswith("pyasynq-subscriber")
+        gate.set()
+        wait_for(lambda: settled(p, r))
+    finally:
+        gate.set()
+        sub.stop()
+
+
 def test_a_hand_off_without_a_free_slot_goes_back_to_pending(broker, clock, client, start, r):
     """The worker got busy after its offer: the task it was handed goes back to pending (Go's
     requeue) and runs when a slot frees."""

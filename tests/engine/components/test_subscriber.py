@@ -19,7 +19,7 @@ def test_cancel_and_wake_messages_are_delivered(broker, client, inspector, runni
         cancelled.append(task_id)
         got_cancel.set()
 
-    def on_wake(queue):
+    def on_wake(queue, hand_over):
         woken.append(queue)
         got_wake.set()
 
