@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pyasynq.broker import keys, proto
@@ -125,6 +125,8 @@ class Leased:
     data: bytes | None
     lease_expiry: float
     key_type: str = "hash"
+    decoded: Any = field(default=None, repr=False, compare=False)
+    """``data`` already decoded (a hand-off decodes it to learn queue and id): not again."""
 
     def problem(self) -> str:
         """Why this task cannot be run as it stands in Redis ("" when its message is there)."""
@@ -141,10 +143,12 @@ class Leased:
         problem = self.problem()
         if problem:
             return None, problem
-        try:
-            msg = decode_task(self.data)
-        except CorruptMessageError as exc:
-            return None, f"its message cannot be decoded ({exc})"
+        msg = self.decoded
+        if msg is None:
+            try:
+                msg = decode_task(self.data)
+            except CorruptMessageError as exc:
+                return None, f"its message cannot be decoded ({exc})"
         if msg.id != self.task_id or msg.queue != self.queue:
             return msg, f"its message names task {msg.id!r} of queue {msg.queue!r}"
         return msg, ""
@@ -240,7 +244,7 @@ def handed_off(payload: bytes) -> Leased:
         msg = decode_task(data)
     except CorruptMessageError:
         return Leased("", "", data, float(expiry or 0))
-    return Leased(msg.queue, msg.id, data, float(expiry))
+    return Leased(msg.queue, msg.id, data, float(expiry), decoded=msg)
 
 
 class CancelSubscription:
