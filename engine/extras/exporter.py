@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
@@ -77,61 +78,38 @@ class QueueMetricsCollector(Collector):
                 bad.add_metric([source, ""], len(problems))
         yield bad
 
-        by_state = GaugeMetricFamily(
-            "asynq_tasks_enqueued_total",
-            "Number of tasks enqueued (by state)",
-            labels=["queue", "state"],
+        by_state = Rows("asynq_tasks_enqueued_total", "Number of tasks enqueued (by state)")
+        size = Rows("asynq_queue_size", "Number of tasks in a queue")
+        latency = Rows("asynq_queue_latency_seconds", "Age of the oldest pending task")
+        memory = Rows(
+            "asynq_queue_memory_usage_approx_bytes", "Approximate memory used by a queue (sampled)"
         )
-        size = GaugeMetricFamily("asynq_queue_size", "Number of tasks in a queue", labels=["queue"])
-        latency = GaugeMetricFamily(
-            "asynq_queue_latency_seconds", "Age of the oldest pending task", labels=["queue"]
+        processed = Rows(
+            "asynq_tasks_processed", "Number of tasks processed (success and failure)", "counter"
         )
-        memory = GaugeMetricFamily(
-            "asynq_queue_memory_usage_approx_bytes",
-            "Approximate memory used by a queue (sampled)",
-            labels=["queue"],
-        )
-        processed = CounterMetricFamily(
-            "asynq_tasks_processed",
-            "Number of tasks processed (success and failure)",
-            labels=["queue"],
-        )
-        failed = CounterMetricFamily(
-            "asynq_tasks_failed", "Number of tasks failed", labels=["queue"]
-        )
-        paused = GaugeMetricFamily(
-            "asynq_queue_paused_total", "1 when the queue is paused, else 0", labels=["queue"]
-        )
-        aggregating = GaugeMetricFamily(
-            "asynq_tasks_aggregating", "Tasks waiting in aggregation groups", labels=["queue"]
-        )
-        groups = GaugeMetricFamily(
-            "asynq_queue_groups", "Aggregation groups with tasks", labels=["queue"]
-        )
-        today_processed = GaugeMetricFamily(
-            "asynq_tasks_processed_today", "Tasks processed today (UTC)", labels=["queue"]
-        )
-        today_failed = GaugeMetricFamily(
-            "asynq_tasks_failed_today", "Tasks failed today (UTC)", labels=["queue"]
-        )
-        # what add_metric does, with one label dict per queue shared by its samples: a
-        # thousand queues make some 16,000 samples, and exposition() formats each label set
-        # once (it recognises the shared dict)
+        failed = Rows("asynq_tasks_failed", "Number of tasks failed", "counter")
+        paused = Rows("asynq_queue_paused_total", "1 when the queue is paused, else 0")
+        aggregating = Rows("asynq_tasks_aggregating", "Tasks waiting in aggregation groups")
+        groups = Rows("asynq_queue_groups", "Aggregation groups with tasks")
+        today_processed = Rows("asynq_tasks_processed_today", "Tasks processed today (UTC)")
+        today_failed = Rows("asynq_tasks_failed_today", "Tasks failed today (UTC)")
+        # one label dict per queue, shared by its rows: a thousand queues make some 16,000
+        # samples, and exposition() formats each label set once (it recognises the shared dict)
         for info in infos:
             q = info.queue
             labels = {"queue": q}
             for state in GO_STATES:
-                _add(by_state, {"queue": q, "state": state}, getattr(info, state))
-            _add(size, labels, info.size)
-            _add(latency, labels, info.latency.total_seconds())
-            _add(memory, labels, info.memory_usage)
-            _add(processed, labels, info.processed_total, "_total")
-            _add(failed, labels, info.failed_total, "_total")
-            _add(paused, labels, 1 if info.paused else 0)
-            _add(aggregating, labels, info.aggregating)
-            _add(groups, labels, info.groups)
-            _add(today_processed, labels, info.processed)
-            _add(today_failed, labels, info.failed)
+                by_state.rows.append(({"queue": q, "state": state}, getattr(info, state)))
+            size.rows.append((labels, info.size))
+            latency.rows.append((labels, info.latency.total_seconds()))
+            memory.rows.append((labels, info.memory_usage))
+            processed.rows.append((labels, info.processed_total))
+            failed.rows.append((labels, info.failed_total))
+            paused.rows.append((labels, 1 if info.paused else 0))
+            aggregating.rows.append((labels, info.aggregating))
+            groups.rows.append((labels, info.groups))
+            today_processed.rows.append((labels, info.processed))
+            today_failed.rows.append((labels, info.failed))
         yield from (by_state, size, latency, memory, processed, failed, paused)
         yield from (aggregating, groups, today_processed, today_failed)
 
@@ -159,10 +137,27 @@ class QueueMetricsCollector(Collector):
             log.warning("limit metrics unavailable: %s", exc)
 
 
-def _add(family: Any, labels: dict[str, str], value: float, suffix: str = "") -> None:
-    """``family.add_metric`` for a label dict built by the caller (shared by a queue's
-    samples). ``suffix``: "_total" for a counter, as CounterMetricFamily.add_metric names it."""
-    family.samples.append(Sample(family.name + suffix, labels, value, None))
+class Rows(Metric):
+    """A gauge or counter family of one sample per queue, kept as (labels, value) rows.
+
+    ``exposition`` writes the rows straight to text (no ``Sample`` per row: with a thousand
+    queues the exporter has some 16,000); ``samples``, what prometheus-client's own writers
+    read, is built from the rows when asked, named as GaugeMetricFamily/CounterMetricFamily
+    name theirs, so ``generate_latest`` writes the same text."""
+
+    def __init__(self, name: str, documentation: str, typ: str = "gauge") -> None:
+        super().__init__(name, documentation, typ)
+        self.rows: list[tuple[dict[str, str], float]] = []
+        self.sample_name = name + "_total" if typ == "counter" else name
+
+    @property
+    def samples(self) -> list[Sample]:
+        return [Sample(self.sample_name, labels, value, None) for labels, value in self.rows]
+
+    @samples.setter
+    def samples(self, value: list[Sample]) -> None:
+        if value:  # Metric.__init__ sets []; samples of a Rows are its rows
+            raise ValueError("a Rows family takes rows, not samples")
 
 
 _PROM_TYPES = {"counter": "counter", "gauge": "gauge", "untyped": "untyped", "unknown": "untyped"}
@@ -212,6 +207,24 @@ def exposition(registry: Any) -> bytes:
             return generate_latest(_Fixed(families))
         doc = metric.documentation.replace("\\", r"\\").replace("\n", r"\n")
         out.append(f"# HELP {mname} {doc}\n# TYPE {mname} {mtype}\n")
+        if isinstance(metric, Rows):  # the per-queue bulk: no Sample objects
+            if not legacy(metric.sample_name):
+                return generate_latest(_Fixed(families))
+            for labels, raw in metric.rows:
+                value = values.get(raw)
+                if value is None:
+                    value = values[raw] = floatToGoString(raw)  # type: ignore[no-untyped-call]
+                known = label_sets.get(id(labels))
+                if known is not None and known[0] is labels:
+                    pairs = known[1]
+                else:
+                    names = tuple(sorted(labels))
+                    if not legacy(names):
+                        return generate_latest(_Fixed(families))
+                    pairs = ",".join(f'{n}="{escape(labels[n])}"' for n in names)
+                    label_sets[id(labels)] = (labels, pairs)
+                out.append(f"{metric.sample_name}{{{pairs}}} {value}\n")
+            continue
         created = metric.name + "_created"
         for sample in metric.samples:
             name, labels = sample.name, sample.labels
