@@ -10,21 +10,11 @@
 -- The ids are pushed by one LPUSH at the end: LPUSH of several values pushes them one after
 -- the other, so the list ends exactly as after one LPUSH per task (§4.2), for a third fewer
 -- commands. Chunks stay small (BATCH_CHUNK) so unpack() never nears Lua's stack limit.
--- The usual batch has only new, distinct ids: one EXISTS of all its keys (0) then stands for
--- the per-task checks, one command instead of one per task. Otherwise (an id taken, or twice
--- in the batch) each task is checked as enqueue.lua does, in order.
 local out = {}
 local added = {}
-local task_keys, seen, repeated = {}, {}, false
 for i = 5, #ARGV, 2 do
-  repeated = repeated or seen[ARGV[i]] ~= nil
-  seen[ARGV[i]] = true
-  task_keys[#task_keys + 1] = ARGV[1] .. ARGV[i]
-end
-local all_new = not repeated and #task_keys > 0 and redis.call("EXISTS", unpack(task_keys)) == 0
-for i = 5, #ARGV, 2 do
-  local key = task_keys[(i - 3) / 2]
-  if not all_new and redis.call("EXISTS", key) == 1 then
+  local key = ARGV[1] .. ARGV[i]
+  if redis.call("EXISTS", key) == 1 then
     out[#out + 1] = 0
   else
     redis.call("HSET", key, "msg", ARGV[i + 1], "state", "pending", "pending_since", ARGV[2])
