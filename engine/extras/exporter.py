@@ -200,6 +200,26 @@ def exposition(registry: Any) -> bytes:
             checked[key] = ok
         return ok
 
+    def line(name: str, labels: dict[str, str], raw: float) -> str | None:
+        """One sample's line; None when a name is outside the legacy character set."""
+        if not legacy(name):
+            return None
+        value = values.get(raw)
+        if value is None:
+            value = values[raw] = floatToGoString(raw)  # type: ignore[no-untyped-call]  # prometheus-client's own formatter, unannotated
+        if not labels:
+            return f"{name} {value}\n"
+        # a queue's label dict is shared by its dozen rows: formatted once
+        known = label_sets.get(id(labels))
+        if known is not None and known[0] is labels:
+            return f"{name}{{{known[1]}}} {value}\n"
+        names = tuple(sorted(labels))
+        if not legacy(names):
+            return None
+        pairs = ",".join(f'{n}="{escape(labels[n])}"' for n in names)
+        label_sets[id(labels)] = (labels, pairs)
+        return f"{name}{{{pairs}}} {value}\n"
+
     for metric in families:
         mtype = _PROM_TYPES.get(metric.type)
         mname = metric.name + "_total" if metric.type == "counter" else metric.name
@@ -208,45 +228,21 @@ def exposition(registry: Any) -> bytes:
         doc = metric.documentation.replace("\\", r"\\").replace("\n", r"\n")
         out.append(f"# HELP {mname} {doc}\n# TYPE {mname} {mtype}\n")
         if isinstance(metric, Rows):  # the per-queue bulk: no Sample objects
-            if not legacy(metric.sample_name):
-                return generate_latest(_Fixed(families))
+            name = metric.sample_name
             for labels, raw in metric.rows:
-                value = values.get(raw)
-                if value is None:
-                    value = values[raw] = floatToGoString(raw)  # type: ignore[no-untyped-call]
-                known = label_sets.get(id(labels))
-                if known is not None and known[0] is labels:
-                    pairs = known[1]
-                else:
-                    names = tuple(sorted(labels))
-                    if not legacy(names):
-                        return generate_latest(_Fixed(families))
-                    pairs = ",".join(f'{n}="{escape(labels[n])}"' for n in names)
-                    label_sets[id(labels)] = (labels, pairs)
-                out.append(f"{metric.sample_name}{{{pairs}}} {value}\n")
+                text = line(name, labels, raw)
+                if text is None:
+                    return generate_latest(_Fixed(families))
+                out.append(text)
             continue
         created = metric.name + "_created"
         for sample in metric.samples:
-            name, labels = sample.name, sample.labels
-            if sample.timestamp is not None or name == created or not legacy(name):
-                return generate_latest(_Fixed(families))  # generate_latest's own layout
-            value = values.get(sample.value)
-            if value is None:
-                value = values[sample.value] = floatToGoString(sample.value)  # type: ignore[no-untyped-call]  # prometheus-client's own formatter, unannotated
-            if labels:
-                # a queue's label dict is shared by its dozen samples (_add): formatted once
-                known = label_sets.get(id(labels))
-                if known is not None and known[0] is labels:
-                    pairs = known[1]
-                else:
-                    names = tuple(sorted(labels))
-                    if not legacy(names):
-                        return generate_latest(_Fixed(families))
-                    pairs = ",".join(f'{n}="{escape(labels[n])}"' for n in names)
-                    label_sets[id(labels)] = (labels, pairs)
-                out.append(f"{name}{{{pairs}}} {value}\n")
-            else:
-                out.append(f"{name} {value}\n")
+            text = None
+            if sample.timestamp is None and sample.name != created:
+                text = line(sample.name, sample.labels, sample.value)
+            if text is None:  # generate_latest's own layout, or names it must check
+                return generate_latest(_Fixed(families))
+            out.append(text)
     return "".join(out).encode("utf-8")
 
 
