@@ -70,6 +70,31 @@ def start(broker, clock, release):
         p.shutdown(2)
 
 
+@pytest.fixture
+def subscribe(broker):
+    """``subscribe(p)``: a ready Subscriber wired to processor ``p`` as the Server wires it
+    (cancels, wake-ups, hand-offs to server id "W"), stopped at the end of the test."""
+    subs: list[Subscriber] = []
+
+    def make(p):
+        sub = Subscriber(
+            broker,
+            p.cancel,
+            on_wake=p.notify,
+            on_handoff=p.accept_handoff,
+            handoff_id="W",
+            poll=0.05,
+        )
+        sub.start()
+        subs.append(sub)
+        assert sub.ready.wait(10)
+        return sub
+
+    yield make
+    for sub in subs:
+        sub.stop()
+
+
 def stored(r, task_id, queue=Q):
     return decode_task(r.hget(keys.task_key(queue, task_id), "msg"))
 
@@ -383,7 +408,7 @@ def test_an_idle_worker_gets_a_single_enqueue_handed_over(broker, client, start,
 
 
 def test_while_a_handed_off_task_runs_in_the_reader_the_other_thread_listens(
-    broker, client, start, r
+    client, start, subscribe, r
 ):
     """The handed-off task runs in the subscriber thread that read it; the standby thread
     listens meanwhile: a cancel for that very task is heard and honoured, and a wake-up for a
@@ -399,32 +424,26 @@ def test_while_a_handed_off_task_runs_in_the_reader_the_other_thread_listens(
                 raise RuntimeError("cancelled")
 
     p = start(handler)
-    sub = Subscriber(
-        broker, p.cancel, on_wake=p.notify, on_handoff=p.accept_handoff, handoff_id="W", poll=0.05
-    )
-    sub.start()
-    try:
-        assert sub.ready.wait(10)
-        p.handoff_id = "W"
-        p.task_check_interval = 60.0  # only the subscriber's messages start tasks quickly
-        p._wakeup.set()
-        wait_for(lambda: r.zcard(keys.idle(Q)) == 1)
-        info = client.enqueue(Task("t", b"long"))
-        assert started.wait(10)
-        assert threads[b"long"].startswith("pyasynq-subscriber")
-        client.enqueue(Task("t", b"short"))
-        wait_for(lambda: b"short" in threads)
-        assert not threads[b"short"].startswith("pyasynq-subscriber")
-        r.publish(keys.CANCEL_CHANNEL, info.id)  # what Inspector.cancel_processing sends
-        assert cancelled.wait(10)
-        wait_for(lambda: settled(p, r))
-    finally:
-        sub.stop()
+    sub = subscribe(p)
+    p.handoff_id = "W"
+    p.task_check_interval = 60.0  # only the subscriber's messages start tasks quickly
+    p._wakeup.set()
+    wait_for(lambda: r.zcard(keys.idle(Q)) == 1)
+    info = client.enqueue(Task("t", b"long"))
+    assert started.wait(10)
+    assert threads[b"long"].startswith("pyasynq-subscriber")
+    client.enqueue(Task("t", b"short"))
+    wait_for(lambda: b"short" in threads)
+    assert not threads[b"short"].startswith("pyasynq-subscriber")
+    r.publish(keys.CANCEL_CHANNEL, info.id)  # what Inspector.cancel_processing sends
+    assert cancelled.wait(10)
+    wait_for(lambda: settled(p, r))
+    sub.stop()
     assert not any(t.is_alive() for t in sub._threads)
 
 
 def test_a_wake_up_runs_the_first_task_in_the_reader_when_there_is_no_offer(
-    broker, client, start, r
+    client, start, subscribe, r
 ):
     """With no hand-off offer (here: the worker makes none), a wake-up dequeues in the
     subscriber's thread and the first task runs there too, the standby thread listening
@@ -436,12 +455,8 @@ def test_a_wake_up_runs_the_first_task_in_the_reader_when_there_is_no_offer(
         gate.wait(10)
 
     p = start(handler)
-    sub = Subscriber(
-        broker, p.cancel, on_wake=p.notify, on_handoff=p.accept_handoff, handoff_id="W", poll=0.05
-    )
-    sub.start()
+    subscribe(p)
     try:
-        assert sub.ready.wait(10)
         p.task_check_interval = 60.0  # only the wake-up starts tasks quickly
         p._wakeup.set()
         wait_for(lambda: p._idle and not p._wakeup.is_set())
@@ -453,7 +468,6 @@ def test_a_wake_up_runs_the_first_task_in_the_reader_when_there_is_no_offer(
         wait_for(lambda: settled(p, r))
     finally:
         gate.set()
-        sub.stop()
 
 
 def test_a_hand_off_without_a_free_slot_goes_back_to_pending(broker, clock, client, start, r):
