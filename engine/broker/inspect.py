@@ -191,16 +191,24 @@ class InspectOps(BrokerBase):
         queues. One entry per queue, in order, or the exception Redis answered for that queue.
         """
         day = utc_day(now)
-        # the keys of keys.py (pending, active, ..., all_groups, group_key_prefix) built from
-        # one prefix per queue: with thousands of queues the key functions' calls showed
-        suffixes = [
-            *("pending", "active", "scheduled", "retry", "archived", "completed"),
-            *("processed:" + day, "failed:" + day, "paused", "groups"),
+        calls = [
+            (
+                [
+                    keys.pending(queue),
+                    keys.active(queue),
+                    keys.scheduled(queue),
+                    keys.retry(queue),
+                    keys.archived(queue),
+                    keys.completed(queue),
+                    keys.processed_daily(queue, day),
+                    keys.failed_daily(queue, day),
+                    keys.paused(queue),
+                    keys.all_groups(queue),
+                ],
+                [keys.group_key_prefix(queue)],
+            )
+            for queue in queues
         ]
-        calls = []
-        for queue in queues:
-            prefix = keys.queue_prefix(queue)
-            calls.append(([prefix + suffix for suffix in suffixes], [prefix + "g:"]))
         return self.run_per_queue("queue_counts", calls, COUNTS_PER_CALL)
 
     def daily_totals(
