@@ -131,11 +131,13 @@ def test_concurrency_limit_3_with_20_slots_and_recovery_after_sigkill(redis_url,
         survivor = fast_server(redis_url, concurrency=20, lease_duration=LEASE)
         survivor.start(handler_for(r))  # 20 more slots, but the limit is full
         try:
-            client.enqueue(Task("after", b""), queue=Q)
+            # killed first: a worker killed while it held "after" (dequeued, not yet refused and
+            # given back) would leave it active until the recoverer's cutoff, another proof
             worker.send_signal(signal.SIGKILL)
             worker.wait()
             killed = time.time()
             r.set("running", 0)
+            client.enqueue(Task("after", b""), queue=Q)
             dead_until = max(
                 s for _, s in r.zrange(lkeys.holders_key("fleet-conc"), 0, -1, withscores=True)
             )
