@@ -382,7 +382,20 @@ class Processor:
             if not self._stopping.is_set():
                 self._wakeup.set()
             return
-        job = self._begin_here([leased], hand_over)  # the offer is renewed in _finish
+        got = [leased]
+        if self.limits is not None:
+            # offered while no limit applied; one set since then decides this task as it
+            # decides dequeued ones (admit reloads the limits when they are stale)
+            try:
+                got = self.limits.admit(got)
+            except BrokerError as exc:  # admit gave the task back to pending
+                worker_log.connection_health(self.broker).failed(exc, "hand-off", self.log)
+                got = []
+            if not got:
+                self._slots.release()
+                self._wakeup.set()  # the fetcher looks again (a refused queue is gated)
+                return
+        job = self._begin_here(got, hand_over)  # the offer is renewed in _finish
         if job is not None:
             self._run_here(job)
 

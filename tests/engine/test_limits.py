@@ -292,3 +292,72 @@ def test_a_failed_decision_gives_the_batch_back_in_order(broker, clock, client, 
         fetch(broker, lim)
     assert ids_in(r, keys.pending(Q))[::-1] == ids and r.llen(keys.active(Q)) == 0
     assert {msg_of(r, i).retried for i in ids} == {0}
+
+
+@pytest.fixture
+def idle_server(redis_url, r):
+    """A Server with a ManualClock, idle and offering itself to enqueues (hand-off) because no
+    limit applied when it started; handlers record task ids in ``started`` and block until
+    ``release`` is set."""
+    import threading
+    import time
+
+    from pyasynq import Server
+    from pyasynq.clock import ManualClock
+    from tests.support.worker_util import FAST, wait_for
+
+    clock = ManualClock(time.time())
+    started: list[str] = []
+    release = threading.Event()
+
+    def handle(ctx, task):
+        started.append(task.id)
+        release.wait(10)
+
+    server = Server(redis_url, clock=clock, concurrency=4, **FAST)
+    server.start(handle)
+    try:
+        wait_for(lambda: r.zcard(keys.idle(Q)), what="the idle worker's offer")
+        yield clock, started
+    finally:
+        release.set()
+        server.shutdown()
+
+
+def test_a_task_handed_to_an_idle_worker_is_admitted_by_a_limit_set_meanwhile(
+    idle_server, client, redis_url, r
+):
+    """A limit set after a worker's offer decides the tasks handed to it, as it decides
+    dequeued ones: the handed-off task is counted, the next one refused."""
+    from tests.support.worker_util import wait_for
+
+    clock, started = idle_server
+    Limits(redis_url).set_rate("after-offer", 1, per="60s", queue=Q)
+    clock.advance(3.0)  # the worker's view of the limits (none) is now stale
+    first = client.enqueue(Task("t"), queue=Q).id  # handed off to the offer
+    wait_for(lambda: started, what="the first task")
+    client.enqueue(Task("t"), queue=Q)  # dequeued: the limit refuses it
+    held = lambda: int(r.hget(lkeys.stats_key("after-offer"), "held") or 0)  # noqa: E731
+    wait_for(lambda: held() or len(started) > 1, what="a refusal or a second start")
+    assert started == [first]
+    assert r.zcard(lkeys.rate_key("after-offer")) == 1  # the handed-off task was admitted
+    wait_for(lambda: r.llen(keys.pending(Q)) == 1, what="the refused task back in pending")
+    assert started == [first]
+
+
+def test_a_handed_off_task_a_full_limit_refuses_waits_in_pending_and_runs_when_it_frees(
+    idle_server, client, redis_url, r
+):
+    from tests.support.worker_util import wait_for
+
+    clock, started = idle_server
+    Limits(redis_url).set_concurrency("full", 1, queue=Q)
+    r.zadd(lkeys.holders_key("full"), {"another-worker's-task": clock.now() + 60})
+    clock.advance(3.0)
+    task_id = client.enqueue(Task("t"), queue=Q).id  # handed off, then refused
+    wait_for(lambda: r.lrange(keys.pending(Q), 0, -1) == [task_id.encode()], what="given back")
+    assert started == [] and r.llen(keys.active(Q)) == 0
+    assert decode_task(r.hget(keys.task_key(Q, task_id), "msg")).retried == 0
+    r.zrem(lkeys.holders_key("full"), "another-worker's-task")  # the other task finished
+    clock.advance(0.3)  # past the worker's next look at the limit
+    wait_for(lambda: started == [task_id], what="the task once the slot freed")
