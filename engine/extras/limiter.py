@@ -7,10 +7,10 @@ the queues this worker serves:
   full is skipped until the limit frees (its tasks stay pending, in order: "left pending while
   the worker serves other queues").
 * ``admit(dequeued)``: one ``limit_acquire`` call decides for the whole batch (or the one task
-  an enqueue handed to this worker), atomically. A
-  refused task is not run, not failed and its retry count is untouched: a queue-level refusal
-  puts it back at the dequeue end of pending (it keeps its place); a type or key refusal
-  schedules it for the moment its limit frees, in a fair line (see limit_acquire.lua).
+  an enqueue handed to this worker), atomically. A refused task is not run, not failed and its
+  retry count is untouched: a queue-level refusal puts it back at the dequeue end of pending
+  (it keeps its place); a type or key refusal schedules it for the moment its limit frees, in
+  a fair line (see limit_acquire.lua).
 * ``release(task_id)``: the task is settled; its concurrency slots go back to Redis with the
   next decision or LimitsSync tick (one call for many tasks, not one per task), and this
   worker's own queues waiting on a concurrency limit reopen at once.
