@@ -196,6 +196,14 @@ class _ServerNameTLS(redis.SSLConnection):
             raise TLSHandshakeError(
                 f"TLS handshake with Redis at {address} failed: {exc.reason or exc}"
             ) from exc
+        except TimeoutError as exc:
+            # a plain (non-TLS) Redis reads the TLS hello as the start of a command and never
+            # answers: say so once, instead of retrying the same silence a few times
+            raise TLSHandshakeError(
+                f"TLS handshake with Redis at {address} timed out after "
+                f"{self.socket_timeout or 0:g} s: nothing answered the TLS hello; this port "
+                "most likely serves plain Redis (use redis:// or drop --tls)"
+            ) from exc
         finally:
             self.host = host
 

@@ -88,6 +88,18 @@ def test_wrong_ca_fails_fast_with_a_clear_error_and_exit_3(certs, tls_server):
     assert "Traceback" not in result.stderr
 
 
+def test_tls_to_a_plain_port_fails_once_with_the_likely_cause(tls_server):
+    """A plain Redis never answers a TLS hello: one timeout, then a sentence naming the likely
+    cause (not four silent retries of it, as redis-py would do with a bare timeout)."""
+    from pyasynq.broker.connection import TLSHandshakeError, connect
+
+    plain = connect(f"rediss://127.0.0.1:{tls_server.port}/0", socket_timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(TLSHandshakeError, match="timed out after 0.5 s.*serves plain Redis"):
+        plain.ping()
+    assert time.monotonic() - started < 1.5
+
+
 def test_system_trust_store_refuses_a_private_ca(tls_server):
     with pytest.raises(BrokerError, match="set ssl_ca_certs"):
         Inspector(tls_server.tls_url()).queues()
