@@ -391,6 +391,9 @@ class Processor:
             except BrokerError as exc:  # admit gave the task back to pending
                 worker_log.connection_health(self.broker).failed(exc, "hand-off", self.log)
                 got = []
+            except BaseException:  # not ours to handle (the subscriber logs it); the slot is
+                self._slots.release()
+                raise
             if not got:
                 self._slots.release()
                 self._wakeup.set()  # the fetcher looks again (a refused queue is gated)
