@@ -82,6 +82,20 @@ class System:
             return [[PY, "-m", "bench.peers.pyasynq_worker", str(concurrency)]] * processes
         if n == "floor":  # latency only: a bare BRPOP loop, the bound for any Redis queue
             return [[PY, "-m", "bench.peers.bare_brpop"]]
+        if n == "huey":  # latency only (the target quotes it); blocking BRPOP workers
+            return [
+                [
+                    PY,
+                    "-m",
+                    "huey.bin.huey_consumer",
+                    "bench.peers.huey_tasks.huey",
+                    "-w",
+                    str(concurrency),
+                    "-k",
+                    "thread",
+                    "-q",
+                ]
+            ] * processes
         if n == "rq":
             return [
                 [
@@ -148,6 +162,7 @@ SYSTEMS = {
     "celery": System("celery", ["celery", "unacked"]),
     "dramatiq": System("dramatiq", ["dramatiq:default.msgs"]),
 }
+HUEY = System("huey", ["huey.redis.bench"])  # latency only, not in the other phases
 FLOOR = System("floor", ["bench:floor"])  # the latency phase's bare LPUSH -> BRPOP
 
 

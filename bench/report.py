@@ -202,8 +202,10 @@ def render(res: dict) -> str:
             "## Enqueue-to-start latency on an idle worker, idle cost, memory",
             "",
             "One worker process, concurrency 10, idle for seconds between probes (50-150 ms "
-            "apart); latency = handler start - time before the enqueue call (same clock). "
-            "Idle Redis commands/s from `INFO stats` over a quiet window.",
+            "apart; 300 probes for pyasynq, Huey and the floor, 100 for the others); latency = "
+            "handler start - time before the enqueue call (same clock). Idle Redis commands/s "
+            "from `INFO stats` over a quiet window. Huey runs in this phase only: the latency "
+            "target quotes it (its consumer's threads block in BRPOP).",
             "",
             "| system | p50 ms | p99 ms | idle Redis cmds/s | RSS idle MiB | RSS under load MiB |",
             "|---|---:|---:|---:|---:|---:|",
@@ -220,6 +222,13 @@ def render(res: dict) -> str:
                 f"| {name} | {_f(x['p50_ms'], '', 2)} | {_f(x['p99_ms'], '', 2)} | "
                 f"{_f(x['idle_cmds_per_s'], '', 1)} | {_f(x['rss_idle'] / 2**20, '', 1)} | "
                 f"{_f(rl.get('rss_peak', float('nan')) / 2**20, '', 1)} |"
+            )
+        huey = lat.get("huey")
+        if huey:  # latency only: the latency target quotes it
+            out.append(
+                f"| huey (latency only) | {_f(huey['p50_ms'], '', 2)} | "
+                f"{_f(huey['p99_ms'], '', 2)} | {_f(huey['idle_cmds_per_s'], '', 1)} | "
+                f"{_f(huey['rss_idle'] / 2**20, '', 1)} | - |"
             )
         floor = lat.get("floor")
         if floor:

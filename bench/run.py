@@ -26,6 +26,7 @@ PEERS = [
     "celery[redis]==5.5.3",
     "kombu==5.5.4",
     "dramatiq[redis]>=1.17",
+    "huey>=2.5",
     "redis==5.2.1",
     "psutil",
     "py-spy",
