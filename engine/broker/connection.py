@@ -13,10 +13,16 @@ system's store when absent), ``ssl_certfile`` + ``ssl_keyfile`` (client certific
 ``ssl_cert_reqs`` (``required``, the default, ``optional`` or ``none``: no verification at all) and
 ``ssl_server_name`` (the name the server's certificate must carry, sent as SNI; the host of the URL
 by default), as Go's ``--tls_server``.
+
+Connection options (any scheme): ``socket_timeout`` and ``socket_connect_timeout`` (seconds,
+5 by default), ``health_check_interval`` (seconds between PINGs on an idle connection, 15 by
+default, 0: never) and ``client_name`` (shown by ``CLIENT LIST``). Any other parameter is refused
+with the list of accepted ones: a misspelt option must not be ignored in silence.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import ssl
 from dataclasses import dataclass, field
@@ -39,6 +45,9 @@ _SCHEMES = ("redis", "rediss", "unix", "redis-socket", "redis-sentinel", "redis-
 TLS_PARAMS = ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs", "ssl_server_name")
 """The URL query parameters that configure TLS (exactly these names; see the module docstring)."""
 CERT_REQS = ("required", "optional", "none")
+URL_OPTIONS = ("socket_timeout", "socket_connect_timeout", "health_check_interval", "client_name")
+"""Connection options a URL may carry as query parameters (any scheme)."""
+_OTHER_PARAMS = ("db", "master", "password", "ssl")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -320,6 +329,37 @@ def _db(path: str, query: dict[str, list[str]]) -> int:
     return db
 
 
+def _url_options(query: dict[str, list[str]]) -> dict[str, Any]:
+    """The connection options of a URL's query; unknown parameters and bad values raise."""
+    accepted = (*_OTHER_PARAMS, *URL_OPTIONS)
+    unknown = sorted(k for k in query if k not in accepted and not k.startswith("ssl_"))
+    if unknown:
+        raise ValueError(
+            f"unknown URL parameter {unknown[0]!r}: accepted are {', '.join(accepted)} "
+            "and the ssl_* ones"
+        )
+    options: dict[str, Any] = {}
+    for name in URL_OPTIONS:
+        if name not in query:
+            continue
+        raw = query[name][-1]
+        if name == "client_name":
+            if not raw or any(c.isspace() for c in raw):
+                raise ValueError(f"client_name must be one word, got {raw!r}")
+            options[name] = raw
+            continue
+        try:
+            seconds = float(raw)
+        except ValueError:
+            raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+        zero_ok = name == "health_check_interval"
+        if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not zero_ok):
+            bound = "0 or more" if zero_ok else "more than 0"
+            raise ValueError(f"{name} must be {bound} seconds, got {raw!r}")
+        options[name] = seconds
+    return options
+
+
 def parse_url(url: str) -> ConnectionSettings:
     """Parse a Redis URL into settings; raise ``ValueError`` with the reason when it is wrong."""
     if not isinstance(url, str) or "://" not in url:
@@ -334,6 +374,7 @@ def parse_url(url: str) -> ConnectionSettings:
     netloc, sep, tail = head.partition("/")
     parts = urlsplit("x://host/" + tail + ("?" + query_text if query_text else ""))
     query = parse_qs(parts.query)
+    options = _url_options(query)
     userinfo, at, hostpart = netloc.rpartition("@")
     username = password = None
     if at:
@@ -352,6 +393,7 @@ def parse_url(url: str) -> ConnectionSettings:
             db=_db("", query),
             username=username,
             password=password,
+            options=options,
         )
     hosts = _hosts(hostpart, 26379 if scheme == "redis-sentinel" else 6379)
     tls = _tls_from_query(scheme, query)
@@ -369,6 +411,7 @@ def parse_url(url: str) -> ConnectionSettings:
             username=username,
             tls=tls is not None,
             tls_options=tls,
+            options=options,
         )
     return ConnectionSettings(
         scheme=scheme,
@@ -378,6 +421,7 @@ def parse_url(url: str) -> ConnectionSettings:
         password=password,
         tls=tls is not None,
         tls_options=tls,
+        options=options,
     )
 
 
@@ -394,6 +438,7 @@ def connect(target: RedisTarget, **options: Any) -> RedisLike:
     if isinstance(target, redis.Redis | RedisCluster):
         return target
     settings = parse_url(target) if isinstance(target, str) else target
+    options = {**settings.options, **options}  # a keyword given in code wins over the URL
     common = {
         "socket_timeout": options.pop("socket_timeout", 5.0),
         "socket_connect_timeout": options.pop("socket_connect_timeout", 5.0),

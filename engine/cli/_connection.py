@@ -41,6 +41,7 @@ URL_FORMS = """accepted Redis URLs:
   unix:///path/redis.sock?db=N   redis-socket:///path?db=N
   redis-sentinel://[:sentinel-password@]h1:26379,h2:26379[/db]?master=NAME[&password=P]
   redis-cluster://[user:password@]h1:7000,h2:7001
+any of them may add ?socket_timeout=S&socket_connect_timeout=S&health_check_interval=S&client_name=N
 or Go's flags: --uri host:port --db N --password P [--username U] [--tls] [--tls_server NAME]
 [--insecure] [--cluster --cluster_addrs h1:7000,h2:7001]"""
 

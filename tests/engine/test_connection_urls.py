@@ -56,6 +56,25 @@ GOOD = [
         "redis-cluster://a:7000,b:7001,c",
         dict(scheme="redis-cluster", hosts=(("a", 7000), ("b", 7001), ("c", 6379))),
     ),
+    (
+        "redis://h/1?socket_timeout=2.5&socket_connect_timeout=1&health_check_interval=0"
+        "&client_name=billing-api",
+        dict(
+            scheme="redis",
+            hosts=(("h", 6379),),
+            db=1,
+            options=dict(
+                socket_timeout=2.5,
+                socket_connect_timeout=1.0,
+                health_check_interval=0.0,
+                client_name="billing-api",
+            ),
+        ),
+    ),
+    (
+        "unix:///run/redis.sock?db=2&socket_timeout=0.5",
+        dict(scheme="unix", path="/run/redis.sock", db=2, options=dict(socket_timeout=0.5)),
+    ),
 ]
 
 BAD = [
@@ -70,6 +89,15 @@ BAD = [
     ("unix://", "unix socket URL needs a path"),
     ("redis-socket://", "unix socket URL needs a path"),
     ("redis-sentinel://s1:26379", "redis-sentinel URL needs ?master=<name>"),
+    # a misspelt option is refused, not ignored
+    ("redis://h?socket_timout=1", "unknown URL parameter 'socket_timout': accepted are db,"),
+    ("redis://h?timeout=1", "unknown URL parameter 'timeout'"),
+    ("redis://h?socket_timeout=abc", "socket_timeout must be a number of seconds, got 'abc'"),
+    ("redis://h?socket_timeout=0", "socket_timeout must be more than 0 seconds"),
+    ("redis://h?socket_connect_timeout=-1", "socket_connect_timeout must be more than 0"),
+    ("redis://h?socket_timeout=nan", "socket_timeout must be more than 0 seconds"),
+    ("redis://h?health_check_interval=-5", "health_check_interval must be 0 or more seconds"),
+    ("redis://h?client_name=a%20b", "client_name must be one word, got 'a b'"),
 ]
 
 
@@ -106,6 +134,20 @@ def socket_redis():
     server.start()
     yield server, sock
     server.cleanup()
+
+
+def test_url_options_reach_the_connection_and_code_wins(socket_redis):
+    server, _ = socket_redis
+    url = f"redis://127.0.0.1:{server.port}/0?socket_timeout=3&client_name=billing-api"
+    client = connect(url)
+    overridden = connect(url, socket_timeout=7.0)
+    try:
+        assert client.client_getname() == "billing-api"  # CLIENT SETNAME on connect
+        assert client.connection_pool.connection_kwargs["socket_timeout"] == 3.0
+        assert overridden.connection_pool.connection_kwargs["socket_timeout"] == 7.0
+    finally:
+        client.close()
+        overridden.close()
 
 
 def test_tcp_and_unix_urls_reach_the_same_redis(socket_redis):
