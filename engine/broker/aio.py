@@ -61,29 +61,31 @@ def connect_async(target: object) -> AsyncRedisLike:
             f"got {type(target).__name__}"
         )
     settings = parse_url(target) if isinstance(target, str) else target
+    options = settings.options
+    health = options.get("health_check_interval", 15)
     common: dict[str, Any] = {
-        "socket_timeout": 5.0,
-        "socket_connect_timeout": 5.0,
+        "socket_timeout": options.get("socket_timeout", 5.0),
+        "socket_connect_timeout": options.get("socket_connect_timeout", 5.0),
         "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
         "decode_responses": False,
     }
+    if "client_name" in options:
+        common["client_name"] = options["client_name"]
+    tls = _tls_kwargs(settings)
     if settings.scheme in ("unix", "redis-socket"):
         return aioredis.Redis(
             unix_socket_path=settings.path,
             db=settings.db,
             username=settings.username,
             password=settings.password,
-            health_check_interval=15,
+            health_check_interval=health,
             **common,
         )
     if settings.scheme == "redis-sentinel":
-        sentinel = Sentinel(
-            list(settings.hosts),
-            sentinel_kwargs={"password": settings.sentinel_password}
-            if settings.sentinel_password
-            else None,
-            **common,
-        )
+        sentinel_kwargs: dict[str, Any] = dict(tls)
+        if settings.sentinel_password:
+            sentinel_kwargs["password"] = settings.sentinel_password
+        sentinel = Sentinel(list(settings.hosts), sentinel_kwargs=sentinel_kwargs or None, **common)
         master = sentinel.master_for(
             # parse_url always sets master_name on a sentinel URL; hand-built settings without one
             # are passed on as they always were (the first command then finds no master for None)
@@ -91,6 +93,7 @@ def connect_async(target: object) -> AsyncRedisLike:
             db=settings.db,
             username=settings.username,
             password=settings.password,
+            **tls,
         )
         # redis-py leaves master_for's result unannotated: its redis_class, Redis by default
         return cast(aioredis.Redis, master)
@@ -100,19 +103,60 @@ def connect_async(target: object) -> AsyncRedisLike:
             startup_nodes=[ClusterNode(h, p) for h, p in settings.hosts],
             username=settings.username,
             password=settings.password,
+            **tls,
             **common,
         )
     host, port = settings.hosts[0]
+    auth: dict[str, Any] = {
+        "db": settings.db,
+        "username": settings.username,
+        "password": settings.password,
+    }
+    if settings.tls and settings.tls_options is not None and settings.tls_options.server_name:
+        pool = aioredis.ConnectionPool(
+            connection_class=_ServerNameTLS,
+            host=host,
+            port=port,
+            health_check_interval=health,
+            ssl_server_name=settings.tls_options.server_name,
+            **{k: v for k, v in tls.items() if k != "ssl"},
+            **auth,
+            **common,
+        )
+        return aioredis.Redis(connection_pool=pool)
     return aioredis.Redis(
-        host=host,
-        port=port,
-        db=settings.db,
-        username=settings.username,
-        password=settings.password,
-        ssl=settings.tls,
-        health_check_interval=15,
-        **common,
+        host=host, port=port, health_check_interval=health, **tls, **auth, **common
     )
+
+
+class _ServerNameTLS(aioredis.SSLConnection):
+    """Verify (and send as SNI) ``ssl_server_name`` instead of the address connected to, as
+    the sync client's TLS connections do."""
+
+    def __init__(self, *args: Any, ssl_server_name: str, **kwargs: Any) -> None:
+        self.ssl_server_name = ssl_server_name
+        super().__init__(*args, **kwargs)
+
+    def _connection_arguments(self) -> Any:
+        return {**super()._connection_arguments(), "server_hostname": self.ssl_server_name}
+
+
+def _tls_kwargs(settings: ConnectionSettings) -> dict[str, Any]:
+    """redis.asyncio's TLS keyword arguments for the URL's TLS settings (none: plain). A server
+    name other than the host is verified on one server only: redis.asyncio builds Sentinel and
+    Cluster node connections itself, so there it is refused rather than left unchecked."""
+    if not settings.tls:
+        return {}
+    options = settings.tls_options
+    if options is None:
+        return {"ssl": True}
+    kwargs = options.redis_kwargs()
+    if kwargs.pop("ssl_server_name") and settings.scheme in ("redis-sentinel", "redis-cluster"):
+        raise ValueError(
+            "ssl_server_name is not supported by the asyncio client on Sentinel or Cluster "
+            "(each node is verified against its own address): leave it out, or use Client"
+        )
+    return {"ssl": True, **{k: v for k, v in kwargs.items() if v is not None}}
 
 
 class AsyncBroker:

@@ -3,10 +3,12 @@ bad URLs and their errors, and real connections over TCP and a unix socket."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import pytest
 
+from pyasynq.broker.aio import connect_async
 from pyasynq.broker.connection import ConnectionSettings, TLSOptions, connect, parse_url
 from tests.support.redis_server import RedisServer
 
@@ -148,6 +150,16 @@ def test_url_options_reach_the_connection_and_code_wins(socket_redis):
     finally:
         client.close()
         overridden.close()
+
+    async def read_async() -> tuple[object, object]:
+        aclient = connect_async(url)
+        try:
+            return await aclient.client_getname(), aclient.connection_pool.connection_kwargs
+        finally:
+            await aclient.aclose()
+
+    name, kwargs = asyncio.run(read_async())
+    assert name == "billing-api" and kwargs["socket_timeout"] == 3.0  # the asyncio client too
 
 
 def test_tcp_and_unix_urls_reach_the_same_redis(socket_redis):

@@ -74,6 +74,34 @@ def test_server_name_is_verified_instead_of_the_address(certs, tls_server):
         Inspector(bad).queues()
 
 
+def test_async_client_takes_the_same_tls_parameters(certs, tls_server):
+    """AsyncClient/AsyncInspector honour the URL's CA, server name and verification mode as
+    the sync ones do (they used to turn TLS on and drop the rest)."""
+    import asyncio
+
+    from pyasynq import AsyncClient, AsyncInspector
+
+    ca = certs.path("ca.crt")
+    named = tls_server.tls_url(ssl_ca_certs=ca, ssl_server_name="redis.test")
+    wrong_name = tls_server.tls_url(ssl_ca_certs=ca, ssl_server_name="other.test")
+
+    async def scenario() -> list[str]:
+        client = AsyncClient(tls_server.tls_url(ssl_ca_certs=ca))
+        await client.enqueue(Task("tls:async", b"x"), queue="async-secure")
+        await client.close()
+        inspector = AsyncInspector(named)
+        queues = await inspector.queues()
+        await inspector.close()
+        bad = AsyncInspector(wrong_name)
+        with pytest.raises(BrokerError, match=r"other\.test|certificate|hostname"):
+            await bad.queues()
+        await bad.close()
+        return queues
+
+    assert "async-secure" in asyncio.run(scenario())
+    assert redis.Redis(port=tls_server.port).exists("asynq:{async-secure}:pending")
+
+
 def test_wrong_ca_fails_fast_with_a_clear_error_and_exit_3(certs, tls_server):
     url = tls_server.tls_url(ssl_ca_certs=certs.path("wrong-ca.crt"))
     started = time.monotonic()
@@ -156,6 +184,7 @@ def test_sentinel_over_tls(certs):
         assert "(TLS)" in Inspector(url).broker.where()
         with pytest.raises(BrokerError, match="certificate"):
             Inspector(f"{base}&ssl_ca_certs={certs.path('wrong-ca.crt')}").queues()
+        assert _async_queues(url) == ["via-sentinel"]  # sentinels and master over TLS too
     finally:
         proc.terminate()
         proc.wait(10)
@@ -197,8 +226,26 @@ def test_cluster_over_tls(certs):
         wrong = url.replace("ca.crt", "wrong-ca.crt")
         with pytest.raises(BrokerError, match="wrong-ca.crt"):
             Inspector(wrong).queues()
+        assert _async_queues(url) == ["clustered"]
+        with pytest.raises(ValueError, match="ssl_server_name is not supported by the asyncio"):
+            _async_queues(url + "&ssl_server_name=redis.test")
     finally:
         node.cleanup()
+
+
+def _async_queues(url: str) -> list[str]:
+    import asyncio
+
+    from pyasynq import AsyncInspector
+
+    async def read() -> list[str]:
+        inspector = AsyncInspector(url)
+        try:
+            return await inspector.queues()
+        finally:
+            await inspector.close()
+
+    return asyncio.run(read())
 
 
 @pytest.mark.parametrize(
